@@ -1,0 +1,54 @@
+/**
+ * A route compiled from config: its matcher, its own ordered stage list
+ * (like Envoy's per-route filter config) and what forwarding needs. Nothing
+ * reads the raw route config after this.
+ */
+import type { RouteConfig } from '../config/types.js';
+import type { RouteRef, Stage } from '../pipeline/types.js';
+import type { UpstreamGroup } from '../proxy/upstreams.js';
+import { compileClaimPath, type ClaimPath } from '../auth/claims.js';
+import { RouteMatcher } from './match.js';
+
+export interface IdentityHeader {
+  /** Header name as configured (sent in this spelling). */
+  readonly name: string;
+  readonly claim: ClaimPath;
+}
+
+export class CompiledRoute implements RouteRef {
+  readonly name: string;
+  readonly matcher: RouteMatcher;
+  readonly stages: readonly Stage[];
+  readonly upstream: UpstreamGroup;
+  readonly stripPrefix: string | null;
+  readonly websocket: boolean;
+  readonly forwardAuthorization: boolean;
+  readonly identityHeaders: readonly IdentityHeader[];
+  /** Lowercased names from requestHeaders.remove. */
+  readonly removeHeaders: ReadonlySet<string> | null;
+  /** [name, value] pairs from requestHeaders.set. */
+  readonly setHeaders: readonly (readonly [string, string])[];
+
+  constructor(cfg: RouteConfig, stages: readonly Stage[], upstream: UpstreamGroup) {
+    this.name = cfg.name;
+    this.matcher = new RouteMatcher(cfg.match);
+    this.stages = Object.freeze([...stages]);
+    this.upstream = upstream;
+    this.stripPrefix = cfg.stripPrefix ?? null;
+    this.websocket = cfg.websocket;
+    this.forwardAuthorization = cfg.forwardAuthorization;
+    this.identityHeaders = Object.freeze(
+      Object.entries(cfg.identityHeaders).map(([name, claim]) => Object.freeze({ name, claim: compileClaimPath(claim) })),
+    );
+    const remove = cfg.requestHeaders.remove.map((h) => h.toLowerCase());
+    this.removeHeaders = remove.length ? new Set(remove) : null;
+    this.setHeaders = Object.freeze(Object.entries(cfg.requestHeaders.set).map(([k, v]) => Object.freeze([k, v] as const)));
+  }
+
+  /** Describe the route for `portcullis check`. */
+  describe(): string {
+    const targets = this.upstream.targets.map((t) => t.url).join(', ');
+    const stageNames = this.stages.map((s) => s.name).join(' → ') || '(none)';
+    return `${this.name}: stages ${stageNames}; upstream ${targets}${this.websocket ? '; websocket' : ''}`;
+  }
+}

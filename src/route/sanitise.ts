@@ -1,0 +1,77 @@
+/**
+ * Which incoming request headers never reach an upstream (PRODUCT §4).
+ *
+ * - Hop-by-hop headers (RFC 9110 §7.6.1) and every name listed in `Connection`.
+ * - Every header the gateway may inject: all `identityHeaders` names of all
+ *   routes, plus `X-Auth-Request-*`, compared in a canonical spelling so the
+ *   aliases that backends fold together (`X_User_Id`, `x.user.id`, any case)
+ *   are caught too — some frameworks (CGI, PHP, Django, Rails) turn `-`, `_`
+ *   and `.` into the same name.
+ * - Forwarding headers the gateway rewrites itself (X-Forwarded-*, Forwarded,
+ *   X-Real-Ip, X-Request-Id): rebuilt from what it saw, never passed as sent.
+ * - `Expect`: Node answers 100-continue itself before the body is streamed.
+ */
+
+// RFC 9110 §7.6.1 plus the legacy names Node and proxies still meet.
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'http2-settings',
+]);
+
+const REWRITTEN = new Set([
+  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port',
+  'x-forwarded-prefix', 'x-forwarded-server', 'forwarded', 'x-real-ip', 'x-request-id', 'expect',
+]);
+
+const INJECTED_PREFIX = 'x-auth-request-';
+
+/** Lowercase and fold `_` and `.` into `-`: the spelling backends compare by. */
+export function canonicalHeaderName(name: string): string {
+  let out = name.toLowerCase();
+  if (out.includes('_') || out.includes('.')) out = out.replace(/[_.]/g, '-');
+  return out;
+}
+
+export function isHopByHop(lowerName: string): boolean {
+  return HOP_BY_HOP.has(lowerName) || lowerName.startsWith('proxy-');
+}
+
+/** Names listed in a Connection header value, lowercased. */
+export function connectionListed(value: string | undefined): ReadonlySet<string> | null {
+  if (value === undefined || value === '') return null;
+  const names = new Set<string>();
+  for (const part of value.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name !== '' && name !== 'close' && name !== 'keep-alive') names.add(name);
+  }
+  return names.size ? names : null;
+}
+
+/** The set of injectable header names, compiled once per config from every route. */
+export class InjectableHeaders {
+  readonly #canonical: ReadonlySet<string>;
+
+  constructor(identityHeaderNames: Iterable<string>) {
+    const set = new Set<string>();
+    for (const name of identityHeaderNames) set.add(canonicalHeaderName(name));
+    this.#canonical = set;
+  }
+
+  has(name: string): boolean {
+    const canonical = canonicalHeaderName(name);
+    return this.#canonical.has(canonical) || canonical.startsWith(INJECTED_PREFIX);
+  }
+}
+
+/**
+ * Whether an incoming header (lowercased name) is dropped before forwarding.
+ * `listed` are the names the client's Connection header made hop-by-hop.
+ */
+export function isDroppedHeader(lowerName: string, injectable: InjectableHeaders, listed: ReadonlySet<string> | null): boolean {
+  return (
+    isHopByHop(lowerName) ||
+    REWRITTEN.has(lowerName) ||
+    injectable.has(lowerName) ||
+    (listed !== null && listed.has(lowerName))
+  );
+}
