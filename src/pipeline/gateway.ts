@@ -1,0 +1,144 @@
+/**
+ * A Gateway is one compiled config: route table, trust lists, header sets,
+ * upstream pools and stages, plus the process-wide logger and metrics it
+ * reports to. It is immutable once built. On reload a new Gateway replaces
+ * it; requests in flight keep the one they started with, and the old one
+ * closes its pools once they have all finished (STYLE §4).
+ */
+import type { Logger } from 'pino';
+import type { GatewayConfig, LimitsConfig } from '../config/types.js';
+import type { GatewayMetrics } from '../observe/metrics.js';
+import type { CompiledRoute } from '../route/compiled-route.js';
+import type { RouteTable } from '../route/match.js';
+import type { TrustedProxies } from '../server/client-ip.js';
+import type { InjectableHeaders } from '../route/sanitise.js';
+import type { Exchange } from '../server/exchange.js';
+import { accessLine } from '../observe/access-log.js';
+
+export interface GatewayDeps {
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+}
+
+/** Something the gateway must wait for before it is ready and close at the end (JWKS, Redis …). */
+export interface Resource {
+  readonly name: string;
+  /** null when ready, else a short reason for /readyz. */
+  notReadyReason(): string | null;
+  close(): Promise<void>;
+}
+
+export class Gateway {
+  readonly config: GatewayConfig;
+  readonly routes: RouteTable<CompiledRoute>;
+  readonly trusted: TrustedProxies;
+  readonly injectable: InjectableHeaders;
+  readonly limits: LimitsConfig;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly resources: readonly Resource[];
+  #inflight = 0;
+  #retired = false;
+  #closing: Promise<void> | null = null;
+  #drained: (() => void) | null = null;
+
+  constructor(
+    config: GatewayConfig, routes: RouteTable<CompiledRoute>, trusted: TrustedProxies,
+    injectable: InjectableHeaders, resources: readonly Resource[], deps: GatewayDeps,
+  ) {
+    this.config = config;
+    this.routes = routes;
+    this.trusted = trusted;
+    this.injectable = injectable;
+    this.limits = config.server.limits;
+    this.resources = resources;
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+  }
+
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  acquire(): void {
+    this.#inflight++;
+  }
+
+  /** Access log line and metrics for a finished exchange (PRODUCT §1.12), then release it. */
+  finish(x: Exchange): void {
+    const status = x.loggedStatus;
+    const durationMs = Number(process.hrtime.bigint() - x.ctx.startNs) / 1e6;
+    const routeName = x.route === null ? '' : x.route.name;
+    try {
+      if (x.bytesIn === 0) x.bytesIn = declaredBodyBytes(x);
+      this.logger.info(accessLine(x, status, durationMs));
+      this.metrics.requestsTotal.labels(routeName, x.ctx.method, String(status), x.decision).inc();
+      this.metrics.requestDuration.labels(routeName, x.decision).observe(durationMs / 1000);
+      if (x.ctx.upstreamMs !== null) this.metrics.upstreamDuration.labels(routeName).observe(x.ctx.upstreamMs / 1000);
+    } finally {
+      this.#release();
+    }
+  }
+
+  #release(): void {
+    this.#inflight--;
+    if (this.#inflight === 0 && this.#drained !== null) this.#drained();
+  }
+
+  /** null when ready, else the reasons (PRODUCT §6 /readyz). */
+  notReadyReasons(): string[] {
+    const reasons: string[] = [];
+    for (const r of this.resources) {
+      const why = r.notReadyReason();
+      if (why !== null) reasons.push(`${r.name}: ${why}`);
+    }
+    return reasons;
+  }
+
+  /** Stop taking new work; close pools and resources once in-flight requests are done. */
+  retire(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#retired = true;
+    const drained = this.#inflight === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => { this.#drained = resolve; });
+    this.#closing = drained.then(() => this.#closeAll());
+    return this.#closing;
+  }
+
+  get retired(): boolean {
+    return this.#retired;
+  }
+
+  async #closeAll(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const route of this.routes.routes) {
+      closing.push(route.upstream.close());
+      for (const stage of route.stages) if (stage.close) closing.push(stage.close());
+    }
+    for (const r of this.resources) closing.push(r.close());
+    const results = await Promise.allSettled(closing);
+    for (const r of results) {
+      if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'error while closing a retired gateway');
+    }
+  }
+
+  logUpstreamError(x: Exchange, err: unknown, reason: string): void {
+    this.logger.warn(
+      { requestId: x.ctx.id, route: x.route?.name ?? null, reason, err: err instanceof Error ? err.message : String(err) },
+      'upstream error',
+    );
+  }
+
+  logTargetEjected(route: string, target: string): void {
+    this.logger.warn({ route, target }, 'upstream target ejected after consecutive failures');
+  }
+}
+
+function declaredBodyBytes(x: Exchange): number {
+  if (x.bodyCounter !== null) return x.bodyCounter.bytes;
+  const cl = x.req.headers['content-length'];
+  if (cl === undefined || !x.req.complete) return 0;
+  const n = Number(cl);
+  return Number.isFinite(n) ? n : 0;
+}

@@ -1,0 +1,62 @@
+/**
+ * Header lists for the upstream request and the client response
+ * (PRODUCT §4). Built in one pass over Node's rawHeaders as a flat
+ * `[name, value, …]` array, which undici takes as is.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { connectionListed, isDroppedHeader, isHopByHop, type InjectableHeaders } from '../route/sanitise.js';
+import type { CompiledRoute } from '../route/compiled-route.js';
+import type { RequestContext } from '../pipeline/types.js';
+import { appendIdentityHeaders } from './identity-headers.js';
+
+export interface ForwardingFacts {
+  /** The direct peer (socket address). */
+  readonly peer: string;
+  /** Whether the peer is a trusted proxy: its X-Forwarded-* are believed and extended. */
+  readonly peerTrusted: boolean;
+}
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function buildUpstreamHeaders(
+  rawHeaders: readonly string[], ctx: RequestContext, route: CompiledRoute,
+  injectable: InjectableHeaders, facts: ForwardingFacts,
+): string[] {
+  const headers = ctx.headers;
+  const listed = connectionListed(firstValue(headers.connection));
+  const remove = route.removeHeaders;
+  const out: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (isDroppedHeader(lower, injectable, listed)) continue;
+    if (remove !== null && remove.has(lower)) continue;
+    if (lower === 'authorization' && !route.forwardAuthorization) continue;
+    out.push(name, rawHeaders[i + 1]!);
+  }
+  // X-Forwarded-For: extend a trusted chain hop by hop, else start a new one.
+  const xff = firstValue(headers['x-forwarded-for']);
+  out.push('x-forwarded-for', facts.peerTrusted && xff ? xff + ', ' + facts.peer : facts.peer);
+  out.push('x-forwarded-proto', ctx.proto);
+  const xfh = facts.peerTrusted ? firstValue(headers['x-forwarded-host']) : undefined;
+  out.push('x-forwarded-host', xfh ?? firstValue(headers.host) ?? ctx.host);
+  out.push('x-request-id', ctx.id);
+  for (const [name, value] of route.setHeaders) out.push(name, value);
+  appendIdentityHeaders(out, ctx.identity, route.identityHeaders);
+  return out;
+}
+
+/** Response headers from the upstream, minus hop-by-hop ones, plus our request id. */
+export function buildResponseHeaders(upstream: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
+  const listed = connectionListed(firstValue(upstream.connection));
+  const out: Record<string, string | string[]> = {};
+  for (const name in upstream) {
+    if (isHopByHop(name) || (listed !== null && listed.has(name))) continue;
+    const value = upstream[name];
+    if (value !== undefined) out[name] = value;
+  }
+  out['x-request-id'] = requestId;
+  return out;
+}

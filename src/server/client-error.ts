@@ -1,0 +1,42 @@
+/**
+ * Requests Node's HTTP parser refuses never reach the pipeline: malformed
+ * framing (Content-Length with Transfer-Encoding, differing lengths, bare LF,
+ * obs-fold), oversized headers, timeouts. They still get a clear status, a
+ * JSON body with a request id, a log line and a metric (PRODUCT §7).
+ */
+import { STATUS_CODES } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { denialBody, errorCodeFor } from '../pipeline/respond.js';
+import { canonicalIp } from './client-ip.js';
+import type { GatewayHolder } from './edge.js';
+
+function statusForParserError(code: string | undefined): number {
+  if (code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADERS_TIMEOUT') return 408;
+  return 400;
+}
+
+export function handleClientError(holder: GatewayHolder, err: Error & { code?: string }, socket: Socket): void {
+  // Nothing useful can be written to a reset socket or one already mid-response.
+  const busy = (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || (busy && busy.headersSent)) {
+    socket.destroy();
+    return;
+  }
+  const gateway = holder.current;
+  const status = statusForParserError(err.code);
+  const id = randomUUID();
+  const body = denialBody(errorCodeFor(status), id);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n' +
+      `X-Request-Id: ${id}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  gateway.metrics.requestsTotal.labels('', '', String(status), 'bad_request').inc();
+  gateway.logger.info({
+    msg: 'access', requestId: id, clientIp: canonicalIp(socket.remoteAddress ?? ''), method: null, host: null,
+    path: null, route: null, status, decision: 'bad_request', durationMs: 0, upstreamMs: null, bytesIn: 0,
+    bytesOut: Buffer.byteLength(body), sub: null, wafRules: null, userAgent: null, tls: null, parserError: err.code ?? 'unknown',
+  });
+}

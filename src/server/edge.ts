@@ -1,0 +1,138 @@
+/**
+ * The edge shape's request entry (PRODUCT §1): request id, client address,
+ * path normalisation, routing, the route's stages, then forwarding. Every
+ * step that can deny answers through Exchange.respond, and the exchange
+ * records itself when the response closes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Respond } from '../pipeline/types.js';
+import type { Gateway } from '../pipeline/gateway.js';
+import type { CompiledRoute } from '../route/compiled-route.js';
+import { runStages } from '../pipeline/run.js';
+import { normaliseTarget } from '../route/normalise.js';
+import { RequestCtx } from './context.js';
+import { Exchange, hasBody } from './exchange.js';
+import { canonicalIp } from './client-ip.js';
+import { chooseRequestId } from './request-id.js';
+import { hasValidHostHeader, hostOf } from './host.js';
+import { buildUpstreamHeaders } from '../proxy/headers.js';
+import { UpstreamCall } from '../proxy/forward.js';
+import { BodyLimit } from '../proxy/body-limit.js';
+
+const NOT_ORIGIN_FORM = Object.freeze({ ok: false, reason: 'not_origin_form' } as const);
+const BAD_HOST = Object.freeze({ ok: false, reason: 'bad_host_header' } as const);
+const BAD_REQUEST: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+const NO_ROUTE: Respond = Object.freeze({ kind: 'respond', status: 404, decision: 'no_route', error: 'not_found' });
+const TOO_LARGE: Respond = Object.freeze({ kind: 'respond', status: 413, decision: 'bad_request', error: 'payload_too_large' });
+const INTERNAL: Respond = Object.freeze({ kind: 'respond', status: 500, decision: 'upstream_error', error: 'internal_error' });
+
+/** Where the current Gateway lives; a reload swaps `current` and nothing else. */
+export interface GatewayHolder {
+  current: Gateway;
+  /** While draining, every response closes its connection so clients move elsewhere. */
+  readonly shuttingDown: boolean;
+}
+
+/** Builds the per-request context shared by the edge and forward-auth shapes. */
+export function createExchange(req: IncomingMessage, res: ServerResponse, gateway: Gateway, listenerProto: string): Exchange {
+  const startNs = process.hrtime.bigint();
+  const headers = req.headers;
+  const peer = canonicalIp(req.socket.remoteAddress ?? '');
+  const peerTrusted = gateway.trusted.isTrusted(peer);
+  const id = chooseRequestId(headers['x-request-id'], peerTrusted);
+  const url = req.url ?? '';
+  // Only origin-form: an absolute-form target names a host that could disagree with Host (RFC 9112 §3.2.2).
+  const target = url.charCodeAt(0) !== 47 /* '/' */ ? NOT_ORIGIN_FORM
+    : !hasValidHostHeader(req.rawHeaders, req.httpVersion, req.httpVersionMajor === 2) ? BAD_HOST
+      : normaliseTarget(url);
+  const xfp = peerTrusted ? headers['x-forwarded-proto'] : undefined;
+  const proto = xfp === 'https' || xfp === 'http' ? xfp : listenerProto;
+  const xff = headers['x-forwarded-for'];
+  const clientIp = gateway.trusted.clientAddress(peer, typeof xff === 'string' ? xff : undefined);
+  const ctx = new RequestCtx(
+    id, clientIp, 'edge', req.method ?? 'GET', hostOf(headers.host ?? headers[':authority'] as string | undefined),
+    target.ok ? target.path : rawPathForLog(req.url), target.ok ? target.query : '', proto, headers, startNs,
+  );
+  const x = new Exchange(req, res, ctx, gateway);
+  x.peerTrusted = peerTrusted;
+  x.peer = peer;
+  x.targetOk = target.ok;
+  return x;
+}
+
+/** For a path we refused to normalise, log only the part before any query, bounded. */
+function rawPathForLog(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.length > 256 ? path.slice(0, 256) : path;
+}
+
+export class EdgeHandler {
+  readonly #holder: GatewayHolder;
+  readonly #proto: string;
+
+  constructor(holder: GatewayHolder, proto: 'http' | 'https') {
+    this.#holder = holder;
+    this.#proto = proto;
+  }
+
+  /** The node:http 'request' listener. */
+  readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const gateway = this.#holder.current;
+    gateway.acquire();
+    if (this.#holder.shuttingDown) res.shouldKeepAlive = false;
+    const x = createExchange(req, res, gateway, this.#proto);
+    try {
+      this.#route(x);
+    } catch (err) {
+      this.#internalError(x, err);
+    }
+  };
+
+  #route(x: Exchange): void {
+    if (!x.targetOk) return x.respond(BAD_REQUEST);
+    const ctx = x.ctx;
+    const route = x.gateway.routes.match(ctx.host, ctx.method, ctx.path);
+    if (route === null) return x.respond(NO_ROUTE);
+    x.route = route;
+    ctx.route = route;
+    const verdict = runStages(route.stages, ctx);
+    if (verdict === null) return this.#forward(x, route);
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (v) => (v === null ? this.#forward(x, route) : x.respond(v)),
+        (err: unknown) => this.#internalError(x, err),
+      );
+      return;
+    }
+    x.respond(verdict);
+  }
+
+  #forward(x: Exchange, route: CompiledRoute): void {
+    if (x.res.destroyed) return; // the client left while a stage was waiting
+    const req = x.req;
+    let body: Readable | null = null;
+    if (hasBody(req)) {
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && req.headers['transfer-encoding'] === undefined) {
+        if (Number(declared) > x.gateway.limits.maxBodyBytes) return x.respond(TOO_LARGE, true);
+        body = req;
+      } else {
+        const limit = new BodyLimit(x.gateway.limits.maxBodyBytes);
+        req.on('error', (err) => limit.destroy(err));
+        body = req.pipe(limit);
+        x.bodyCounter = limit;
+      }
+    }
+    const headers = buildUpstreamHeaders(req.rawHeaders, x.ctx, route, x.gateway.injectable, x);
+    new UpstreamCall(x, route, headers, body).start();
+  }
+
+  #internalError(x: Exchange, err: unknown): void {
+    x.gateway.metrics.internalErrorsTotal.labels('edge').inc();
+    x.gateway.logger.error({ requestId: x.ctx.id, err }, 'internal error in the request pipeline');
+    x.respond(INTERNAL, true);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The request host for routing: the Host header (or HTTP/2 :authority)
+ * lowercased, without port; IPv6 literals keep their brackets off.
+ */
+export function hostOf(value: string | undefined): string {
+  if (value === undefined || value === '') return '';
+  let host = value;
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    host = end > 0 ? host.slice(1, end) : host;
+  } else {
+    const colon = host.indexOf(':');
+    if (colon >= 0) host = host.slice(0, colon);
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1); // `example.com.` is `example.com`
+  return host.toLowerCase();
+}
+
+/**
+ * RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host header is a
+ * 400. Checked by us rather than Node so the answer carries our JSON body
+ * and gets a log line; two Hosts are refused because two hops could each
+ * believe a different one.
+ */
+export function hasValidHostHeader(rawHeaders: readonly string[], httpVersion: string, http2: boolean): boolean {
+  if (http2) return true; // :authority is mandatory in h2 and validated by Node
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
+  return count === 1 || (count === 0 && httpVersion === '1.0');
+}

@@ -1,0 +1,116 @@
+/**
+ * Process lifecycle (PRODUCT §2): start the listeners, reload on SIGHUP,
+ * drain on SIGTERM/SIGINT.
+ *
+ * Reload compiles the new config completely before swapping one reference;
+ * requests in flight finish on the Gateway they started with, which closes
+ * its upstream pools once they are done. An invalid config is logged and the
+ * old one keeps serving. Listener addresses are bound at start and need a
+ * restart to change; request limits are applied in place.
+ *
+ * Shutdown stops accepting, lets in-flight requests finish (closing each
+ * keep-alive connection as soon as it is idle) up to `shutdownGraceMs`,
+ * then closes what is left and exits 0.
+ */
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Gateway, GatewayDeps } from '../pipeline/gateway.js';
+import type { GatewayHolder } from './edge.js';
+import { applyLimits, createListeners, listen, type Listener } from './listeners.js';
+import { loadConfigFile } from '../config/load.js';
+import { compileGateway } from '../config/compile.js';
+import { ConfigError } from '../config/errors.js';
+
+const IDLE_SWEEP_MS = 50;
+
+export class Runtime implements GatewayHolder {
+  current: Gateway;
+  readonly #configPath: string;
+  readonly #deps: GatewayDeps;
+  readonly #logger: Logger;
+  readonly listeners: Listener[];
+  #shuttingDown = false;
+  #reloading: Promise<boolean> | null = null;
+
+  constructor(configPath: string, gateway: Gateway, deps: GatewayDeps) {
+    this.#configPath = configPath;
+    this.current = gateway;
+    this.#deps = deps;
+    this.#logger = deps.logger;
+    this.listeners = createListeners(this, () => this.#shuttingDown);
+  }
+
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
+  }
+
+  async start(): Promise<void> {
+    for (const l of this.listeners) {
+      const addr = await listen(l);
+      this.#logger.info({ listener: l.name, address: addr.address, port: addr.port }, 'listening');
+    }
+  }
+
+  /** Reload the config file; resolves true when the new config took over. Concurrent calls share one reload. */
+  reload(): Promise<boolean> {
+    if (this.#reloading === null) {
+      this.#reloading = this.#reload().finally(() => { this.#reloading = null; });
+    }
+    return this.#reloading;
+  }
+
+  async #reload(): Promise<boolean> {
+    if (this.#shuttingDown) return false;
+    let next: Gateway;
+    try {
+      const cfg = await loadConfigFile(this.#configPath);
+      next = compileGateway(cfg, this.#deps);
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [String(err)];
+      this.#logger.error({ file: this.#configPath, problems }, 'config reload rejected; the previous config keeps serving');
+      return false;
+    }
+    const old = this.current;
+    if (JSON.stringify(old.config.listeners) !== JSON.stringify(next.config.listeners)) {
+      this.#logger.warn('listener addresses changed in the config: they take effect on restart, not on reload');
+    }
+    this.current = next;
+    for (const l of this.listeners) if (l.name === 'http') applyLimits(l.server, next.limits);
+    this.#logger.info({ file: this.#configPath, routes: next.routes.routes.length }, 'config reloaded');
+    old.retire().catch((err: unknown) => this.#logger.warn({ err }, 'closing the previous config failed'));
+    return true;
+  }
+
+  async shutdown(signal: string): Promise<void> {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    const graceMs = this.current.config.server.shutdownGraceMs;
+    this.#logger.info({ signal, graceMs }, 'shutting down: draining in-flight requests');
+    // Traffic listeners first; admin and the demo upstream keep serving until the drain is over.
+    const traffic = this.listeners.filter((l) => l.name === 'http');
+    const rest = this.listeners.filter((l) => l.name !== 'http');
+    const drained = await drainServers(traffic.map((l) => l.server), graceMs);
+    if (!drained) this.#logger.warn({ graceMs }, 'shutdown grace period over: closing remaining connections');
+    await drainServers(rest.map((l) => l.server), 1_000);
+    await Promise.race([this.current.retire(), delay(2_000)]);
+    this.#logger.info('stopped');
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Close servers, sweeping idle keep-alive connections until all are gone or the deadline passes. */
+async function drainServers(servers: Server[], deadlineMs: number): Promise<boolean> {
+  const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  const sweep = setInterval(() => { for (const s of servers) s.closeIdleConnections(); }, IDLE_SWEEP_MS);
+  for (const s of servers) s.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), deadlineMs); });
+  const ok = await Promise.race([closed.then(() => true), timedOut]);
+  clearInterval(sweep);
+  clearTimeout(timer);
+  if (!ok) for (const s of servers) s.closeAllConnections();
+  return ok;
+}

@@ -1,0 +1,101 @@
+/**
+ * WebSocket upgrades (issue 2): the upgrade request runs the same pipeline
+ * as any request — normalisation, routing, the route's stages — and only a
+ * route with `websocket: true` is proxied, through http-proxy-3. The
+ * headers the upstream sees are built by the same code as for plain
+ * requests (spoofed identity headers stripped, X-Forwarded-* rewritten),
+ * plus the Connection/Upgrade pair the handshake needs.
+ */
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createProxyServer } from 'http-proxy-3';
+import type { Respond } from '../pipeline/types.js';
+import { runStages } from '../pipeline/run.js';
+import { createExchange, type GatewayHolder } from './edge.js';
+import type { Exchange } from './exchange.js';
+import { buildUpstreamHeaders } from '../proxy/headers.js';
+import { stripPathPrefix } from '../route/match.js';
+
+const BAD_REQUEST: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+const NO_ROUTE: Respond = Object.freeze({ kind: 'respond', status: 404, decision: 'no_route', error: 'not_found' });
+const NOT_ALLOWED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'forbidden', error: 'websocket_not_allowed' });
+
+export class WebSocketHandler {
+  readonly #holder: GatewayHolder;
+  readonly #proto: 'http' | 'https';
+  readonly #proxy = createProxyServer({ ws: true, xfwd: false, prependPath: true, ignorePath: false });
+
+  constructor(holder: GatewayHolder, proto: 'http' | 'https') {
+    this.#holder = holder;
+    this.#proto = proto;
+    // Without a listener http-proxy-3 rethrows; upstream failures are answered in #proxyError.
+    this.#proxy.on('error', () => undefined);
+  }
+
+  readonly onUpgrade = (req: IncomingMessage, duplex: Duplex, head: Buffer): void => {
+    const socket = duplex as Socket;
+    const gateway = this.#holder.current;
+    gateway.acquire();
+    // A ServerResponse on the raw socket lets denials go through the ordinary respond path.
+    const res = new ServerResponse(req);
+    res.assignSocket(socket);
+    const x = createExchange(req, res, gateway, this.#proto);
+    socket.on('error', () => socket.destroy());
+    // The socket left Node's HTTP machinery (half-open allowed): end it after a denial so it
+    // closes, which is what emits the response's 'close' and so logs the exchange.
+    res.once('finish', endSocket);
+    const deny = this.#decide(x, head);
+    if (deny === null) return;
+    if (deny instanceof Promise) {
+      deny.then((d) => (d === null ? undefined : x.respond(d, true)), () => x.respond(BAD_REQUEST, true));
+      return;
+    }
+    x.respond(deny, true);
+  };
+
+  /** null when the upgrade was handed to the upstream, else the denial. */
+  #decide(x: Exchange, head: Buffer): Respond | null | Promise<Respond | null> {
+    if (!x.targetOk || x.req.headers.upgrade?.toLowerCase() !== 'websocket' || x.req.method !== 'GET') return BAD_REQUEST;
+    const ctx = x.ctx;
+    const route = x.gateway.routes.match(ctx.host, ctx.method, ctx.path);
+    if (route === null) return NO_ROUTE;
+    x.route = route;
+    ctx.route = route;
+    if (!route.websocket) return NOT_ALLOWED;
+    const verdict = runStages(route.stages, ctx);
+    if (verdict instanceof Promise) return verdict.then((v) => (v === null ? this.#proxyUpgrade(x, head) : v));
+    return verdict === null ? this.#proxyUpgrade(x, head) : verdict;
+  }
+
+  #proxyUpgrade(x: Exchange, head: Buffer): null {
+    const route = x.route!;
+    const target = route.upstream.pick();
+    const flat = buildUpstreamHeaders(x.req.rawHeaders, x.ctx, route, x.gateway.injectable, x);
+    const headers: Record<string, string> = { connection: 'Upgrade', upgrade: 'websocket' };
+    for (let i = 0; i < flat.length; i += 2) headers[flat[i]!.toLowerCase()] = flat[i + 1]!;
+    const req = x.req;
+    req.headers = headers;
+    const path = stripPathPrefix(x.ctx.path, route.stripPrefix);
+    req.url = x.ctx.query === '' ? path : path + '?' + x.ctx.query;
+    const socket = x.res.socket as Socket;
+    x.res.off('finish', endSocket);
+    x.res.detachSocket(socket);
+    x.upgraded = true;
+    socket.once('close', () => x.gateway.finish(x));
+    this.#proxy.ws(req, socket, head, { target: target.url }, (err) => this.#proxyError(x, socket, err));
+    return null;
+  }
+
+  #proxyError(x: Exchange, socket: Socket, err: unknown): void {
+    x.decision = 'upstream_error';
+    x.upgraded = false;
+    x.gateway.logUpstreamError(x, err, 'websocket upstream error');
+    if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  }
+}
+
+function endSocket(this: ServerResponse): void {
+  this.socket?.end();
+}

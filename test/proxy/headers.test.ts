@@ -1,0 +1,83 @@
+/**
+ * Anti-spoofing (PRODUCT §4) through real sockets: what the upstream
+ * receives when a client sends identity, hop-by-hop and forwarding headers.
+ */
+import t from 'tap';
+import { request } from 'undici';
+import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { rawRequest } from '../helpers/raw-http.js';
+
+let up: RecordingUpstream;
+let gw: TestGateway;
+
+t.before(async () => {
+  up = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', connection: 'x-secret-hop', 'x-secret-hop': '1', 'keep-alive': 'timeout=5', 'x-kept': 'yes' });
+    res.end('ok');
+  });
+  gw = await startGateway({
+    routes: [
+      { name: 'a', match: { path: '/a' }, auth: 'none', upstream: up.url,
+        identityHeaders: { 'X-User-Id': 'sub' }, requestHeaders: { set: { 'X-Env': 'test' }, remove: ['X-Debug'] } },
+      { name: 'b', match: { path: '/b' }, auth: 'none', upstream: up.url, identityHeaders: { 'X-Tenant': 'tenant' } },
+    ],
+  });
+});
+t.teardown(async () => {
+  await gw.close();
+  await up.close();
+});
+
+void t.test('identity headers of every route, in every spelling, never reach the upstream', async (t) => {
+  const spoof = [
+    ['X-User-Id', 'evil'], ['x-user-id', 'evil'], ['X_User_Id', 'evil'], ['x.user.id', 'evil'], ['X-USER-ID', 'evil'],
+    ['X-Tenant', 'evil'], ['x_tenant', 'evil'], ['X-Auth-Request-Email', 'evil@x'], ['x_auth_request_user', 'evil'],
+  ];
+  const head = spoof.map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  const res = await rawRequest(gw.port, `GET /a/x HTTP/1.1\r\nHost: h\r\n${head}X-Debug: 1\r\nConnection: close\r\n\r\n`);
+  t.equal(res.status, 200);
+  const rec = up.received.at(-1)!;
+  const names = rec.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+  for (const [name] of spoof) t.notOk(names.includes(name!.toLowerCase()), `${name} stripped`);
+  t.notOk(JSON.stringify(rec.rawHeaders).includes('evil'), 'no spoofed value arrives under any name');
+  t.notOk(names.includes('x-debug'), 'requestHeaders.remove');
+  t.equal(rec.headers['x-env'], 'test', 'requestHeaders.set');
+});
+
+void t.test('hop-by-hop headers and the names Connection lists are not forwarded', async (t) => {
+  const res = await rawRequest(gw.port,
+    'GET /a/hop HTTP/1.1\r\nHost: h\r\nConnection: close, X-Private\r\nX-Private: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\n' +
+    'Proxy-Authorization: Basic eA==\r\nUpgrade: h2c\r\nTraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n');
+  t.equal(res.status, 200);
+  const h = up.received.at(-1)!.headers;
+  for (const name of ['x-private', 'keep-alive', 'te', 'proxy-authorization', 'upgrade']) t.equal(h[name], undefined, `${name} dropped`);
+  t.equal(h['traceparent'], '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'traceparent passes unchanged');
+  t.match(res.text, /x-kept: yes/i);
+  t.notMatch(res.text, /x-secret-hop/i, 'response headers named by the upstream Connection are dropped');
+  t.notMatch(res.text, /keep-alive: timeout=5/i);
+});
+
+void t.test('forged X-Forwarded-* from an untrusted peer are replaced', async (t) => {
+  await request(gw.url + '/a/xff', {
+    headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'evil.com', 'x-real-ip': '6.6.6.6', forwarded: 'for=6.6.6.6', host: 'shop.example' },
+  }).then((r) => r.body.dump());
+  const h = up.received.at(-1)!.headers;
+  t.equal(h['x-forwarded-for'], '127.0.0.1');
+  t.equal(h['x-forwarded-proto'], 'http');
+  t.equal(h['x-forwarded-host'], 'shop.example');
+  t.equal(h['x-real-ip'], undefined);
+  t.equal(h['forwarded'], undefined);
+  t.equal(h['host'], 'shop.example', 'Host is passed through');
+});
+
+void t.test('request trailers are never forwarded', async (t) => {
+  const res = await rawRequest(gw.port,
+    'POST /a/trailer HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTrailer: X-User-Id\r\nConnection: close\r\n\r\n' +
+    '5\r\nhello\r\n0\r\nX-User-Id: evil\r\n\r\n');
+  t.equal(res.status, 200);
+  const rec = up.received.at(-1)!;
+  t.equal(rec.body, 'hello');
+  t.notOk(JSON.stringify(rec.headers).includes('evil'));
+  t.same(rec.rawTrailers, [], 'the upstream received no trailers');
+});
