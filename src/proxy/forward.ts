@@ -121,6 +121,11 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
       return;
     }
     const res = x.res;
+    if (res.destroyed) {
+      // The client went away (an aborted upload errors the body stream first): not an upstream fault.
+      this.#done = true;
+      return;
+    }
     if (!res.headersSent && this.#retryable(err)) {
       const ejected = this.#target!.reportFailure(Date.now());
       if (ejected) x.gateway.logTargetEjected(this.#route.name, this.#target!.url);

@@ -10,6 +10,10 @@ import type { Socket } from 'node:net';
 import { denialBody, errorCodeFor } from '../pipeline/respond.js';
 import { canonicalIp } from './client-ip.js';
 import type { GatewayHolder } from './edge.js';
+import { exchangeOf } from './exchange.js';
+import type { Respond } from '../pipeline/types.js';
+
+const MALFORMED_BODY: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 
 function statusForParserError(code: string | undefined): number {
   if (code === 'HPE_HEADER_OVERFLOW') return 431;
@@ -18,10 +22,18 @@ function statusForParserError(code: string | undefined): number {
 }
 
 export function handleClientError(holder: GatewayHolder, err: Error & { code?: string }, socket: Socket): void {
-  // Nothing useful can be written to a reset socket or one already mid-response.
-  const busy = (socket as unknown as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (err.code === 'ECONNRESET' || !socket.writable || (busy && busy.headersSent)) {
+  // Nothing useful can be written to a reset socket, or to a client that closed mid-request.
+  if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
     socket.destroy();
+    return;
+  }
+  // A body that turns malformed after its head was accepted (a bad chunk) belongs to an
+  // exchange already under way: cancel its upstream call and answer 400 through it.
+  const x = exchangeOf((socket as unknown as { _httpMessage?: unknown })._httpMessage);
+  if (x !== undefined) {
+    x.call?.abortFromClient();
+    if (x.res.headersSent) socket.destroy();
+    else x.respond(MALFORMED_BODY, true);
     return;
   }
   const gateway = holder.current;

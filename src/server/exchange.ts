@@ -74,6 +74,11 @@ export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }
 
+/** The exchange a response belongs to, if it was created by the pipeline. */
+export function exchangeOf(res: unknown): Exchange | undefined {
+  return res !== null && typeof res === 'object' ? (res as Record<symbol, Exchange | undefined>)[kExchange] : undefined;
+}
+
 function onResponseClose(this: ServerResponse): void {
   const x = (this as unknown as Record<symbol, Exchange>)[kExchange]!;
   if (!this.writableFinished && x.call !== null) x.call.abortFromClient();

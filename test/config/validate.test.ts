@@ -56,7 +56,6 @@ void t.test('the PRODUCT §3 example (the parts supported so far) is valid', asy
     },
     listeners: {
       http: { host: '0.0.0.0', port: 8080, redirectToHttps: false },
-      auth: { host: '0.0.0.0', port: 8081 },
       admin: { host: '127.0.0.1', port: 9090 },
     },
     auth: {
@@ -307,19 +306,28 @@ void t.test('listeners may not share a host:port (port 0 excepted)', async (t) =
   t.same(problemsOf({
     listeners: {
       http: { host: '0.0.0.0', port: 8080 },
-      auth: { host: '127.0.0.1', port: 8080 },
-      admin: { host: '127.0.0.1', port: 9090 },
-      demo: { host: '127.0.0.1', port: 9090 },
+      admin: { host: '127.0.0.1', port: 8080 },
+      demo: { host: '127.0.0.1', port: 8080 },
     },
     routes: [],
   }), [
-    'listeners.auth.port: 127.0.0.1:8080 clashes with listeners.http (0.0.0.0:8080)',
-    'listeners.demo.port: 127.0.0.1:9090 clashes with listeners.admin (127.0.0.1:9090)',
+    'listeners.admin.port: 127.0.0.1:8080 clashes with listeners.http (0.0.0.0:8080)',
+    'listeners.demo.port: 127.0.0.1:8080 clashes with listeners.http (0.0.0.0:8080)',
   ]);
   t.doesNotThrow(() => validateConfig({
-    listeners: { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, demo: { host: '127.0.0.2', port: 8080 }, auth: { host: '127.0.0.1', port: 8080 } },
+    listeners: { http: { host: '127.0.0.1', port: 0 }, admin: { host: '127.0.0.1', port: 0 }, demo: { host: '127.0.0.2', port: 8080 } },
     routes: [],
   }));
+});
+
+void t.test('keys reserved for features not yet available are refused, not silently ignored', async (t) => {
+  t.same(problemsOf({
+    listeners: { http: { host: '127.0.0.1', port: 0, redirectToHttps: true }, auth: { host: '127.0.0.1', port: 0 } },
+    routes: [],
+  }), [
+    'listeners.http.redirectToHttps: needs an HTTPS listener, which is not available in this version yet',
+    'listeners.auth: the forward-auth listener is not available in this version yet',
+  ]);
 });
 
 void t.test('cross-field limits', async (t) => {

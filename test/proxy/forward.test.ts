@@ -149,3 +149,21 @@ void t.test('a 100 MB body streams both ways with flat memory', async (t) => {
   // Client, gateway and upstream share this process: a buffered 100 MB would show as ≥ 100 MB of growth.
   t.ok(peak - rssBefore < 60 * 1024 * 1024, `RSS grew ${Math.round((peak - rssBefore) / 1048576)} MB (< 60 MB)`);
 });
+
+void t.test('a client that aborts its upload is logged 499, not as an upstream error', async (t) => {
+  const up = await startUpstream();
+  const gw = await startGateway({ routes: [{ name: 'u', match: { path: '/' }, auth: 'none', upstream: up.url }] });
+  t.teardown(async () => { await gw.close(); await up.close(); });
+  await new Promise<void>((resolve) => {
+    const req = httpRequest(gw.url + '/upload', { method: 'POST', headers: { 'content-length': '100000' } });
+    req.on('error', () => resolve());
+    req.write(Buffer.alloc(1000));
+    setTimeout(() => { req.destroy(); resolve(); }, 100);
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = gw.access();
+  t.equal(lines.length, 1, JSON.stringify(gw.logs));
+  t.equal(lines[0]!['status'], 499);
+  t.equal(lines[0]!['decision'], 'allow');
+  t.notOk(gw.logs.some((l) => l['msg'] === 'upstream error'), 'no upstream error logged');
+});

@@ -69,5 +69,5 @@ void t.test('websocket routes proxy the upgrade; others refuse it', async (t) =>
   t.equal(seen.length, 1, 'denied upgrades never reached the upstream');
   await new Promise((r) => setTimeout(r, 50));
   const statuses = gw.access().map((l) => l['status']).sort();
-  t.same(statuses, [101, 401, 403, 404], 'each upgrade attempt is logged: ' + JSON.stringify(gw.access()));
+  t.same(statuses, [101, 401, 403, 404], 'each upgrade attempt is logged');
 });
