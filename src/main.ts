@@ -5,6 +5,7 @@
  *
  *   portcullis serve [--config config/gateway.yaml]   (default command)
  *   portcullis check [--config …]                     validate, print compiled routes, exit 0/1
+ *   portcullis token --sub alice [--scope s] [--claim k=v]… [--ttl 15m] [--aud a]   dev token on stdout
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from './config/load.js';
@@ -13,9 +14,11 @@ import { ConfigError } from './config/errors.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { createProcessLogger } from './observe/logger.js';
 import { Runtime } from './server/runtime.js';
+import { DevTokenError, mintDevToken } from './auth/dev-token.js';
 
 const DEFAULT_CONFIG = 'config/gateway.yaml';
-const USAGE = `usage: portcullis [serve|check] [--config ${DEFAULT_CONFIG}]`;
+const USAGE = `usage: portcullis [serve|check] [--config ${DEFAULT_CONFIG}]
+       portcullis token --sub <sub> [--scope "a b"] [--claim k=v]… [--ttl 15m] [--aud <aud>] [--issuer portcullis-dev] [--key <private JWK file>]`;
 
 function fail(message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');
@@ -60,7 +63,23 @@ async function serve(configPath: string): Promise<void> {
   }
 }
 
+/** `portcullis token`: prints only the token, so `$(portcullis token --sub alice)` works. */
+async function token(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      sub: { type: 'string' }, scope: { type: 'string' }, claim: { type: 'string', multiple: true },
+      ttl: { type: 'string' }, aud: { type: 'string' }, issuer: { type: 'string' }, key: { type: 'string' },
+    },
+  });
+  if (values.sub === undefined) fail(`portcullis token: --sub is required\n${USAGE}`);
+  process.stdout.write(await mintDevToken({
+    sub: values.sub, scope: values.scope, claims: values.claim, ttl: values.ttl, aud: values.aud, issuer: values.issuer, keyFile: values.key,
+  }) + '\n');
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'token') return token(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -78,7 +97,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) fail(err.message);
+  if (err instanceof ConfigError || err instanceof DevTokenError) fail(err.message);
   if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail(`${err.message}\n${USAGE}`);
   fail(`portcullis: ${err instanceof Error ? err.message : String(err)}`);
 });

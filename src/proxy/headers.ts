@@ -27,6 +27,9 @@ export function buildUpstreamHeaders(
   const headers = ctx.headers;
   const listed = connectionListed(firstValue(headers.connection));
   const remove = route.removeHeaders;
+  // forwardAuthorization: false — token headers and the token cookie go too (src/auth/strip.ts).
+  const strip = route.credentialStrip;
+  let authorizationSeen = false;
   const out: string[] = [];
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
@@ -34,6 +37,20 @@ export function buildUpstreamHeaders(
     if (isDroppedHeader(lower, injectable, listed)) continue;
     if (remove !== null && remove.has(lower)) continue;
     if (lower === 'authorization' && !route.forwardAuthorization) continue;
+    if (lower === 'authorization') {
+      // Node keeps only the first Authorization in req.headers, and that is the one the auth stage
+      // verified: a second copy must not carry another identity to the upstream.
+      if (authorizationSeen) continue;
+      authorizationSeen = true;
+    }
+    if (strip !== null) {
+      if (strip.headers.has(lower)) continue;
+      if (lower === 'cookie' && strip.stripsCookies) {
+        const kept = strip.cookie(rawHeaders[i + 1]!);
+        if (kept !== null) out.push(name, kept);
+        continue;
+      }
+    }
     out.push(name, rawHeaders[i + 1]!);
   }
   // X-Forwarded-For: extend a trusted chain hop by hop, else start a new one.

@@ -7,6 +7,7 @@ import type { RouteConfig } from '../config/types.js';
 import type { RouteRef, Stage } from '../pipeline/types.js';
 import type { UpstreamGroup } from '../proxy/upstreams.js';
 import { compileClaimPath, type ClaimPath } from '../auth/claims.js';
+import type { CredentialStrip } from '../auth/strip.js';
 import { RouteMatcher } from './match.js';
 
 export interface IdentityHeader {
@@ -28,8 +29,10 @@ export class CompiledRoute implements RouteRef {
   readonly removeHeaders: ReadonlySet<string> | null;
   /** [name, value] pairs from requestHeaders.set. */
   readonly setHeaders: readonly (readonly [string, string])[];
+  /** `forwardAuthorization: false`: the credentials removed before the upstream; null forwards them. */
+  readonly credentialStrip: CredentialStrip | null;
 
-  constructor(cfg: RouteConfig, stages: readonly Stage[], upstream: UpstreamGroup) {
+  constructor(cfg: RouteConfig, stages: readonly Stage[], upstream: UpstreamGroup, credentialStrip: CredentialStrip | null = null) {
     this.name = cfg.name;
     this.matcher = new RouteMatcher(cfg.match);
     this.stages = Object.freeze([...stages]);
@@ -43,6 +46,7 @@ export class CompiledRoute implements RouteRef {
     const remove = cfg.requestHeaders.remove.map((h) => h.toLowerCase());
     this.removeHeaders = remove.length ? new Set(remove) : null;
     this.setHeaders = Object.freeze(Object.entries(cfg.requestHeaders.set).map(([k, v]) => Object.freeze([k, v] as const)));
+    this.credentialStrip = credentialStrip;
   }
 
   /** Describe the route for `portcullis check`. */

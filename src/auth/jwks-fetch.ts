@@ -1,0 +1,211 @@
+/**
+ * Where a provider's JWKS comes from: an http(s) URL, OpenID discovery, or a
+ * local file. Every fetch is bounded in time (a deadline covering connect,
+ * headers and body) and in size, never follows redirects, and reports how
+ * long its answer may be cached (RFC 9111 §5.2.2.1 max-age, clamped).
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { Agent, request } from 'undici';
+
+export interface FetchLimits {
+  /** Deadline for one fetch, connect to last body byte, in ms. */
+  readonly timeoutMs: number;
+  /** Largest response or file accepted, in bytes. */
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_FETCH_LIMITS: FetchLimits = Object.freeze({ timeoutMs: 5_000, maxBytes: 1024 * 1024 });
+
+/** Cache lifetime bounds: an IdP's max-age is believed only within these (seconds). */
+export const MIN_MAX_AGE_SEC = 60;
+export const MAX_MAX_AGE_SEC = 24 * 60 * 60;
+/** Without a usable Cache-Control, keys are refetched after this long (seconds). */
+export const DEFAULT_MAX_AGE_SEC = 600;
+/** A JWKS file is re-read (and re-imported only if it changed) this often (seconds). */
+export const FILE_POLL_SEC = 60;
+
+export interface FetchedJwks {
+  readonly doc: unknown;
+  /** How long the keys may be used before a background refresh, in seconds (already clamped). */
+  readonly maxAgeSec: number;
+}
+
+export interface JwksFetcher {
+  /** For logs: the URL or file read. */
+  readonly location: string;
+  fetch(signal: AbortSignal): Promise<FetchedJwks>;
+  close(): Promise<void>;
+}
+
+const MAX_AGE = /(?:^|,)\s*max-age\s*=\s*"?(\d{1,10})"?\s*(?:,|$)/i;
+const NO_STORE = /(?:^|,)\s*(?:no-store|no-cache)\s*(?:,|$)/i;
+const HTTP_URL = /^https?:\/\//i;
+
+/** max-age from a Cache-Control value, clamped to [MIN_MAX_AGE_SEC, MAX_MAX_AGE_SEC]. */
+export function cacheLifetimeSec(cacheControl: string | undefined): number {
+  if (cacheControl === undefined) return DEFAULT_MAX_AGE_SEC;
+  // no-store/no-cache would mean a fetch per token: the lower bound protects the IdP (and us).
+  if (NO_STORE.test(cacheControl)) return MIN_MAX_AGE_SEC;
+  const m = MAX_AGE.exec(cacheControl);
+  if (m === null) return DEFAULT_MAX_AGE_SEC;
+  return Math.min(MAX_MAX_AGE_SEC, Math.max(MIN_MAX_AGE_SEC, Number(m[1])));
+}
+
+export class FetchError extends Error {
+  readonly code = 'PORTCULLIS_ERR_JWKS_FETCH';
+}
+
+/** Drops a response body unread; destroying it emits an error that nobody else listens for. */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', ignore);
+  body.destroy();
+}
+
+function ignore(): void {
+  // the response is being thrown away; its abort error carries no information
+}
+
+/** GET a JSON document within the limits. */
+async function getJson(
+  agent: Agent, url: string, signal: AbortSignal, limits: FetchLimits,
+): Promise<{ doc: unknown; cacheControl: string | undefined }> {
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(limits.timeoutMs)]);
+  const res = await request(url, {
+    method: 'GET',
+    dispatcher: agent,
+    signal: deadline,
+    headers: { accept: 'application/json', 'user-agent': 'portcullis' },
+    headersTimeout: limits.timeoutMs,
+    bodyTimeout: limits.timeoutMs,
+  });
+  if (res.statusCode !== 200) {
+    discard(res.body);
+    // No redirects: a JWKS location that moves is a config change, not something to follow.
+    throw new FetchError(`${url} answered HTTP ${res.statusCode}`);
+  }
+  const declared = Number(res.headers['content-length']);
+  if (declared > limits.maxBytes) {
+    discard(res.body);
+    throw new FetchError(`${url} is larger than ${limits.maxBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limits.maxBytes) {
+      discard(res.body);
+      throw new FetchError(`${url} is larger than ${limits.maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new FetchError(`${url} is not valid JSON`);
+  }
+  const cc = res.headers['cache-control'];
+  return { doc, cacheControl: Array.isArray(cc) ? cc.join(',') : cc };
+}
+
+function newAgent(limits: FetchLimits): Agent {
+  // Fetches are minutes apart: no point keeping idle sockets to the IdP open for long.
+  return new Agent({ connect: { timeout: limits.timeoutMs }, keepAliveTimeout: 1_000, connections: 2 });
+}
+
+/** `jwksUri`: the URL is configured. */
+export class UriJwksFetcher implements JwksFetcher {
+  readonly location: string;
+  readonly #limits: FetchLimits;
+  readonly #agent: Agent;
+
+  constructor(uri: string, limits: FetchLimits = DEFAULT_FETCH_LIMITS) {
+    this.location = uri;
+    this.#limits = limits;
+    this.#agent = newAgent(limits);
+  }
+
+  async fetch(signal: AbortSignal): Promise<FetchedJwks> {
+    const { doc, cacheControl } = await getJson(this.#agent, this.location, signal, this.#limits);
+    return { doc, maxAgeSec: cacheLifetimeSec(cacheControl) };
+  }
+
+  close(): Promise<void> {
+    return this.#agent.destroy();
+  }
+}
+
+/**
+ * `discovery: true` (OpenID Connect Discovery 1.0 §4): `jwks_uri` comes from
+ * {issuer}/.well-known/openid-configuration, whose `issuer` must equal ours exactly (§4.3) —
+ * otherwise a document served for another issuer could hand us its keys.
+ */
+export class DiscoveryJwksFetcher implements JwksFetcher {
+  readonly location: string;
+  readonly #issuer: string;
+  readonly #limits: FetchLimits;
+  readonly #agent: Agent;
+  /** Remembered between refreshes; forgotten after a failure so the next attempt rediscovers. */
+  #jwksUri: string | null = null;
+
+  constructor(issuer: string, limits: FetchLimits = DEFAULT_FETCH_LIMITS) {
+    this.#issuer = issuer;
+    // §4.1: the path is appended to the issuer, without doubling a trailing slash.
+    this.location = issuer.replace(/\/+$/, '') + '/.well-known/openid-configuration';
+    this.#limits = limits;
+    this.#agent = newAgent(limits);
+  }
+
+  async fetch(signal: AbortSignal): Promise<FetchedJwks> {
+    try {
+      this.#jwksUri ??= await this.#discover(signal);
+      const { doc, cacheControl } = await getJson(this.#agent, this.#jwksUri, signal, this.#limits);
+      return { doc, maxAgeSec: cacheLifetimeSec(cacheControl) };
+    } catch (err) {
+      this.#jwksUri = null;
+      throw err;
+    }
+  }
+
+  async #discover(signal: AbortSignal): Promise<string> {
+    const { doc } = await getJson(this.#agent, this.location, signal, this.#limits);
+    const meta = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>) : {};
+    if (meta['issuer'] !== this.#issuer) throw new FetchError(`${this.location}: "issuer" does not equal the configured issuer`);
+    const uri = meta['jwks_uri'];
+    if (typeof uri !== 'string' || !HTTP_URL.test(uri) || !URL.canParse(uri)) {
+      throw new FetchError(`${this.location}: "jwks_uri" is missing or not an http(s) URL`);
+    }
+    return uri;
+  }
+
+  close(): Promise<void> {
+    return this.#agent.destroy();
+  }
+}
+
+/** `jwksFile`: read asynchronously (STYLE §3: no sync I/O after startup), size-checked first. */
+export class FileJwksFetcher implements JwksFetcher {
+  readonly location: string;
+  readonly #limits: FetchLimits;
+
+  constructor(path: string, limits: FetchLimits = DEFAULT_FETCH_LIMITS) {
+    this.location = path;
+    this.#limits = limits;
+  }
+
+  async fetch(signal: AbortSignal): Promise<FetchedJwks> {
+    const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.#limits.timeoutMs)]);
+    const info = await stat(this.location);
+    if (info.size > this.#limits.maxBytes) throw new FetchError(`${this.location} is larger than ${this.#limits.maxBytes} bytes`);
+    const text = await readFile(this.location, { encoding: 'utf8', signal: deadline });
+    try {
+      return { doc: JSON.parse(text) as unknown, maxAgeSec: FILE_POLL_SEC };
+    } catch {
+      throw new FetchError(`${this.location} is not valid JSON`);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * One trusted issuer, compiled from `auth.providers[]`: which algorithms it
+ * may use, where its keys are, and the registered claims its tokens must
+ * satisfy (RFC 7519 §4.1, PRODUCT §1.7). `verify` is the only request-time
+ * method; everything it compares against was prepared in the constructor.
+ */
+import { compactVerify, errors } from 'jose';
+import type { ProviderConfig } from '../config/types.js';
+import { compileClaimPath, readClaim, type ClaimPath } from './claims.js';
+import { readScopes, stringSet, VerifiedIdentity } from './identity.js';
+import type { ParsedJwt } from './jwt.js';
+import type { KeySet, VerifyKey } from './key-set.js';
+import type { KeySource } from './key-store.js';
+import type { InvalidTokenReason } from './responses.js';
+
+/** A successful verification: the identity, and the key set it was verified with (for the token cache). */
+export interface Verified {
+  readonly identity: VerifiedIdentity;
+  readonly keySet: KeySet;
+}
+
+export type VerifyResult = Verified | InvalidTokenReason | 'keys_unavailable';
+
+/** Longest wait for a key refresh from a request, in ms: the fetch's own 5 s deadline plus slack. */
+const REFRESH_WAIT_MS = 6_000;
+
+export class Provider {
+  readonly name: string;
+  readonly issuer: string;
+  readonly keys: KeySource;
+  readonly #algorithms: ReadonlySet<string>;
+  /** One frozen `[alg]` list per algorithm, handed to jose so it re-checks the header's alg. */
+  readonly #joseOptions: ReadonlyMap<string, { readonly algorithms: string[] }>;
+  readonly #audiences: ReadonlySet<string> | null;
+  readonly #toleranceSec: number;
+  readonly #rolesPath: ClaimPath;
+  readonly #scopesPath: ClaimPath;
+  /** An HS* provider has one secret; a `kid` in its tokens selects nothing. */
+  readonly #ignoreKid: boolean;
+
+  constructor(cfg: ProviderConfig, keys: KeySource) {
+    this.name = cfg.name;
+    this.issuer = cfg.issuer;
+    this.keys = keys;
+    this.#algorithms = new Set(cfg.algorithms);
+    this.#joseOptions = new Map(cfg.algorithms.map((alg) => [alg, Object.freeze({ algorithms: [alg] })]));
+    this.#audiences = cfg.audiences === undefined ? null : new Set(cfg.audiences);
+    this.#toleranceSec = cfg.clockToleranceSec;
+    this.#rolesPath = compileClaimPath(cfg.rolesClaim);
+    this.#scopesPath = compileClaimPath(cfg.scopesClaim);
+    this.#ignoreKid = cfg.secret !== undefined;
+  }
+
+  async verify(jwt: ParsedJwt): Promise<VerifyResult> {
+    // RFC 8725 §3.1: the algorithm is ours to choose, not the token's.
+    if (!this.#algorithms.has(jwt.alg)) return 'alg_not_allowed';
+    let keySet = this.keys.current();
+    let found = keySet === null ? 'unknown_kid' : keySet.lookup(jwt.kid, jwt.alg, this.#ignoreKid);
+    if (found === 'unknown_kid') {
+      // Key rotation (or a first load still under way): one shared, cooldown-limited refetch.
+      const refresh = this.keys.refreshForUnknownKid();
+      if (refresh !== null) await withDeadline(refresh, REFRESH_WAIT_MS);
+      keySet = this.keys.current();
+      if (keySet === null) return 'keys_unavailable';
+      found = keySet.lookup(jwt.kid, jwt.alg, this.#ignoreKid);
+    }
+    if (typeof found === 'string') return found;
+    const signature = await this.#verifySignature(jwt, found);
+    if (signature !== null) return signature;
+    const claimsProblem = this.#checkClaims(jwt.payload, Math.floor(Date.now() / 1000));
+    if (claimsProblem !== null) return claimsProblem;
+    const payload = jwt.payload;
+    const identity = new VerifiedIdentity(this.name, payload, readScopes(payload, this.#scopesPath), stringSet(readClaim(payload, this.#rolesPath)));
+    return { identity, keySet: keySet! };
+  }
+
+  /** null when one of the candidate keys verifies the signature (RFC 7515 §5.2). */
+  async #verifySignature(jwt: ParsedJwt, candidates: readonly VerifyKey[]): Promise<InvalidTokenReason | null> {
+    const options = this.#joseOptions.get(jwt.alg)!;
+    for (const key of candidates) {
+      try {
+        await compactVerify(jwt.token, key, options);
+        return null;
+      } catch (err) {
+        if (err instanceof errors.JWSSignatureVerificationFailed) continue;
+        // jose's own checks (alg/key mismatch, encoding): the token is not a valid JWS for us.
+        return 'malformed';
+      }
+    }
+    return 'bad_signature';
+  }
+
+  /** RFC 7519 §4.1 with PRODUCT §1.7's rules: exp required; nbf/iat not in the future; aud when configured. */
+  #checkClaims(payload: Readonly<Record<string, unknown>>, nowSec: number): InvalidTokenReason | null {
+    if (payload['iss'] !== this.issuer) return 'wrong_issuer';
+    const exp = payload['exp'];
+    if (exp === undefined) return 'missing_exp';
+    if (!isNumericDate(exp)) return 'malformed';
+    if (exp <= nowSec - this.#toleranceSec) return 'expired';
+    for (const name of ['nbf', 'iat'] as const) {
+      const value = payload[name];
+      if (value === undefined) continue;
+      if (!isNumericDate(value)) return 'malformed';
+      if (value > nowSec + this.#toleranceSec) return 'not_yet_valid';
+    }
+    const sub = payload['sub'];
+    if (sub !== undefined && typeof sub !== 'string') return 'malformed';
+    if (this.#audiences !== null && !this.#audienceAccepted(payload['aud'])) return 'wrong_audience';
+    return null;
+  }
+
+  /** RFC 7519 §4.1.3: `aud` is a string or an array of strings; one of them must be ours. */
+  #audienceAccepted(aud: unknown): boolean {
+    const accepted = this.#audiences!;
+    if (typeof aud === 'string') return accepted.has(aud);
+    if (!Array.isArray(aud)) return false;
+    for (const a of aud) if (typeof a === 'string' && accepted.has(a)) return true;
+    return false;
+  }
+}
+
+/** RFC 7519 §2 NumericDate: a JSON number of seconds (fractions allowed). */
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first; never rejects. */
+function withDeadline(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
+  return Promise.race([p.catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}

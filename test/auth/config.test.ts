@@ -1,0 +1,51 @@
+/** The auth keys of the config: defaults, bounds, and the semantic rules added for issue 3. */
+import t from 'tap';
+import { ConfigError } from '../../src/config/errors.js';
+import { validateConfig } from '../../src/config/validate.js';
+
+const LISTENERS = { http: { host: '127.0.0.1', port: 0 } };
+const route = (extra: Record<string, unknown> = {}) => ({ name: 'r', match: {}, upstream: 'http://127.0.0.1:1', ...extra });
+
+function problemsOf(doc: unknown): readonly string[] {
+  try {
+    validateConfig(doc);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError, but the config was accepted');
+}
+
+void t.test('tuning keys have defaults and bounds', async (t) => {
+  const cfg = validateConfig({ listeners: LISTENERS, auth: { providers: [], tokenCache: { maxEntries: 0 } }, routes: [] });
+  t.same(cfg.auth!.tokenCache, { maxEntries: 0, maxTtlSec: 300 });
+  t.same(cfg.auth!.bruteForce, { maxFailures: 20, windowSec: 60, blockSec: 300 });
+  t.equal(cfg.auth!.maxTokenBytes, 8192);
+  t.same(problemsOf({
+    listeners: LISTENERS,
+    auth: { providers: [], maxTokenBytes: 100, tokenCache: { maxEntries: -1, ttl: 5 }, bruteForce: { windowSec: 0 } },
+    routes: [],
+  }), [
+    'auth.maxTokenBytes: must be between 1024 and 65536',
+    'auth.tokenCache.maxEntries: must be between 0 and 1000000',
+    'auth.tokenCache.ttl: unknown key',
+    'auth.bruteForce.windowSec: must be between 1 and 86400',
+  ]);
+});
+
+void t.test('HMAC secrets at least as long as the hash (RFC 7518 §3.2)', async (t) => {
+  const p = (secret: string, algorithms: string[]) => ({ listeners: LISTENERS, auth: { providers: [{ name: 'h', issuer: 'h', secret, algorithms }] }, routes: [] });
+  t.same(problemsOf(p('s'.repeat(40), ['HS256', 'HS384', 'HS512'])), ['auth.providers[0].secret: must be at least 64 bytes for HS384, HS512']);
+  t.doesNotThrow(() => validateConfig(p('s'.repeat(40), ['HS256'])));
+  t.doesNotThrow(() => validateConfig(p('s'.repeat(64), ['HS512'])));
+});
+
+void t.test('required scopes must be RFC 6749 scope tokens', async (t) => {
+  const doc = (scopes: string[]) => ({ listeners: LISTENERS, routes: [route({ auth: { scopes } })] });
+  t.same(problemsOf(doc(['orders:read', 'two words', 'quo"te', 'back\\slash'])), [
+    'routes[0].auth.scopes[1]: must be a scope token (RFC 6749 §3.3: visible ASCII without spaces, quotes or backslashes)',
+    'routes[0].auth.scopes[2]: must be a scope token (RFC 6749 §3.3: visible ASCII without spaces, quotes or backslashes)',
+    'routes[0].auth.scopes[3]: must be a scope token (RFC 6749 §3.3: visible ASCII without spaces, quotes or backslashes)',
+  ]);
+  t.doesNotThrow(() => validateConfig(doc(['orders:read', 'https://api.example.com/x.write', 'a!#$%&'])));
+});
