@@ -4,7 +4,29 @@
  * `X-Request-Id` every response carries.
  */
 import type { ServerResponse } from 'node:http';
-import type { Respond } from './types.js';
+import type { RequestContext, Respond } from './types.js';
+
+/** Adds a header to the response the request will end with, allowed or denied (ctx.responseHeaders). */
+export function addResponseHeader(ctx: RequestContext, name: string, value: string): void {
+  if (ctx.responseHeaders === null) ctx.responseHeaders = [name, value];
+  else ctx.responseHeaders.push(name, value);
+}
+
+/**
+ * Appends stage-added headers to a header object about to be written; a name already there
+ * (an upstream's own RateLimit field) keeps its value and gains ours as another field line.
+ */
+export function appendResponseHeaders(out: Record<string, string | string[] | number>, extra: readonly string[] | null): void {
+  if (extra === null) return;
+  for (let i = 0; i < extra.length; i += 2) {
+    const name = extra[i]!;
+    const value = extra[i + 1]!;
+    const had = out[name];
+    if (had === undefined) out[name] = value;
+    else if (Array.isArray(had)) out[name] = [...had, value]; // a copy: `had` may be the upstream's own array
+    else out[name] = [String(had), value];
+  }
+}
 
 const DEFAULT_CODES: Readonly<Record<number, string>> = {
   400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed',
@@ -22,21 +44,25 @@ export function denialBody(code: string, requestId: string): string {
 }
 
 /** Writes the denial; returns the body bytes written (0 when the response was already under way). */
-export function sendRespond(res: ServerResponse, requestId: string, r: Respond, closeConnection = false): number {
+export function sendRespond(
+  res: ServerResponse, requestId: string, r: Respond, closeConnection = false, extra: readonly string[] | null = null,
+): number {
   if (res.headersSent || res.destroyed) return 0;
   const body = r.status === 200 ? '' : denialBody(r.error ?? errorCodeFor(r.status), requestId);
-  const headers: Record<string, string | number> = {
+  const headers: Record<string, string | string[] | number> = {
     'x-request-id': requestId,
     'cache-control': 'no-store',
   };
   if (body !== '') {
     headers['content-type'] = 'application/json';
   }
-  headers['content-length'] = Buffer.byteLength(body);
+  const length = Buffer.byteLength(body);
+  headers['content-length'] = length;
   if (r.headers !== undefined) for (const name in r.headers) headers[name] = r.headers[name]!;
+  appendResponseHeaders(headers, extra);
   // A body we did not read (413, early denials of uploads) must not be parsed as the next request.
   if (closeConnection) headers['connection'] = 'close';
   res.writeHead(r.status, headers);
   res.end(body);
-  return headers['content-length'];
+  return length;
 }

@@ -79,6 +79,12 @@ export interface RequestContext {
   identity: Identity | null;
   wafRules: readonly number[] | null;
   upstreamMs: number | null;
+  /**
+   * Headers a stage adds to whatever response the request ends with — the upstream's
+   * (proxy/forward.ts) or a denial (pipeline/respond.ts) — as a flat [name, value, …] list with
+   * lowercase names; null (no allocation) until a stage adds one. RateLimit fields use it.
+   */
+  responseHeaders: string[] | null;
 }
 
 /** What the pipeline needs to know of a compiled route; route/ owns the full type. */

@@ -20,6 +20,7 @@ export class RequestCtx implements RequestContext {
   identity: Identity | null = null;
   wafRules: readonly number[] | null = null;
   upstreamMs: number | null = null;
+  responseHeaders: string[] | null = null;
 
   constructor(
     id: string, clientIp: string, shape: Shape, method: string, host: string,
