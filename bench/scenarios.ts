@@ -3,11 +3,13 @@
 // To add a row (full auth pipeline, Redis, WAF on/off, forward-auth, HTTPS …), append a
 // Scenario here — usually startPortcullis() with another config and LoadSpec headers.
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, freePort, waitForHttp, waitForListening } from './children.js';
 import type { LoadSpec } from './load.js';
+import { AuthFixture } from './auth-fixture.js';
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -104,6 +106,38 @@ export async function startPortcullis(env: BenchEnv, slug: string, makeConfig: (
   }
 }
 
+/** Redis for the token-bucket row: BENCH_REDIS_URL, else the machine's own (.ci/run starts one). */
+const BENCH_REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/**
+ * The passthrough route with a token bucket keyed by ip whose capacity and refill are far above
+ * what the bench sends, so every request is decided (one EVALSHA with Redis) and none is limited.
+ */
+export function tokenBucketConfig(port: number, upstreamUrl: string, redisUrl: string | null): string {
+  return passthroughConfig(port, upstreamUrl).replace('routes:\n', [
+    ...(redisUrl === null ? [] : ['redis:', `  url: ${redisUrl}`, '  keyPrefix: "portcullis-bench:"']),
+    'rateLimits:',
+    '  policies:',
+    '    bench: { key: ip, capacity: 1000000000, refillPerSecond: 1000000000 }',
+    'routes:',
+    '',
+  ].join('\n')) + '    rateLimit: bench\n';
+}
+
+/** Refuses to start the Redis row without a Redis: it would silently measure in-process buckets. */
+async function requireRedis(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const pong = await new Promise<boolean>((resolve) => {
+    const socket = connect(Number(port || 6379), hostname);
+    const done = (ok: boolean): void => { clearTimeout(timer); socket.destroy(); resolve(ok); };
+    const timer = setTimeout(() => done(false), 1_000);
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (c: Buffer) => done(c.toString().startsWith('+PONG')));
+    socket.on('error', () => done(false));
+  });
+  if (!pong) throw new Error(`no Redis answers at ${url} (set BENCH_REDIS_URL)`);
+}
+
 export const scenarios: readonly Scenario[] = [
   {
     name: 'baseline (bare undici proxy)',
@@ -117,4 +151,32 @@ export const scenarios: readonly Scenario[] = [
     load: { method: 'GET', path: '/' },
     start: (env) => startPortcullis(env, 'passthrough', (port) => passthroughConfig(port, env.upstreamUrl)),
   },
+  {
+    name: 'portcullis + in-process token bucket',
+    load: { method: 'GET', path: '/' },
+    start: (env) => startPortcullis(env, 'bucket-local', (port) => tokenBucketConfig(port, env.upstreamUrl, null)),
+  },
+  {
+    name: 'portcullis + Redis token bucket',
+    load: { method: 'GET', path: '/' },
+    start: async (env) => {
+      await requireRedis(BENCH_REDIS_URL);
+      return startPortcullis(env, 'bucket-redis', (port) => tokenBucketConfig(port, env.upstreamUrl, BENCH_REDIS_URL));
+    },
+  },
+  ...authScenarios(),
 ];
+
+/** Full auth (issue 3): RS256 verification, scope check, identity header; with and without the token cache. */
+function authScenarios(): Scenario[] {
+  const fixture = new AuthFixture();
+  const row = (name: string, slug: string, entries: number): Scenario => ({
+    name,
+    load: fixture.load,
+    start: async (env) => {
+      await fixture.prepare(env.workDir);
+      return startPortcullis(env, slug, (port) => fixture.config(port, env.upstreamUrl, entries));
+    },
+  });
+  return [row('full auth (RS256, token cache)', 'auth-cache', 10_000), row('full auth (RS256, no cache)', 'auth-nocache', 0)];
+}

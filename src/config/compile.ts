@@ -13,7 +13,8 @@ import { compileNetPolicy } from '../route/netpolicy.js';
 import { InjectableHeaders } from '../route/sanitise.js';
 import { TrustedProxies } from '../server/client-ip.js';
 import { UpstreamGroup } from '../proxy/upstreams.js';
-import { RequireTokenStage } from '../auth/require-token.js';
+import { compileAuth, type CompiledAuth } from '../auth/compile.js';
+import { RateLimits } from '../ratelimit/compile.js';
 
 export const AUTH_REALM = 'portcullis';
 /** The schema's defaults for the object form of `upstream`, applied to the plain-URL form too. */
@@ -29,19 +30,27 @@ function compileUpstream(route: RouteConfig): UpstreamGroup {
 }
 
 /** The route's own stage list, in PRODUCT §1 order; a stage a route does not need is not there at all. */
-function compileRouteStages(route: RouteConfig): Stage[] {
+function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: RateLimits): Stage[] {
   const stages: Stage[] = [];
   const net = compileNetPolicy(route.allowCidrs, route.denyCidrs);
   if (net !== null) stages.push(net);
   // Deny by default lives in data: a route without `auth: none` gets a token stage.
-  if (route.auth !== 'none') stages.push(new RequireTokenStage(AUTH_REALM));
+  if (route.auth !== 'none') stages.push(...auth.stagesFor(route));
+  const limit = rateLimits.stageFor(route);
+  if (limit !== null) stages.push(limit);
   return stages;
 }
 
-export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps): Gateway {
-  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r), compileUpstream(r)));
+/**
+ * `previous` is the Gateway being replaced on reload: providers whose key source is unchanged
+ * start from its keys instead of refetching (src/auth/compile.ts).
+ */
+export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
+  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM);
+  const rateLimits = new RateLimits(cfg, deps, previous?.resources ?? []);
+  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, rateLimits), compileUpstream(r), auth.credentialStrip(r)));
   const identityNames = cfg.routes.flatMap((r) => Object.keys(r.identityHeaders));
-  const resources: Resource[] = [];
+  const resources: Resource[] = [...auth.resources, ...rateLimits.resources];
   return new Gateway(
     cfg, new RouteTable(routes), new TrustedProxies(cfg.server.trustedProxies),
     new InjectableHeaders(identityNames), resources, deps,

@@ -17,6 +17,8 @@
  *   value's type selects.
  */
 
+import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
+
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
 export const SCHEMA_ID = 'urn:portcullis:config:gateway:v1';
 /** The JSON Schema draft the schema is written in (ajv's default `Ajv` class speaks it). */
@@ -29,6 +31,12 @@ export const JWS_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
   'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512',
 ] as const;
+/** Defaults of the `auth` tuning keys; src/auth/compile.ts applies them too when `auth` is absent. */
+export const AUTH_DEFAULTS = Object.freeze({
+  maxTokenBytes: 8192,
+  tokenCache: Object.freeze({ maxEntries: 10000, maxTtlSec: 300 }),
+  bruteForce: Object.freeze({ maxFailures: 20, windowSec: 60, blockSec: 300 }),
+});
 
 /** RFC 7230 §3.2.6 `token`: the characters allowed in a header name (and an RFC 6265 cookie name). */
 const TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
@@ -228,6 +236,31 @@ const auth = {
         },
       },
     },
+    maxTokenBytes: integer(
+      'Longest token accepted, in bytes; longer ones are refused (401 invalid_token) before any decoding.',
+      1024, 65536, AUTH_DEFAULTS.maxTokenBytes,
+    ),
+    tokenCache: {
+      type: 'object',
+      description: 'Verified-token cache: a token verified once is not verified again until it expires, the provider\'s keys change, or maxTtlSec passes. Route checks (scopes, roles, claims) still run on every request. Default: {} (all defaults).',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxEntries: integer('Most tokens remembered (least recently used evicted). 0 disables the cache.', 0, 1000000, AUTH_DEFAULTS.tokenCache.maxEntries),
+        maxTtlSec: integer('Longest a verification is remembered, in seconds, even when the token lives longer.', 1, 86400, AUTH_DEFAULTS.tokenCache.maxTtlSec),
+      },
+    },
+    bruteForce: {
+      type: 'object',
+      description: 'Brute-force brake: a client address (IPv6: its /64) presenting more than maxFailures invalid tokens within windowSec gets 429 with Retry-After for blockSec, on every authenticated route. Counted per instance, in memory. Default: {} (all defaults).',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxFailures: integer('Invalid tokens allowed per window. 0 disables the brake.', 0, 1000000, AUTH_DEFAULTS.bruteForce.maxFailures),
+        windowSec: integer('Length of the counting window, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.windowSec),
+        blockSec: integer('How long a client stays blocked, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.blockSec),
+      },
+    },
   },
 };
 
@@ -244,11 +277,11 @@ const routeAuth = {
         ...stringList('Providers whose tokens this route accepts. Absent: any configured provider.', 'A provider name from auth.providers.', 64),
         minItems: 1,
       },
-      scopes: stringList('Scopes the token must all carry (403 insufficient_scope otherwise).', 'A required scope.', 64),
-      roles: stringList('Roles the token must all carry (403 otherwise).', 'A required role.', 64),
+      scopes: stringList("Scopes the token must all carry, read from the provider's scopesClaim (a space-separated string or an array; `scp` when the token has no scopesClaim). 403 insufficient_scope otherwise.", 'A required scope (RFC 6749 §3.3 scope-token: no spaces, quotes or backslashes).', 64),
+      roles: stringList("Roles of which the token must carry at least one, read from the provider's rolesClaim (403 insufficient_scope otherwise).", 'An accepted role.', 64),
       claims: {
         type: 'object',
-        description: 'Claims that must equal the given values exactly, by dotted claim path: { tenant: acme }.',
+        description: 'Claims that must equal the given values exactly (same JSON type), by dotted claim path: { tenant: acme }. When the claim is an array, the value must be one of its elements. 403 insufficient_scope otherwise.',
         maxProperties: 64,
         propertyNames: { pattern: CLAIM_PATH_PATTERN, errorMessage: CLAIM_PATH_MESSAGE },
         additionalProperties: {
@@ -345,10 +378,11 @@ const route = {
     },
     forwardAuthorization: {
       type: 'boolean',
-      description: 'Forward the Authorization header to the upstream. Default: true.',
+      description: 'Forward the credential to the upstream. false removes the Authorization header, every token header of auth.tokenSources and the token cookie (other cookies pass). Default: true.',
       default: true,
     },
     websocket: { type: 'boolean', description: 'Allow WebSocket upgrades on this route. Default: false.', default: false },
+    rateLimit: ROUTE_RATE_LIMIT_SCHEMA,
   },
 };
 
@@ -365,6 +399,8 @@ export const CONFIG_SCHEMA = {
     server,
     listeners,
     auth,
+    redis: REDIS_SCHEMA,
+    rateLimits: RATE_LIMITS_SCHEMA,
     routes: { type: 'array', description: 'Routes, tried in order. May be empty (everything is then 404).', items: route, maxItems: 10000 },
   },
 } as const;

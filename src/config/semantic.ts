@@ -1,6 +1,7 @@
 import { parseCidr } from './cidr.js';
 import type { PathSegment, Problem } from './messages.js';
 import { JWS_ALGORITHMS } from './schema.js';
+import { checkRateLimitConfig } from '../ratelimit/config-check.js';
 
 /**
  * Second validation pass (STYLE §4): rules a JSON Schema cannot express —
@@ -27,6 +28,9 @@ const GATEWAY_HEADERS = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto',
 
 const HS_ALGORITHM = /^HS(256|384|512)$/;
 const KNOWN_ALGORITHMS = new Set<unknown>(JWS_ALGORITHMS);
+const HS_SECRET_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+/** RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 /** Lowercase LDH labels, optionally after a leading `*.` wildcard (RFC 1123 §2.1). */
 const HOST_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -49,6 +53,7 @@ export function checkSemantics(doc: unknown): Problem[] {
   checkListeners(obj(doc.listeners), report);
   const providerNames = checkProviders(list(obj(doc.auth).providers), report);
   checkRoutes(list(doc.routes), providerNames, report);
+  checkRateLimitConfig(doc, report);
   return problems;
 }
 
@@ -131,6 +136,12 @@ function checkProviders(providers: unknown[], report: Report): Set<string> {
     } else if (p.secret === undefined && algorithms.some((a) => HS_ALGORITHM.test(a))) {
       report(at('algorithms'), 'HS256, HS384 and HS512 require secret');
     }
+    // RFC 7518 §3.2: an HMAC key at least as long as the hash output (the schema already reports under 32 characters).
+    if (typeof p.secret === 'string' && p.secret.length >= 32) {
+      const bytes = Buffer.byteLength(p.secret);
+      const needed = Math.max(0, ...algorithms.map((a) => HS_SECRET_BYTES[a] ?? 0));
+      if (bytes < needed) report(at('secret'), `must be at least ${needed} bytes for ${algorithms.filter((a) => (HS_SECRET_BYTES[a] ?? 0) > bytes).join(', ')}`);
+    }
   });
   return new Set(names.keys());
 }
@@ -168,6 +179,11 @@ function checkRoutes(routes: unknown[], providers: Set<string>, report: Report):
     if (isObj(r.auth)) {
       list(r.auth.providers).forEach((p, j) => {
         if (typeof p === 'string' && !providers.has(p)) report(at('auth', 'providers', j), `unknown provider "${p}"`);
+      });
+      // A scope with a space could never match a space-separated `scope` claim, and a quote would break the
+      // RFC 6750 §3 `scope="…"` attribute of the 403 challenge.
+      list(r.auth.scopes).forEach((sc, j) => {
+        if (typeof sc === 'string' && sc !== '' && !SCOPE_TOKEN.test(sc)) report(at('auth', 'scopes', j), 'must be a scope token (RFC 6749 §3.3: visible ASCII without spaces, quotes or backslashes)');
       });
     }
     checkCidrs(list(r.allowCidrs), at('allowCidrs'), report);

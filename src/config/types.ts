@@ -58,6 +58,12 @@ export type TokenSourceConfig = { header: string } | { cookie: string };
 export interface AuthConfig {
   providers: ProviderConfig[];
   tokenSources: TokenSourceConfig[];
+  /** Longest token accepted, in bytes. */
+  maxTokenBytes: number;
+  /** Verified-token cache; maxEntries 0 disables it. */
+  tokenCache: { maxEntries: number; maxTtlSec: number };
+  /** Brute-force brake per client address; maxFailures 0 disables it. */
+  bruteForce: { maxFailures: number; windowSec: number; blockSec: number };
 }
 
 export interface UpstreamTargetsConfig {
@@ -96,11 +102,48 @@ export interface RouteConfig {
   forwardAuthorization: boolean;
   /** Allow WebSocket upgrades on this route. */
   websocket: boolean;
+  /** Name of a rateLimits.policies entry (issue 4). */
+  rateLimit?: string;
+}
+
+export interface RedisNodeConfig {
+  host: string;
+  port: number;
+}
+
+/** Exactly one of url, sentinels (+ name) or cluster is set (checked in ratelimit/config-check.ts). */
+export interface RedisConfig {
+  url?: string;
+  sentinels?: RedisNodeConfig[];
+  name?: string;
+  cluster?: RedisNodeConfig[];
+  username?: string;
+  password?: string;
+  tls: boolean;
+  keyPrefix: string;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export interface RateLimitPolicyConfig {
+  /** sub | ip | claim:<path> | header:<name> */
+  key: string;
+  capacity: number;
+  refillPerSecond: number;
+}
+
+export interface RateLimitsConfig {
+  failMode: 'open' | 'closed';
+  localMaxBuckets: number;
+  policies: Record<string, RateLimitPolicyConfig>;
 }
 
 export interface GatewayConfig {
   server: ServerConfig;
   listeners: ListenersConfig;
   auth?: AuthConfig;
+  /** Shared rate-limit buckets; absent → in-process buckets (issue 4). */
+  redis?: RedisConfig;
+  rateLimits?: RateLimitsConfig;
   routes: RouteConfig[];
 }
