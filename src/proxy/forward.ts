@@ -16,6 +16,7 @@ import type { CompiledRoute } from '../route/compiled-route.js';
 import type { UpstreamTarget } from './upstreams.js';
 import { stripPathPrefix } from '../route/match.js';
 import { buildResponseHeaders } from './headers.js';
+import { appendResponseHeaders } from '../pipeline/respond.js';
 import { isConnectPhaseError, statusForUpstreamError, errorCode } from './errors.js';
 import type { Readable } from 'node:stream';
 
@@ -38,6 +39,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
   #attempts = 0;
   #startNs = 0n;
   #done = false;
+  /** Queue wait (dispatch → a connection) or a stalled client (paused on backpressure); see #arm. */
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(x: Exchange, route: CompiledRoute, headers: string[], body: Readable | null) {
     this.#x = x;
@@ -61,8 +64,11 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
     this.#target = target;
     this.#attempts++;
     this.#startNs = process.hrtime.bigint();
+    this.#controller = null;
     try {
-      target.pool.dispatch(
+      // false = every connection is busy and the request waits in the pool's queue: only then
+      // is a queue timer needed, so the common path allocates no timer.
+      const free = target.pool.dispatch(
         {
           path: target.basePath + this.#path,
           method: this.#x.ctx.method as Dispatcher.HttpMethod,
@@ -73,6 +79,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
         },
         this,
       );
+      if (!free && this.#controller === null) this.#arm(QUEUE_TIMEOUT);
     } catch (err) {
       // undici validates synchronously (e.g. a header value it refuses): a bug or bad input, never a crash.
       this.onResponseError(null, err as Error);
@@ -81,6 +88,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
+    this.#disarm(); // on a connection now: undici's headersTimeout takes over
     if (this.#done) controller.abort(new ClientClosedError('client closed the connection'));
   }
 
@@ -92,7 +100,9 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
     const res = x.res;
     if (res.destroyed) return;
     try {
-      res.writeHead(statusCode, buildResponseHeaders(headers, x.ctx.id));
+      const out = buildResponseHeaders(headers, x.ctx.id);
+      appendResponseHeaders(out, x.ctx.responseHeaders); // e.g. RateLimit fields (issue 4)
+      res.writeHead(statusCode, out);
     } catch (err) {
       // The upstream sent a header Node refuses to write: answer 502, never relay it.
       x.gateway.logUpstreamError(x, err, 'invalid upstream response header');
@@ -106,15 +116,18 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
     if (!res.write(chunk)) {
       controller.pause();
       res.once('drain', resumeOnDrain);
+      this.#arm(CLIENT_STALLED);
     }
   }
 
   onResponseEnd(): void {
+    this.#disarm();
     this.#done = true;
     this.#x.res.end();
   }
 
   onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void {
+    this.#disarm();
     const x = this.#x;
     if (this.#done || err instanceof ClientClosedError) {
       this.#done = true;
@@ -140,6 +153,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
     if (status !== 413) x.gateway.logUpstreamError(x, err, errorCode(err));
     if (res.headersSent) {
       // Mid-body failure: the only honest signal left is to cut the connection.
+      x.decision = 'upstream_error';
       res.destroy();
       return;
     }
@@ -156,14 +170,66 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
   }
 
   abortFromClient(): void {
+    this.#disarm();
     if (this.#done) return;
     this.#done = true;
     this.#controller?.abort(new ClientClosedError('client closed the connection'));
   }
 
   resume(): void {
+    this.#disarm();
     this.#controller?.resume();
   }
+
+  /**
+   * Bounds what undici does not: how long a request may wait in the pool's queue for a
+   * connection, and how long a client that stopped reading may hold an upstream connection
+   * (undici's bodyTimeout does not run while the response is paused). Both use the route's
+   * upstream timeoutMs. Without them, 256 clients that never read lock everyone out of a route.
+   */
+  #arm(why: typeof QUEUE_TIMEOUT | typeof CLIENT_STALLED): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(why === QUEUE_TIMEOUT ? onQueueTimeout : onClientStalled, this.#route.upstream.options.timeoutMs, this);
+    this.#timer.unref();
+  }
+
+  #disarm(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  /** No connection became free in time: 503, and the queued request aborts when it is reached. */
+  queueTimedOut(): void {
+    this.#timer = null;
+    if (this.#done) return;
+    this.#done = true;
+    const x = this.#x;
+    x.gateway.logUpstreamError(x, new Error('no upstream connection became free in time'), 'pool_queue_timeout');
+    x.respond(POOL_EXHAUSTED);
+  }
+
+  /** The client has not read for timeoutMs: give the upstream connection back. */
+  clientStalled(): void {
+    this.#timer = null;
+    if (this.#done) return;
+    this.#done = true;
+    this.#controller?.abort(new ClientClosedError('client stopped reading'));
+    this.#x.res.destroy();
+  }
+}
+
+const QUEUE_TIMEOUT = 'queue';
+const CLIENT_STALLED = 'stalled';
+const POOL_EXHAUSTED = Object.freeze({ kind: 'respond', status: 503, decision: 'upstream_error', error: 'unavailable' } as const);
+
+function onQueueTimeout(call: UpstreamCall): void {
+  call.queueTimedOut();
+}
+
+function onClientStalled(call: UpstreamCall): void {
+  call.clientStalled();
 }
 
 function resumeOnDrain(this: ServerResponse): void {

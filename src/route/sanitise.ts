@@ -9,6 +9,8 @@
  *   and `.` into the same name.
  * - Forwarding headers the gateway rewrites itself (X-Forwarded-*, Forwarded,
  *   X-Real-Ip, X-Request-Id): rebuilt from what it saw, never passed as sent.
+ * - Path, method and client-address overrides (X-Original-URL, X-HTTP-Method-Override,
+ *   True-Client-IP, …) that upstream frameworks would obey over the real request.
  * - `Expect`: Node answers 100-continue itself before the body is streamed.
  */
 
@@ -22,6 +24,22 @@ const REWRITTEN = new Set([
   'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port',
   'x-forwarded-prefix', 'x-forwarded-server', 'forwarded', 'x-real-ip', 'x-request-id', 'expect',
 ]);
+
+/**
+ * Headers some upstream frameworks obey to rewrite the path or method (Symfony, Zend and IIS
+ * read X-Original-URL / X-Rewrite-URL; many honour X-HTTP-Method-Override) or take as the
+ * client address. The route decision was made on the real request line and peer, so a client
+ * must not be able to restate them to the upstream.
+ */
+const OVERRIDES = new Set([
+  'x-original-url', 'x-rewrite-url', 'x-original-uri', 'x-original-method', 'x-forwarded-uri', 'x-forwarded-method',
+  'x-http-method-override', 'x-http-method', 'x-method-override',
+  'true-client-ip', 'x-client-ip', 'cf-connecting-ip', 'x-cluster-client-ip', 'fastly-client-ip',
+  'x-original-forwarded-for', 'x-originating-ip', 'x-remote-ip', 'x-remote-addr',
+]);
+
+/** Never removed because `Connection` names them: the request would change meaning. */
+const NOT_CONNECTION_LISTABLE = new Set(['host', 'content-length', 'content-type', 'authorization']);
 
 const INJECTED_PREFIX = 'x-auth-request-';
 
@@ -42,7 +60,7 @@ export function connectionListed(value: string | undefined): ReadonlySet<string>
   const names = new Set<string>();
   for (const part of value.split(',')) {
     const name = part.trim().toLowerCase();
-    if (name !== '' && name !== 'close' && name !== 'keep-alive') names.add(name);
+    if (name !== '' && name !== 'close' && name !== 'keep-alive' && !NOT_CONNECTION_LISTABLE.has(name)) names.add(name);
   }
   return names.size ? names : null;
 }
@@ -71,6 +89,7 @@ export function isDroppedHeader(lowerName: string, injectable: InjectableHeaders
   return (
     isHopByHop(lowerName) ||
     REWRITTEN.has(lowerName) ||
+    OVERRIDES.has(lowerName) ||
     injectable.has(lowerName) ||
     (listed !== null && listed.has(lowerName))
   );

@@ -14,6 +14,7 @@ import { exchangeOf } from './exchange.js';
 import type { Respond } from '../pipeline/types.js';
 
 const MALFORMED_BODY: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+const BODY_TIMEOUT: Respond = Object.freeze({ kind: 'respond', status: 408, decision: 'bad_request', error: 'request_timeout' });
 
 function statusForParserError(code: string | undefined): number {
   if (code === 'HPE_HEADER_OVERFLOW') return 431;
@@ -33,7 +34,7 @@ export function handleClientError(holder: GatewayHolder, err: Error & { code?: s
   if (x !== undefined) {
     x.call?.abortFromClient();
     if (x.res.headersSent) socket.destroy();
-    else x.respond(MALFORMED_BODY, true);
+    else x.respond(statusForParserError(err.code) === 408 ? BODY_TIMEOUT : MALFORMED_BODY, true);
     return;
   }
   const gateway = holder.current;

@@ -44,7 +44,7 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
   const url = req.url ?? '';
   // Only origin-form: an absolute-form target names a host that could disagree with Host (RFC 9112 §3.2.2).
   const target = url.charCodeAt(0) !== 47 /* '/' */ ? NOT_ORIGIN_FORM
-    : !hasValidHostHeader(req.rawHeaders, req.httpVersion, req.httpVersionMajor === 2) ? BAD_HOST
+    : !hasValidHostHeader(req.rawHeaders, req.httpVersion, 'stream' in req) ? BAD_HOST
       : normaliseTarget(url);
   const xfp = peerTrusted ? headers['x-forwarded-proto'] : undefined;
   const proto = xfp === 'https' || xfp === 'http' ? xfp : listenerProto;
@@ -61,12 +61,18 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
   return x;
 }
 
-/** For a path we refused to normalise, log only the part before any query, bounded. */
+/**
+ * For a target we refused, log only an origin-form path before any query or fragment,
+ * bounded: an absolute-form target can carry `user:password@`, a fragment a token.
+ */
 function rawPathForLog(url: string | undefined): string {
-  if (url === undefined) return '';
+  if (url === undefined || url.charCodeAt(0) !== 47 /* '/' */) return '(not origin-form)';
+  let end = url.length;
   const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  return path.length > 256 ? path.slice(0, 256) : path;
+  if (q >= 0) end = q;
+  const h = url.indexOf('#');
+  if (h >= 0 && h < end) end = h;
+  return url.slice(0, Math.min(end, 256));
 }
 
 export class EdgeHandler {

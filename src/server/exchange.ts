@@ -54,13 +54,13 @@ export class Exchange {
     this.decision = r.decision;
     // An unread request body would be parsed as the next request: close instead.
     const unread = closeConnection || (!this.req.complete && hasBody(this.req));
-    this.bytesOut += sendRespond(this.res, this.ctx.id, r, unread);
+    this.bytesOut += sendRespond(this.res, this.ctx.id, r, unread, this.ctx.responseHeaders);
   }
 
   /** Status to log: what was sent, or 499 (nginx's "client closed request") when nothing was. */
   get loggedStatus(): number {
     if (this.upgraded) return 101;
-    if (this.decision === 'upstream_error' && !this.res.headersSent) return 502;
+    if (this.decision === 'upstream_error') return this.res.headersSent ? this.res.statusCode : 502;
     if (this.res.headersSent) return this.res.writableFinished || this.res.statusCode >= 400 ? this.res.statusCode : 499;
     return 499;
   }

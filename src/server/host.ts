@@ -25,9 +25,21 @@ export function hostOf(value: string | undefined): string {
 export function hasValidHostHeader(rawHeaders: readonly string[], httpVersion: string, http2: boolean): boolean {
   if (http2) return true; // :authority is mandatory in h2 and validated by Node
   let count = 0;
+  let value = '';
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      count++;
+      value = rawHeaders[i + 1]!;
+    }
   }
-  return count === 1 || (count === 0 && httpVersion === '1.0');
+  if (count === 0) return httpVersion === '1.0';
+  return count === 1 && HOST_SYNTAX.test(value);
 }
+
+/**
+ * RFC 9110 §7.2 / RFC 3986 §3.2.2 host with optional port: a DNS-style name or IPv4, or a
+ * bracketed IPv6 literal. Anything else (userinfo `a@b`, commas, slashes, spaces) is refused,
+ * because the gateway and an upstream's URL parser could read a different host from it.
+ */
+const HOST_SYNTAX = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$/;

@@ -12,6 +12,7 @@ import { handleClientError } from './client-error.js';
 import { createAdminServer } from '../observe/admin.js';
 import { createEchoUpstream } from '../demo/echo-upstream.js';
 import { WebSocketHandler } from './websocket.js';
+import { refuseConnect, refuseExpectation } from './unsupported.js';
 
 export type ListenerName = 'http' | 'admin' | 'demo';
 
@@ -26,7 +27,10 @@ export function applyLimits(server: Server, limits: LimitsConfig): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  server.maxHeadersCount = 200;
+  // 0 = no count cap. A cap makes Node drop the excess from req.headers but not from
+  // req.rawHeaders, so routing and forwarding would read different headers (a Host after
+  // header #200 could skip a host-restricted route). maxHeaderBytes bounds the head instead.
+  server.maxHeadersCount = 0;
 }
 
 function createEdgeServer(holder: GatewayHolder, limits: LimitsConfig): Server {
@@ -50,6 +54,8 @@ function createEdgeServer(holder: GatewayHolder, limits: LimitsConfig): Server {
   server.on('clientError', (err: Error, socket) => handleClientError(holder, err, socket as import('node:net').Socket));
   const ws = new WebSocketHandler(holder, 'http');
   server.on('upgrade', ws.onUpgrade);
+  server.on('connect', refuseConnect(holder, 'http'));
+  server.on('checkExpectation', refuseExpectation(holder, 'http'));
   return server;
 }
 

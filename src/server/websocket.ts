@@ -31,6 +31,12 @@ export class WebSocketHandler {
     this.#proto = proto;
     // Without a listener http-proxy-3 rethrows; upstream failures are answered in #proxyError.
     this.#proxy.on('error', () => undefined);
+    // http-proxy-3 has no handshake timeout for upgrades: an upstream that never answers would
+    // hold the client socket (and the exchange, and a retired Gateway) forever.
+    this.#proxy.on('proxyReqWs', (proxyReq, _req, _socket, options) => {
+      const timeoutMs = (options as { proxyTimeout?: number }).proxyTimeout;
+      if (timeoutMs) proxyReq.setTimeout(timeoutMs, () => proxyReq.destroy(new Error('websocket handshake timed out')));
+    });
   }
 
   readonly onUpgrade = (req: IncomingMessage, duplex: Duplex, head: Buffer): void => {
@@ -83,7 +89,8 @@ export class WebSocketHandler {
     x.res.detachSocket(socket);
     x.upgraded = true;
     socket.once('close', () => x.gateway.finish(x));
-    this.#proxy.ws(req, socket, head, { target: target.url }, (err) => this.#proxyError(x, socket, err));
+    const options = { target: target.url, proxyTimeout: route.upstream.options.timeoutMs };
+    this.#proxy.ws(req, socket, head, options, (err) => this.#proxyError(x, socket, err));
     return null;
   }
 

@@ -167,3 +167,36 @@ void t.test('a client that aborts its upload is logged 499, not as an upstream e
   t.equal(lines[0]!['decision'], 'allow');
   t.notOk(gw.logs.some((l) => l['msg'] === 'upstream error'), 'no upstream error logged');
 });
+
+void t.test('a client that stops reading releases the upstream connection after timeoutMs', async (t) => {
+  let upstreamClosedAt = 0;
+  const up = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    let sent = 0;
+    const pump = (): void => {
+      // Bounded: at most 256 MB, far more than socket buffers hold, so backpressure must kick in.
+      while (sent < 4096 && !res.destroyed) {
+        sent++;
+        if (!res.write(chunk)) { res.once('drain', pump); return; }
+      }
+      res.end();
+    };
+    res.on('close', () => { upstreamClosedAt = Date.now(); });
+    pump();
+  }, 0);
+  const gw = await startGateway({
+    routes: [{ name: 'big', match: { path: '/' }, auth: 'none', upstream: { targets: [up.url], timeoutMs: 300, retries: 0 } }],
+  });
+  t.teardown(async () => { await gw.close(); await up.close(); });
+  const { connect } = await import('node:net');
+  const client = connect(gw.port, '127.0.0.1');
+  client.on('error', () => undefined);
+  client.write('GET /infinite HTTP/1.1\r\nHost: h\r\n\r\n');
+  client.pause(); // never read
+  const started = Date.now();
+  while (upstreamClosedAt === 0 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 50));
+  client.destroy();
+  t.ok(upstreamClosedAt > 0, 'the upstream response was abandoned');
+  t.ok(upstreamClosedAt - started < 3_000, `within ${upstreamClosedAt - started} ms`);
+});

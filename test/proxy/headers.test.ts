@@ -81,3 +81,20 @@ void t.test('request trailers are never forwarded', async (t) => {
   t.notOk(JSON.stringify(rec.headers).includes('evil'));
   t.same(rec.rawTrailers, [], 'the upstream received no trailers');
 });
+
+void t.test('path, method and client-address overrides never reach the upstream', async (t) => {
+  const overrides = ['X-Original-URL: /admin', 'X-Rewrite-URL: /admin', 'X-HTTP-Method-Override: DELETE', 'X-Method-Override: DELETE',
+    'True-Client-IP: 6.6.6.6', 'X-Client-IP: 6.6.6.6', 'CF-Connecting-IP: 6.6.6.6', 'X-Original-Forwarded-For: 6.6.6.6', 'X-Forwarded-Uri: /admin'];
+  const res = await rawRequest(gw.port, `GET /a/o HTTP/1.1\r\nHost: h\r\n${overrides.join('\r\n')}\r\nConnection: close\r\n\r\n`);
+  t.equal(res.status, 200);
+  const text = JSON.stringify(up.received.at(-1)!.rawHeaders);
+  t.notMatch(text, /\/admin|DELETE|6\.6\.6\.6/);
+});
+
+void t.test('Connection cannot remove Host or the framing headers', async (t) => {
+  const res = await rawRequest(gw.port, 'POST /a/c HTTP/1.1\r\nHost: shop.example\r\nConnection: close, Host, Content-Length\r\nContent-Length: 5\r\n\r\nhello');
+  t.equal(res.status, 200);
+  const rec = up.received.at(-1)!;
+  t.equal(rec.headers.host, 'shop.example');
+  t.equal(rec.body, 'hello');
+});

@@ -142,3 +142,20 @@ void t.test('absolute-form request targets are refused', async (t) => {
   const res = await rawRequest(gw.port, 'GET http://evil.example/public/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   t.equal(res.status, 400);
 });
+
+void t.test('Host must be one well-formed host[:port]; its position among the headers does not matter', async (t) => {
+  const before = up.received.length;
+  for (const host of ['x@api.example.com', 'evil.com:443@api.example.com', 'api.example.com,other', 'evil.com/api.example.com', 'a b', '']) {
+    const res = await rawRequest(gw.port, `GET /public/x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    t.equal(res.status, 400, `Host: ${JSON.stringify(host)} → 400`);
+  }
+  t.equal(up.received.length, before, 'none reached the upstream');
+  const many = Array.from({ length: 250 }, (_, i) => `X-F${i}: v\r\n`).join('');
+  const res = await rawRequest(gw.port, `GET /v1/x HTTP/1.1\r\n${many}Host: api.example.com\r\nConnection: close\r\n\r\n`);
+  t.equal(res.status, 200, 'a Host after 250 other headers is still the routing host');
+  t.equal(up.received.at(-1)!.url, '/x');
+  const ok = await rawRequest(gw.port, 'GET /public/v6 HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n');
+  t.equal(ok.status, 200, 'an IPv6 literal with port is a valid Host');
+  const h2 = await rawRequest(gw.port, 'GET /public/x HTTP/2.0\r\nConnection: close\r\n\r\n');
+  t.not(h2.status, 200, 'an HTTP/2.0 request line on HTTP/1 does not skip the Host check');
+});

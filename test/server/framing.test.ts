@@ -50,3 +50,17 @@ void t.test('parser refusals are logged and counted', async (t) => {
   const text = await gw.metrics.registry.getSingleMetricAsString('portcullis_requests_total');
   t.match(text, /status="400",decision="bad_request"/);
 });
+
+void t.test('CONNECT and unknown expectations get our JSON answer and a log line', async (t) => {
+  const before = up.received.length;
+  const connectRes = await rawRequest(gw.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+  t.equal(connectRes.status, 405);
+  t.match(connectRes.text, /"error":"method_not_allowed","requestId":"[0-9a-f-]{36}"/);
+  const expect = await rawRequest(gw.port, 'POST / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx');
+  t.equal(expect.status, 417);
+  t.match(expect.text, /"error":"expectation_failed"/);
+  t.equal(up.received.length, before);
+  await new Promise((r) => setTimeout(r, 50));
+  const statuses = gw.access().map((l) => l['status']);
+  t.ok(statuses.includes(405) && statuses.includes(417), 'both logged');
+});

@@ -71,3 +71,20 @@ void t.test('websocket routes proxy the upgrade; others refuse it', async (t) =>
   const statuses = gw.access().map((l) => l['status']).sort();
   t.same(statuses, [101, 401, 403, 404], 'each upgrade attempt is logged');
 });
+
+void t.test('an upstream that never answers the upgrade gets 502 after timeoutMs, and is logged', async (t) => {
+  const up = createServer();
+  up.on('upgrade', () => { /* never answer */ });
+  await new Promise<void>((r) => up.listen(0, '127.0.0.1', r));
+  const gw = await startGateway({
+    routes: [{ name: 'ws', match: { path: '/ws' }, auth: 'none', websocket: true,
+      upstream: { targets: [`http://127.0.0.1:${(up.address() as AddressInfo).port}`], timeoutMs: 300, retries: 0 } }],
+  });
+  t.teardown(async () => { await gw.close(); up.closeAllConnections(); up.close(); });
+  const started = Date.now();
+  const answer = await upgradeAndEcho(gw.port, HANDSHAKE('/ws/hang'), 'x');
+  t.match(answer, /^HTTP\/1\.1 502 /);
+  t.ok(Date.now() - started < 3_000, 'bounded by the route timeout');
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(gw.access().map((l) => [l['status'], l['decision']]), [[502, 'upstream_error']]);
+});
