@@ -16,6 +16,17 @@ declare module 'autocannon' {
       headers?: Record<string, string>;
       body?: string | Buffer;
       title?: string;
+      /** Requests per second over all connections (paced load); default: as fast as possible. */
+      overallRate?: number;
+      /** Request sequence each connection loops over; setupRequest may rewrite a request before it is sent. */
+      requests?: Array<{ setupRequest?: (req: RequestParams, context: Record<string, unknown>) => RequestParams }>;
+    }
+
+    interface RequestParams {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
     }
 
     /** hdr-histogram-percentiles-obj shape; latency in ms (1 ms resolution), requests per second. */

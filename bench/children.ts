@@ -11,8 +11,10 @@ const STOP_GRACE_MS = 5_000;
 export interface SpawnOptions {
   /** Short label used in error messages. */
   name: string;
-  /** Script (and its arguments) run with this same node binary. */
+  /** Script (and its arguments) run with this same node binary, or with `command`. */
   args: readonly string[];
+  /** Another executable (redis-server); default: this node binary. */
+  command?: string;
   /** A file descriptor opened on a log file; default: a pipe read by waitForLine(). */
   stdoutFd?: number;
 }
@@ -31,7 +33,7 @@ export class Child {
     this.name = opts.name;
     // stdin stays a pipe: our own children exit when it closes (child-io.ts), even if we are SIGKILLed.
     const stdio: StdioOptions = ['pipe', opts.stdoutFd ?? 'pipe', 'pipe'];
-    this.proc = spawn(process.execPath, [...opts.args], {
+    this.proc = spawn(opts.command ?? process.execPath, [...opts.args], {
       stdio,
       env: { ...process.env, NODE_ENV: 'production', [PARENT_WATCH_ENV]: '1' },
     });

@@ -8,6 +8,12 @@ export interface LoadSpec {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Many distinct clients: request n (counted over all connections) gets `headers(n % count)`
+   * added to `headers`, e.g. one of 10,000 tokens and X-Forwarded-For addresses. This costs the
+   * load generator a request rebuild each time, so only rows that need it use it.
+   */
+  rotate?: { count: number; headers(i: number): Record<string, string> };
 }
 
 export interface LoadSettings {
@@ -15,6 +21,13 @@ export interface LoadSettings {
   pipelining: number;
   warmupSec: number;
   durationSec: number;
+  /**
+   * Offered load in requests per second over all connections (BENCH_RATE), or null for as fast
+   * as possible. At a fixed rate below every row's capacity, latency percentiles compare the
+   * time each proxy adds; flat out they mostly measure queueing (Little's law: with 50
+   * connections, p50 ≈ 50 / req/s), so a slower row's p99 is higher by construction.
+   */
+  rate?: number | null;
 }
 
 export interface LoadResult {
@@ -76,7 +89,7 @@ class LatencyRecorder {
   }
 }
 
-function run(url: string, spec: LoadSpec, connections: number, durationSec: number): autocannon.Instance {
+function run(url: string, spec: LoadSpec, connections: number, durationSec: number, rate: number | null): autocannon.Instance {
   const opts: autocannon.Options = {
     url: new URL(spec.path, url).href,
     connections,
@@ -84,22 +97,37 @@ function run(url: string, spec: LoadSpec, connections: number, durationSec: numb
     duration: durationSec,
     method: spec.method ?? 'GET',
   };
+  if (rate !== null) opts.overallRate = rate;
   if (spec.headers) opts.headers = spec.headers;
   if (spec.body !== undefined) opts.body = spec.body;
+  const rotate = spec.rotate;
+  if (rotate !== undefined) {
+    const fixed = spec.headers ?? {};
+    let n = 0;
+    opts.requests = [{
+      setupRequest: (req) => {
+        req.headers = { ...fixed, ...rotate.headers(n++ % rotate.count) };
+        return req;
+      },
+    }];
+  }
   const instance = autocannon(opts);
   current = instance;
   return instance;
 }
 
-/** Warm-up (results discarded), then the measured run, against base URL `url`. */
-export async function runLoad(url: string, spec: LoadSpec, settings: LoadSettings, shouldStop: () => boolean): Promise<LoadResult> {
+/** Warm-up (results discarded), `beforeMeasured`, then the measured run, against base URL `url`. */
+export async function runLoad(
+  url: string, spec: LoadSpec, settings: LoadSettings, shouldStop: () => boolean, beforeMeasured?: () => Promise<void>,
+): Promise<LoadResult> {
   try {
-    if (settings.warmupSec > 0) await run(url, spec, settings.connections, settings.warmupSec);
+    if (settings.warmupSec > 0) await run(url, spec, settings.connections, settings.warmupSec, settings.rate ?? null);
     if (shouldStop()) throw new Error('interrupted');
+    if (beforeMeasured !== undefined) await beforeMeasured();
 
     const latencies = new LatencyRecorder();
     const errorKinds: Record<string, number> = {};
-    const instance = run(url, spec, settings.connections, settings.durationSec);
+    const instance = run(url, spec, settings.connections, settings.durationSec, settings.rate ?? null);
     instance.on('response', latencies.record);
     instance.on('reqError', (err) => {
       const kind = err.code ?? err.message;

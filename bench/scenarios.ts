@@ -3,13 +3,15 @@
 // To add a row (full auth pipeline, Redis, WAF on/off, forward-auth, HTTPS …), append a
 // Scenario here — usually startPortcullis() with another config and LoadSpec headers.
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
 import { open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, freePort, waitForHttp, waitForListening } from './children.js';
 import type { LoadSpec } from './load.js';
-import { AuthFixture } from './auth-fixture.js';
+import { authFixture, pipelineScenarios } from './pipeline-rows.js';
+import { tlsScenarios } from './tls-rows.js';
+import { wafScenarios } from './waf-rows.js';
+import { forwardAuthScenarios } from './forward-auth-rows.js';
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -29,9 +31,11 @@ export interface BenchEnv {
 export interface Target {
   /** Base URL the load is sent to (127.0.0.1 only). */
   url: string;
-  /** Process whose RSS is reported. */
+  /** Process whose RSS and CPU time are reported, together with its descendants (cluster workers). */
   pid: number;
   stop(): Promise<void>;
+  /** Caveats printed under the table, e.g. a part of the row this build does not have yet. */
+  notes?: string[];
 }
 
 export interface Scenario {
@@ -40,6 +44,14 @@ export interface Scenario {
   baseline?: boolean;
   /** Throughput ratio vs the baseline this row is expected to keep (reported, not enforced). */
   minRatio?: number;
+  /** p99 this row may add to the baseline's, in ms (reported, not enforced). */
+  maxP99OverBaselineMs?: number;
+  /** Throughput this row should keep relative to another row (the fastify reference). */
+  minRatioOver?: { row: string; min: number };
+  /** Ceiling on RSS, in MiB (reported, not enforced). */
+  maxRssMB?: number;
+  /** Warm-up of this row in seconds, when the default is too short (a cache to fill first). */
+  warmupSec?: number;
   load: LoadSpec;
   start(env: BenchEnv): Promise<Target>;
 }
@@ -93,7 +105,12 @@ export async function startPortcullis(env: BenchEnv, slug: string, makeConfig: (
   const log = await open(join(env.workDir, `${slug}.access.log`), 'w');
   let child: Child;
   try {
-    child = new Child({ name: 'portcullis', args: [PORTCULLIS_MAIN_JS, 'serve', '--config', configPath], stdoutFd: log.fd });
+    // BENCH_CPU_PROF=<dir>: V8 CPU profiles of each gateway process (bench/profile-summary.ts reads them)
+    const prof = process.env['BENCH_CPU_PROF'];
+    const nodeFlags = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, slug)}`] : [];
+    // BENCH_NODE_FLAGS='--max-semi-space-size=8 …': node/V8 flags for every gateway process (experiments)
+    nodeFlags.push(...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''));
+    child = new Child({ name: 'portcullis', args: [...nodeFlags, PORTCULLIS_MAIN_JS, 'serve', '--config', configPath], stdoutFd: log.fd });
   } finally {
     await log.close(); // the child holds its own copy of the descriptor
   }
@@ -106,77 +123,30 @@ export async function startPortcullis(env: BenchEnv, slug: string, makeConfig: (
   }
 }
 
-/** Redis for the token-bucket row: BENCH_REDIS_URL, else the machine's own (.ci/run starts one). */
-const BENCH_REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-
-/**
- * The passthrough route with a token bucket keyed by ip whose capacity and refill are far above
- * what the bench sends, so every request is decided (one EVALSHA with Redis) and none is limited.
- */
-export function tokenBucketConfig(port: number, upstreamUrl: string, redisUrl: string | null): string {
-  return passthroughConfig(port, upstreamUrl).replace('routes:\n', [
-    ...(redisUrl === null ? [] : ['redis:', `  url: ${redisUrl}`, '  keyPrefix: "portcullis-bench:"']),
-    'rateLimits:',
-    '  policies:',
-    '    bench: { key: ip, capacity: 1000000000, refillPerSecond: 1000000000 }',
-    'routes:',
-    '',
-  ].join('\n')) + '    rateLimit: bench\n';
-}
-
-/** Refuses to start the Redis row without a Redis: it would silently measure in-process buckets. */
-async function requireRedis(url: string): Promise<void> {
-  const { hostname, port } = new URL(url);
-  const pong = await new Promise<boolean>((resolve) => {
-    const socket = connect(Number(port || 6379), hostname);
-    const done = (ok: boolean): void => { clearTimeout(timer); socket.destroy(); resolve(ok); };
-    const timer = setTimeout(() => done(false), 1_000);
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (c: Buffer) => done(c.toString().startsWith('+PONG')));
-    socket.on('error', () => done(false));
-  });
-  if (!pong) throw new Error(`no Redis answers at ${url} (set BENCH_REDIS_URL)`);
-}
-
 export const scenarios: readonly Scenario[] = [
   {
     name: 'baseline (bare undici proxy)',
     baseline: true,
-    load: { method: 'GET', path: '/' },
-    start: (env) => startScript('bare-proxy', [BARE_PROXY_JS, env.upstreamUrl]),
+    load: authFixture.load,
+    start: async (env) => {
+      // the token in the shared request is minted here, before the first row is loaded
+      await authFixture.prepare(env.workDir);
+      return startScript('bare-proxy', [BARE_PROXY_JS, env.upstreamUrl]);
+    },
   },
   {
     name: 'portcullis passthrough',
-    minRatio: 0.9,
-    load: { method: 'GET', path: '/' },
+    minRatio: 0.95,
+    load: authFixture.load,
     start: (env) => startPortcullis(env, 'passthrough', (port) => passthroughConfig(port, env.upstreamUrl)),
   },
-  {
-    name: 'portcullis + in-process token bucket',
-    load: { method: 'GET', path: '/' },
-    start: (env) => startPortcullis(env, 'bucket-local', (port) => tokenBucketConfig(port, env.upstreamUrl, null)),
-  },
-  {
-    name: 'portcullis + Redis token bucket',
-    load: { method: 'GET', path: '/' },
-    start: async (env) => {
-      await requireRedis(BENCH_REDIS_URL);
-      return startPortcullis(env, 'bucket-redis', (port) => tokenBucketConfig(port, env.upstreamUrl, BENCH_REDIS_URL));
-    },
-  },
-  ...authScenarios(),
+  // The full pipeline (issue 8): JWT with and without the token cache, Redis bucket, WAF, access
+  // log; 10k rotating clients; server.workers; the fastify reference. See pipeline-rows.ts.
+  ...pipelineScenarios(startPortcullis),
+  // WAF off/on for a GET with a query and a 2 KB JSON POST (issue 5). See waf-rows.ts.
+  ...wafScenarios(startPortcullis),
+  // TLS termination (issue 7): HTTPS keep-alive vs plain, and new handshakes per second. See tls-rows.ts.
+  ...tlsScenarios(startPortcullis, passthroughConfig, authFixture.load),
+  // Forward-auth decisions per second (issue 6): /nginx asked directly, and a real NGINX's auth_request. See forward-auth-rows.ts.
+  ...forwardAuthScenarios(startPortcullis),
 ];
-
-/** Full auth (issue 3): RS256 verification, scope check, identity header; with and without the token cache. */
-function authScenarios(): Scenario[] {
-  const fixture = new AuthFixture();
-  const row = (name: string, slug: string, entries: number): Scenario => ({
-    name,
-    load: fixture.load,
-    start: async (env) => {
-      await fixture.prepare(env.workDir);
-      return startPortcullis(env, slug, (port) => fixture.config(port, env.upstreamUrl, entries));
-    },
-  });
-  return [row('full auth (RS256, token cache)', 'auth-cache', 10_000), row('full auth (RS256, no cache)', 'auth-nocache', 0)];
-}

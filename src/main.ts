@@ -14,6 +14,8 @@ import { ConfigError } from './config/errors.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { createProcessLogger } from './observe/logger.js';
 import { Runtime } from './server/runtime.js';
+import { checkListenerFiles } from './server/tls.js';
+import { attachWorkerToPrimary, isClusterWorker, runPrimary, workerCount } from './server/workers.js';
 import { DevTokenError, mintDevToken } from './auth/dev-token.js';
 
 const DEFAULT_CONFIG = 'config/gateway.yaml';
@@ -31,16 +33,28 @@ async function check(configPath: string): Promise<void> {
   const gateway = compileGateway(cfg, { logger, metrics: new GatewayMetrics({ defaultMetrics: false }) });
   const lines = [`config ${configPath} is valid: ${gateway.routes.routes.length} route(s), first match wins`];
   gateway.routes.routes.forEach((r, i) => lines.push(`  ${i + 1}. ${r.describe()}`));
+  // The HTTPS listener's files fail `check` as they would fail startup (issue 7).
+  if (cfg.listeners.https) lines.push(...await checkListenerFiles(cfg.listeners.https));
   process.stdout.write(lines.join('\n') + '\n');
   await gateway.retire();
 }
 
 async function serve(configPath: string): Promise<void> {
   const proc = createProcessLogger();
-  const { logger } = proc;
+  const config = await loadConfigFile(configPath);
+  if (!isClusterWorker() && workerCount(config) > 1) {
+    // server.workers: this process becomes the cluster primary; each worker runs serve() again.
+    process.on('uncaughtException', (err) => { proc.logger.fatal({ err }, 'uncaught exception in the cluster primary'); proc.flush(); process.exit(70); });
+    const code = await runPrimary({ configPath, config, logger: proc.logger, flush: proc.flush });
+    proc.flush();
+    process.exit(code);
+  }
+  // A worker's lines carry its slot (1…N, stable across restarts) so they can be told apart.
+  const slot = Number(process.env['PORTCULLIS_WORKER_INDEX']);
+  const logger = isClusterWorker() && Number.isInteger(slot) ? proc.logger.child({ worker: slot }) : proc.logger;
   const metrics = new GatewayMetrics();
   const deps = { logger, metrics };
-  const gateway = compileGateway(await loadConfigFile(configPath), deps);
+  const gateway = compileGateway(config, deps);
   const runtime = new Runtime(configPath, gateway, deps);
   const stop = (signal: string): void => {
     runtime.shutdown(signal).then(
@@ -61,6 +75,7 @@ async function serve(configPath: string): Promise<void> {
     proc.flush();
     process.exit(1);
   }
+  if (isClusterWorker()) attachWorkerToPrimary(runtime, metrics.registry, logger, stop);
 }
 
 /** `portcullis token`: prints only the token, so `$(portcullis token --sub alice)` works. */

@@ -15,29 +15,47 @@ import { TrustedProxies } from '../server/client-ip.js';
 import { UpstreamGroup } from '../proxy/upstreams.js';
 import { compileAuth, type CompiledAuth } from '../auth/compile.js';
 import { RateLimits } from '../ratelimit/compile.js';
+import { UpstreamTls } from '../proxy/upstream-tls.js';
+import { compileClientCertStage } from '../server/tls-client-auth.js';
+import { WafPolicy } from '../waf/compile.js';
 
 export const AUTH_REALM = 'portcullis';
 /** The schema's defaults for the object form of `upstream`, applied to the plain-URL form too. */
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 const DEFAULT_UPSTREAM_RETRIES = 1;
 
-function compileUpstream(route: RouteConfig): UpstreamGroup {
-  if (typeof route.upstream === 'string') {
-    return new UpstreamGroup([route.upstream], { timeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS, retries: DEFAULT_UPSTREAM_RETRIES });
+/** https targets get an UpstreamTls (fixed server name, optional CA and client certificate), also a gateway resource. */
+function compileUpstream(route: RouteConfig, deps: GatewayDeps, resources: Resource[]): UpstreamGroup {
+  const targets = typeof route.upstream === 'string' ? [route.upstream] : route.upstream.targets;
+  let tls: UpstreamTls | null = null;
+  if (targets.some((t) => t.toLowerCase().startsWith('https:'))) {
+    tls = new UpstreamTls(route.name, typeof route.upstream === 'string' ? null : route.upstream.tls ?? null, deps.logger);
+    resources.push(tls);
   }
-  const { targets, timeoutMs, retries } = route.upstream;
-  return new UpstreamGroup(targets, { timeoutMs, retries });
+  if (typeof route.upstream === 'string') {
+    return new UpstreamGroup(targets, { timeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS, retries: DEFAULT_UPSTREAM_RETRIES }, tls);
+  }
+  const { timeoutMs, retries } = route.upstream;
+  return new UpstreamGroup(targets, { timeoutMs, retries }, tls);
 }
 
 /** The route's own stage list, in PRODUCT §1 order; a stage a route does not need is not there at all. */
-function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: RateLimits): Stage[] {
+function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: RateLimits, waf: WafPolicy, deps: GatewayDeps): Stage[] {
   const stages: Stage[] = [];
   const net = compileNetPolicy(route.allowCidrs, route.denyCidrs);
   if (net !== null) stages.push(net);
-  // Deny by default lives in data: a route without `auth: none` gets a token stage.
-  if (route.auth !== 'none') stages.push(...auth.stagesFor(route));
+  // Deny by default lives in data: a route without `auth: none` gets a token stage — unless its
+  // auth is a TLS client certificate alone (server/tls-client-auth.ts).
+  if (route.auth !== 'none') {
+    const cert = compileClientCertStage(route, deps.metrics);
+    if (cert !== null) stages.push(cert);
+    if (cert === null || cert.withToken) stages.push(...auth.stagesFor(route));
+  }
   const limit = rateLimits.stageFor(route);
   if (limit !== null) stages.push(limit);
+  // WAF last (PRODUCT §1.10): requests already refused cost no inspection and read no body.
+  const inspect = waf.stageFor(route);
+  if (inspect !== null) stages.push(inspect);
   return stages;
 }
 
@@ -48,9 +66,10 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: 
 export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
   const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM);
   const rateLimits = new RateLimits(cfg, deps, previous?.resources ?? []);
-  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, rateLimits), compileUpstream(r), auth.credentialStrip(r)));
-  const identityNames = cfg.routes.flatMap((r) => Object.keys(r.identityHeaders));
+  const waf = new WafPolicy(cfg, deps);
   const resources: Resource[] = [...auth.resources, ...rateLimits.resources];
+  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, rateLimits, waf, deps), compileUpstream(r, deps, resources), auth.credentialStrip(r)));
+  const identityNames = cfg.routes.flatMap((r) => Object.keys(r.identityHeaders));
   return new Gateway(
     cfg, new RouteTable(routes), new TrustedProxies(cfg.server.trustedProxies),
     new InjectableHeaders(identityNames), resources, deps,

@@ -18,6 +18,8 @@
  */
 
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
+import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
+import { CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
 export const SCHEMA_ID = 'urn:portcullis:config:gateway:v1';
@@ -130,6 +132,10 @@ const server = {
       'On SIGTERM/SIGINT, how long in-flight requests may take to finish before their connections are closed, in milliseconds.',
       0, 600000, 10000,
     ),
+    workers: integer(
+      'Processes serving traffic (node:cluster). 1 runs the gateway in this process; N > 1 forks N workers that share the listening ports (connections handed out round-robin), each running the whole gateway, while the primary serves the admin listener with the metrics of all workers summed; 0 means one per CPU. Rate-limit buckets are shared between workers only through `redis`. SIGHUP is forwarded to every worker; a crashed worker is replaced. Changing it needs a restart (docs/performance.md).',
+      0, 128, 1,
+    ),
   },
 };
 
@@ -138,7 +144,7 @@ const listeners = {
   description: 'Sockets to listen on. At least one is required; each is optional.',
   additionalProperties: false,
   minProperties: 1,
-  errorMessage: 'must define at least one listener (http, auth, admin or demo)',
+  errorMessage: 'must define at least one listener (http, https, auth, admin or demo)',
   properties: {
     http: {
       ...listener('Plain-HTTP listener for proxied traffic (edge shape).'),
@@ -146,12 +152,23 @@ const listeners = {
         ...listenerProperties,
         redirectToHttps: {
           type: 'boolean',
-          description: 'Answer every request on this listener with a redirect to HTTPS instead of proxying it. Default: false.',
+          description: 'Answer every request on this listener with a 308 redirect to the same URL on the HTTPS listener (which must exist) instead of proxying it. Requests a trusted proxy marks X-Forwarded-Proto: https are proxied. Default: false.',
           default: false,
         },
+        redirectPort: REDIRECT_PORT_SCHEMA,
       },
     },
-    auth: listener('Forward-auth listener: /nginx, /traefik and /envoy/… endpoints.'),
+    https: HTTPS_LISTENER_SCHEMA,
+    auth: {
+      ...listener('Forward-auth listener: /nginx (NGINX auth_request, ingress-nginx auth-url), /traefik (Traefik ForwardAuth) and /envoy/… (Envoy ext_authz HTTP service). See docs/forward-auth.md.'),
+      properties: {
+        ...listenerProperties,
+        cacheMaxAgeSec: integer(
+          'Lets a cache on the caller (NGINX proxy_cache, ingress-nginx auth-cache-key) keep an allow for up to this many seconds (never past the token exp), with Vary on the token headers: only for routes whose only stages are authentication and authorisation. 0: every answer is Cache-Control: no-store.',
+          0, 3600, 0,
+        ),
+      },
+    },
     admin: listener('Admin listener: /metrics, /healthz, /readyz. Bind it to a private address such as 127.0.0.1.'),
     demo: listener('Built-in echo upstream for the quick start and tests: answers JSON describing the request it received. Never expose it.'),
   },
@@ -266,7 +283,7 @@ const auth = {
 
 const routeAuth = {
   description: "'none' for anonymous access, or the token requirements. A route WITHOUT `auth` requires a valid token from any provider.",
-  errorMessage: 'must be "none" or { providers, scopes, roles, claims }',
+  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert }',
   if: { type: 'string' },
   then: { type: 'string', enum: ['none'] },
   else: {
@@ -290,13 +307,14 @@ const routeAuth = {
           anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }],
         },
       },
+      clientCert: CLIENT_CERT_AUTH_SCHEMA,
     },
   },
 };
 
 const upstream = {
   description: 'Where allowed requests are forwarded: an http(s) URL (no credentials, query or fragment), or { targets, timeoutMs, retries }.',
-  errorMessage: 'must be an http(s) URL or { targets, timeoutMs, retries }',
+  errorMessage: 'must be an http(s) URL or { targets, timeoutMs, retries, tls }',
   if: { type: 'string' },
   then: { type: 'string' },
   else: {
@@ -307,6 +325,7 @@ const upstream = {
       targets: { ...stringList('http(s) URLs of equivalent upstream instances, used in turn.', 'An http(s) URL without credentials, query or fragment.', 64), minItems: 1 },
       timeoutMs: integer('Time allowed for the upstream response headers, in milliseconds; then 504.', 1, 3600000, 30000),
       retries: integer('Further attempts on another target after a connection failure.', 0, 10, 1),
+      tls: UPSTREAM_TLS_SCHEMA,
     },
   },
 };
@@ -383,6 +402,7 @@ const route = {
     },
     websocket: { type: 'boolean', description: 'Allow WebSocket upgrades on this route. Default: false.', default: false },
     rateLimit: ROUTE_RATE_LIMIT_SCHEMA,
+    waf: ROUTE_WAF_SCHEMA,
   },
 };
 
@@ -401,6 +421,7 @@ export const CONFIG_SCHEMA = {
     auth,
     redis: REDIS_SCHEMA,
     rateLimits: RATE_LIMITS_SCHEMA,
+    waf: WAF_SCHEMA,
     routes: { type: 'array', description: 'Routes, tried in order. May be empty (everything is then 404).', items: route, maxItems: 10000 },
   },
 } as const;

@@ -2,6 +2,8 @@ import { parseCidr } from './cidr.js';
 import type { PathSegment, Problem } from './messages.js';
 import { JWS_ALGORITHMS } from './schema.js';
 import { checkRateLimitConfig } from '../ratelimit/config-check.js';
+import { checkWafConfig } from '../waf/config-check.js';
+import { checkTlsConfig } from '../server/tls-config-check.js';
 
 /**
  * Second validation pass (STYLE §4): rules a JSON Schema cannot express —
@@ -54,6 +56,8 @@ export function checkSemantics(doc: unknown): Problem[] {
   const providerNames = checkProviders(list(obj(doc.auth).providers), report);
   checkRoutes(list(doc.routes), providerNames, report);
   checkRateLimitConfig(doc, report);
+  checkWafConfig(doc, report);
+  checkTlsConfig(doc, report);
   return problems;
 }
 
@@ -69,22 +73,7 @@ function checkCidrs(cidrs: unknown[], at: PathSegment[], report: Report): void {
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
-/**
- * Keys the schema already reserves for features that have not landed yet: accepting them
- * silently would let a user believe a forward-auth or HTTPS endpoint exists.
- * TODO(issue 6, issue 7): drop each entry when its feature lands.
- */
-const NOT_YET_AVAILABLE: readonly { at: PathSegment[]; present: (l: Obj) => boolean; message: string }[] = [
-  { at: ['listeners', 'auth'], present: (l) => l.auth !== undefined, message: 'the forward-auth listener is not available in this version yet' },
-  {
-    at: ['listeners', 'http', 'redirectToHttps'],
-    present: (l) => isObj(l.http) && l.http.redirectToHttps === true,
-    message: 'needs an HTTPS listener, which is not available in this version yet',
-  },
-];
-
 function checkListeners(listeners: Obj, report: Report): void {
-  for (const f of NOT_YET_AVAILABLE) if (f.present(listeners)) report(f.at, f.message);
   // Port 0 is exempt: each such listener gets its own ephemeral port.
   const bound: { name: string; host: string; port: number }[] = [];
   for (const [name, l] of Object.entries(listeners)) {

@@ -16,6 +16,8 @@ export interface ServerConfig {
   trustedProxies: string[];
   limits: LimitsConfig;
   shutdownGraceMs: number;
+  /** Worker processes (node:cluster); 1 = this process only, 0 = one per CPU (server/workers.ts). */
+  workers: number;
 }
 
 export interface PlainListenerConfig {
@@ -25,12 +27,42 @@ export interface PlainListenerConfig {
 
 export interface HttpListenerConfig extends PlainListenerConfig {
   redirectToHttps: boolean;
+  /** Port written in the redirect's Location; default listeners.https.port (443 is left out). */
+  redirectPort?: number;
+}
+
+/** One extra certificate chosen by SNI (issue 7). */
+export interface SniCertificateConfig {
+  hosts: string[];
+  cert: string;
+  key: string;
+}
+
+/** HTTPS with HTTP/2 by ALPN (issue 7; docs/tls.md). */
+export interface HttpsListenerConfig extends PlainListenerConfig {
+  cert: string;
+  key: string;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  http2: boolean;
+  /** Strict-Transport-Security value (RFC 6797), sent on every HTTPS response. */
+  hsts?: string;
+  /** PEM bundle of the CAs client certificates must chain to (mTLS). */
+  clientCa?: string;
+  requireClientCert: boolean;
+  certificates: SniCertificateConfig[];
+}
+
+/** The forward-auth listener (issue 6). */
+export interface AuthListenerConfig extends PlainListenerConfig {
+  /** > 0: allows of credential-only routes may be cached by the caller this long (forward-auth/cache.ts). */
+  cacheMaxAgeSec: number;
 }
 
 export interface ListenersConfig {
   http?: HttpListenerConfig;
-  /** Forward-auth endpoints (issue 6). */
-  auth?: PlainListenerConfig;
+  https?: HttpsListenerConfig;
+  /** Forward-auth endpoints (issue 6; docs/forward-auth.md). */
+  auth?: AuthListenerConfig;
   admin?: PlainListenerConfig;
   /** Built-in echo upstream for the quick start and tests: answers JSON describing the request it got. */
   demo?: PlainListenerConfig;
@@ -66,10 +98,23 @@ export interface AuthConfig {
   bruteForce: { maxFailures: number; windowSec: number; blockSec: number };
 }
 
+/** TLS towards https:// upstreams (issue 7). */
+export interface UpstreamTlsConfig {
+  /** PEM CA bundle replacing the system roots. */
+  ca?: string;
+  /** Client certificate and key presented to the upstream (both or neither). */
+  cert?: string;
+  key?: string;
+  /** Name sent in SNI and checked against the upstream's certificate; default the target's host. */
+  serverName?: string;
+  rejectUnauthorized: boolean;
+}
+
 export interface UpstreamTargetsConfig {
   targets: string[];
   timeoutMs: number;
   retries: number;
+  tls?: UpstreamTlsConfig;
 }
 
 export interface RouteMatchConfig {
@@ -86,6 +131,14 @@ export interface RouteAuthConfig {
   scopes?: string[];
   roles?: string[];
   claims?: Record<string, string | number | boolean>;
+  /** A verified TLS client certificate is required (issue 7; docs/tls.md). */
+  clientCert?: ClientCertAuthConfig;
+}
+
+/** Which verified client certificates a route accepts: any listed subject or SAN; both absent = any. */
+export interface ClientCertAuthConfig {
+  subjects?: string[];
+  sans?: string[];
 }
 
 export interface RouteConfig {
@@ -104,6 +157,8 @@ export interface RouteConfig {
   websocket: boolean;
   /** Name of a rateLimits.policies entry (issue 4). */
   rateLimit?: string;
+  /** This route's WAF mode, overriding waf.mode (issue 5). */
+  waf?: 'block' | 'detect' | 'off';
 }
 
 export interface RedisNodeConfig {
@@ -138,6 +193,22 @@ export interface RateLimitsConfig {
   policies: Record<string, RateLimitPolicyConfig>;
 }
 
+export interface WafExclusionConfig {
+  /** Route name; absent: every route. */
+  route?: string;
+  rules: number[];
+  /** path | args | args:<name> | body | headers | headers:<name> | cookies | cookies:<name>; absent: everywhere. */
+  target?: string;
+}
+
+export interface WafConfig {
+  mode: 'block' | 'detect' | 'off';
+  paranoia: number;
+  anomalyThreshold: number;
+  inspectBodyBytes: number;
+  exclusions: WafExclusionConfig[];
+}
+
 export interface GatewayConfig {
   server: ServerConfig;
   listeners: ListenersConfig;
@@ -145,5 +216,7 @@ export interface GatewayConfig {
   /** Shared rate-limit buckets; absent → in-process buckets (issue 4). */
   redis?: RedisConfig;
   rateLimits?: RateLimitsConfig;
+  /** WAF signature engine (issue 5); absent → routes are inspected only when they set `waf`. */
+  waf?: WafConfig;
   routes: RouteConfig[];
 }

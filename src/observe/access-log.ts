@@ -24,9 +24,15 @@ export interface AccessLine {
   bytesOut: number;
   sub: string | null;
   wafRules: readonly number[] | null;
+  /** The WAF anomaly score when a rule matched (docs/waf.md), else null. */
+  wafScore: number | null;
   userAgent: string | null;
   tls: string | null;
+  /** "HTTP/1.1", "HTTP/2" (negotiated by ALPN on the HTTPS listener, issue 7) or "HTTP/1.0". */
+  protocol: string;
 }
+
+const PROTOCOLS: Readonly<Record<string, string>> = { '1.1': 'HTTP/1.1', '2.0': 'HTTP/2', '1.0': 'HTTP/1.0' };
 
 export function accessLine(x: Exchange, status: number, durationMs: number): AccessLine {
   const ctx = x.ctx;
@@ -47,7 +53,9 @@ export function accessLine(x: Exchange, status: number, durationMs: number): Acc
     bytesOut: x.bytesOut,
     sub: ctx.identity === null ? null : ctx.identity.sub,
     wafRules: ctx.wafRules,
+    wafScore: ctx.wafScore,
     userAgent: ua === undefined ? null : ua.length > MAX_UA ? ua.slice(0, MAX_UA) : ua,
     tls: x.tlsProtocol,
+    protocol: PROTOCOLS[x.req.httpVersion] ?? 'HTTP/' + x.req.httpVersion,
   };
 }

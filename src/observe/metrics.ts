@@ -4,7 +4,7 @@
  * second Gateway side by side. One instance lives for the whole process and
  * survives config reloads, so counters do not reset on SIGHUP.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 // Latency buckets in seconds: a gateway's own time is sub-millisecond, the
 // upstream's can be seconds; both ends need resolution.
@@ -21,6 +21,10 @@ export class GatewayMetrics {
   readonly jwksRefreshesTotal: Counter<'provider' | 'result'>;
   readonly redisErrorsTotal: Counter;
   readonly internalErrorsTotal: Counter<'stage'>;
+  /** HTTPS listener (issue 7): certificate (re)loads, their expiry, and refused handshakes. */
+  readonly tlsReloadsTotal: Counter<'certificate' | 'result'>;
+  readonly tlsCertificateExpiry: Gauge<'certificate'>;
+  readonly tlsHandshakeFailuresTotal: Counter<'reason'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -78,6 +82,24 @@ export class GatewayMetrics {
       name: 'portcullis_internal_errors_total',
       help: 'Unexpected exceptions caught by the pipeline runner (bugs), by stage.',
       labelNames: ['stage'] as const,
+      registers,
+    });
+    this.tlsReloadsTotal = new Counter({
+      name: 'portcullis_tls_certificate_reloads_total',
+      help: 'HTTPS certificate loads after a file change or reload, by certificate (default or its first SNI host) and result (ok, rejected).',
+      labelNames: ['certificate', 'result'] as const,
+      registers,
+    });
+    this.tlsCertificateExpiry = new Gauge({
+      name: 'portcullis_tls_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of the certificate each HTTPS certificate slot is serving, as a Unix timestamp.',
+      labelNames: ['certificate'] as const,
+      registers,
+    });
+    this.tlsHandshakeFailuresTotal = new Counter({
+      name: 'portcullis_tls_handshake_failures_total',
+      help: 'TLS handshakes the HTTPS listener refused or lost, by reason (client_certificate, protocol_version, timeout, other).',
+      labelNames: ['reason'] as const,
       registers,
     });
   }

@@ -14,6 +14,7 @@ import type { TrustedProxies } from '../server/client-ip.js';
 import type { InjectableHeaders } from '../route/sanitise.js';
 import type { Exchange } from '../server/exchange.js';
 import { accessLine } from '../observe/access-log.js';
+import { RequestMetrics } from '../observe/request-metrics.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -37,6 +38,7 @@ export class Gateway {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly resources: readonly Resource[];
+  readonly #requestMetrics: RequestMetrics;
   #inflight = 0;
   #retired = false;
   #closing: Promise<void> | null = null;
@@ -54,6 +56,7 @@ export class Gateway {
     this.resources = resources;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+    this.#requestMetrics = new RequestMetrics(deps.metrics);
   }
 
   get inflight(): number {
@@ -72,9 +75,8 @@ export class Gateway {
     try {
       if (x.bytesIn === 0) x.bytesIn = declaredBodyBytes(x);
       this.logger.info(accessLine(x, status, durationMs));
-      this.metrics.requestsTotal.labels(routeName, x.ctx.method, String(status), x.decision).inc();
-      this.metrics.requestDuration.labels(routeName, x.decision).observe(durationMs / 1000);
-      if (x.ctx.upstreamMs !== null) this.metrics.upstreamDuration.labels(routeName).observe(x.ctx.upstreamMs / 1000);
+      const upstreamMs = x.ctx.upstreamMs;
+      this.#requestMetrics.record(routeName, x.ctx.method, status, x.decision, durationMs / 1000, upstreamMs === null ? null : upstreamMs / 1000);
     } finally {
       this.#release();
     }

@@ -61,7 +61,8 @@ export function sendRespond(
   if (r.headers !== undefined) for (const name in r.headers) headers[name] = r.headers[name]!;
   appendResponseHeaders(headers, extra);
   // A body we did not read (413, early denials of uploads) must not be parsed as the next request.
-  if (closeConnection) headers['connection'] = 'close';
+  // HTTP/2 has no such hazard and forbids the field (RFC 9113 §8.2.2): ending the stream is enough.
+  if (closeConnection && !('stream' in res)) headers['connection'] = 'close';
   res.writeHead(r.status, headers);
   res.end(body);
   return length;

@@ -44,7 +44,35 @@ export interface Identity {
   readonly claims: Readonly<Record<string, unknown>>;
 }
 
+/** A TLS client certificate the HTTPS listener verified against its clientCa (issue 7, docs/tls.md). */
+export interface ClientCertificate {
+  /** Subject DN as an RFC 4514 string: "CN=alice,O=Acme,C=US". */
+  readonly subject: string;
+  /** Subject alternative names as "DNS:…", "URI:…", "email:…", "IP:…". */
+  readonly sans: readonly string[];
+  /** `{ cert: { subject, cn, san, dns, uri, email, ip, issuer, fingerprint, serial, notAfter } }`: what `cert.*` claim paths read. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
 export type Shape = 'edge' | 'forward-auth';
+
+/** What a stage got from BodyAccess.readPrefix. */
+export interface BodyPrefix {
+  /** The bytes read, in order; may run a little past the bound asked for (whole chunks). */
+  readonly bytes: Buffer;
+  /** True when `bytes` is the whole body. */
+  readonly complete: boolean;
+  /** True when the client went away or the body could not be read. */
+  readonly failed: boolean;
+}
+
+/** A request body a stage may read a bounded prefix of; forwarding then sends prefix + rest. */
+export interface BodyAccess {
+  /** Content-Length when declared (not chunked), else null. */
+  readonly declaredBytes: number | null;
+  /** Reads about `maxBytes` (once; later calls share the first read). */
+  readPrefix(maxBytes: number): Promise<BodyPrefix>;
+}
 
 /** Anything with a name and a handle: the route stages list is made of these. */
 export interface Stage {
@@ -74,10 +102,25 @@ export interface RequestContext {
   /** 'http' | 'https' as seen by the client (trusted X-Forwarded-Proto or the listener). */
   readonly proto: string;
   readonly headers: IncomingHttpHeaders;
+  /**
+   * Node's rawHeaders ([name, value, …] as received), when the request came from a socket. Node
+   * keeps only the first copy of some headers in `headers` (Referer, User-Agent, Host …) while
+   * every copy is forwarded, so the WAF reads the others here.
+   */
+  readonly rawHeaders?: readonly string[] | null;
   readonly startNs: bigint;
   route: RouteRef | null;
   identity: Identity | null;
+  /** The verified TLS client certificate, when the request came over mTLS (set by server/, read-only for stages). */
+  readonly clientCert?: ClientCertificate | null;
   wafRules: readonly number[] | null;
+  /** WAF anomaly score when a rule matched (PRODUCT §1.10), else null. */
+  wafScore: number | null;
+  /**
+   * The request body, for a stage that must look into it before it is forwarded (the WAF);
+   * null when there is none or in forward-auth shape. See proxy/request-body.ts.
+   */
+  body: BodyAccess | null;
   upstreamMs: number | null;
   /**
    * Headers a stage adds to whatever response the request ends with — the upstream's

@@ -32,7 +32,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
   readonly #x: Exchange;
   readonly #route: CompiledRoute;
   readonly #headers: string[];
-  readonly #body: Readable | null;
+  /** A Buffer when a stage read the whole body (the WAF), else the stream, or null. */
+  readonly #body: Readable | Buffer | null;
   readonly #path: string;
   #target: UpstreamTarget | null = null;
   #controller: Dispatcher.DispatchController | null = null;
@@ -42,7 +43,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
   /** Queue wait (dispatch → a connection) or a stalled client (paused on backpressure); see #arm. */
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(x: Exchange, route: CompiledRoute, headers: string[], body: Readable | null) {
+  constructor(x: Exchange, route: CompiledRoute, headers: string[], body: Readable | Buffer | null) {
     this.#x = x;
     this.#route = route;
     this.#headers = headers;
@@ -68,17 +69,17 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
     try {
       // false = every connection is busy and the request waits in the pool's queue: only then
       // is a queue timer needed, so the common path allocates no timer.
-      const free = target.pool.dispatch(
-        {
-          path: target.basePath + this.#path,
-          method: this.#x.ctx.method as Dispatcher.HttpMethod,
-          headers: this.#headers,
-          body: this.#body,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        },
-        this,
-      );
+      const options: Dispatcher.DispatchOptions & { servername?: string } = {
+        path: target.basePath + this.#path,
+        method: this.#x.ctx.method as Dispatcher.HttpMethod,
+        headers: this.#headers,
+        body: this.#body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        // https: a fixed TLS name, else undici takes it from the client's Host (proxy/upstream-tls.ts).
+        servername: target.tls?.servername,
+      };
+      const free = target.pool.dispatch(options, this);
       if (!free && this.#controller === null) this.#arm(QUEUE_TIMEOUT);
     } catch (err) {
       // undici validates synchronously (e.g. a header value it refuses): a bug or bad input, never a crash.
@@ -101,6 +102,9 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
     if (res.destroyed) return;
     try {
       const out = buildResponseHeaders(headers, x.ctx.id);
+      // The HTTPS listener's hsts, set on the response up front, is the policy: an upstream's own
+      // would be a second STS field, which RFC 6797 §6.1 forbids (and writeHead would let it win).
+      if (out['strict-transport-security'] !== undefined && res.hasHeader('strict-transport-security')) delete out['strict-transport-security'];
       appendResponseHeaders(out, x.ctx.responseHeaders); // e.g. RateLimit fields (issue 4)
       res.writeHead(statusCode, out);
     } catch (err) {

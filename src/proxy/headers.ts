@@ -8,6 +8,7 @@ import { connectionListed, isDroppedHeader, isHopByHop, type InjectableHeaders }
 import type { CompiledRoute } from '../route/compiled-route.js';
 import type { RequestContext } from '../pipeline/types.js';
 import { appendIdentityHeaders } from './identity-headers.js';
+import { h2ToHttp1RawHeaders, isH2RawHeaders } from '../server/h2-headers.js';
 
 export interface ForwardingFacts {
   /** The direct peer (socket address). */
@@ -24,6 +25,8 @@ export function buildUpstreamHeaders(
   rawHeaders: readonly string[], ctx: RequestContext, route: CompiledRoute,
   injectable: InjectableHeaders, facts: ForwardingFacts,
 ): string[] {
+  // HTTP/2: no pseudo-headers upstream, Host from :authority, one Cookie (server/h2-headers.ts).
+  if (isH2RawHeaders(rawHeaders)) rawHeaders = h2ToHttp1RawHeaders(rawHeaders);
   const headers = ctx.headers;
   const listed = connectionListed(firstValue(headers.connection));
   const remove = route.removeHeaders;
@@ -58,10 +61,10 @@ export function buildUpstreamHeaders(
   out.push('x-forwarded-for', facts.peerTrusted && xff ? xff + ', ' + facts.peer : facts.peer);
   out.push('x-forwarded-proto', ctx.proto);
   const xfh = facts.peerTrusted ? firstValue(headers['x-forwarded-host']) : undefined;
-  out.push('x-forwarded-host', xfh ?? firstValue(headers.host) ?? ctx.host);
+  out.push('x-forwarded-host', xfh ?? firstValue(headers.host) ?? firstValue(headers[':authority']) ?? ctx.host);
   out.push('x-request-id', ctx.id);
   for (const [name, value] of route.setHeaders) out.push(name, value);
-  appendIdentityHeaders(out, ctx.identity, route.identityHeaders);
+  appendIdentityHeaders(out, ctx.identity, route.identityHeaders, ctx.clientCert ?? null);
   return out;
 }
 

@@ -7,7 +7,7 @@
  */
 import { readClaim } from '../auth/claims.js';
 import type { IdentityHeader } from '../route/compiled-route.js';
-import type { Identity } from '../pipeline/types.js';
+import type { ClientCertificate, Identity } from '../pipeline/types.js';
 
 /** Longest identity header value sent; longer arrays are cut at an element boundary. */
 export const MAX_IDENTITY_VALUE_BYTES = 2048;
@@ -49,11 +49,19 @@ export function identityValue(claims: Readonly<Record<string, unknown>>, header:
   return safe.length > MAX_IDENTITY_VALUE_BYTES ? safe.slice(0, MAX_IDENTITY_VALUE_BYTES) : safe;
 }
 
-/** Appends `[name, value]` pairs for every identity header that has a value. */
-export function appendIdentityHeaders(out: string[], identity: Identity | null, headers: readonly IdentityHeader[]): void {
-  if (identity === null) return;
+/**
+ * Appends `[name, value]` pairs for every identity header that has a value. Claim paths under
+ * `cert.` read the verified TLS client certificate (issue 7), never the token: a token claim
+ * named `cert` cannot pose as a certificate.
+ */
+export function appendIdentityHeaders(
+  out: string[], identity: Identity | null, headers: readonly IdentityHeader[], cert: ClientCertificate | null = null,
+): void {
+  if (identity === null && cert === null) return;
   for (const header of headers) {
-    const value = identityValue(identity.claims, header);
+    const claims = header.claim[0] === 'cert' ? cert?.claims : identity?.claims;
+    if (claims === undefined) continue;
+    const value = identityValue(claims, header);
     if (value !== null) out.push(header.name, value);
   }
 }

@@ -8,6 +8,7 @@
  * is tried anyway (failing open to "try" beats failing closed to "502").
  */
 import { Pool } from 'undici';
+import type { TargetTls, UpstreamTls } from './upstream-tls.js';
 
 const EJECT_AFTER_FAILURES = 3;
 const EJECT_FOR_MS = 10_000;
@@ -23,19 +24,22 @@ export class UpstreamTarget {
   /** Path prefix of the target URL ('' when the URL has none), prepended to forwarded paths. */
   readonly basePath: string;
   readonly pool: Pool;
+  /** https targets: the fixed TLS server name and connector (upstream-tls.ts); null for http. */
+  readonly tls: TargetTls | null;
   #consecutiveFailures = 0;
   #ejectedUntil = 0;
 
-  constructor(url: string) {
+  constructor(url: string, tls: UpstreamTls | null = null) {
     const parsed = new URL(url);
     this.url = url;
     this.origin = parsed.origin;
     this.basePath = parsed.pathname === '/' ? '' : parsed.pathname.replace(/\/$/, '');
+    this.tls = parsed.protocol === 'https:' && tls !== null ? tls.forTarget(parsed) : null;
     this.pool = new Pool(parsed.origin, {
       connections: 256,
       pipelining: 1,
       keepAliveTimeout: 4_000,
-      connect: { timeout: 5_000 },
+      connect: this.tls === null ? { timeout: 5_000 } : this.tls.connect,
     });
   }
 
@@ -68,8 +72,8 @@ export class UpstreamGroup {
   readonly options: UpstreamOptions;
   #next = 0;
 
-  constructor(urls: readonly string[], options: UpstreamOptions) {
-    this.targets = urls.map((u) => new UpstreamTarget(u));
+  constructor(urls: readonly string[], options: UpstreamOptions, tls: UpstreamTls | null = null) {
+    this.targets = urls.map((u) => new UpstreamTarget(u, tls));
     this.options = options;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Client keys (PRODUCT §3 `key: sub | ip | claim:<path> | header:<name>`), compiled once per
+ * Client keys (PRODUCT §3 `key: sub | ip | claim:<path> | header:<name>`, plus `cert`, issue 7), compiled once per
  * policy into an object whose `keyOf(ctx)` returns the bucket's full key. Everything constant
  * is concatenated here, at load, so a request costs one concatenation (STYLE §3: Traefik formats
  * `name:source` on every call; we build the prefix once).
@@ -90,6 +90,17 @@ class ClaimKey extends PrefixedKey {
   }
 }
 
+/**
+ * The subject of the verified TLS client certificate (issue 7, docs/tls.md): a rotated
+ * certificate of the same client keeps its bucket. No certificate → the client address.
+ */
+class CertKey extends PrefixedKey {
+  keyOf(ctx: RequestContext): string {
+    const cert = ctx.clientCert;
+    return this.byValue(cert === undefined || cert === null ? null : cert.subject, ctx);
+  }
+}
+
 class HeaderKey extends PrefixedKey {
   readonly #name: string;
 
@@ -110,6 +121,7 @@ class HeaderKey extends PrefixedKey {
 export function compileClientKey(spec: string, keyPrefix: string, policy: string): ClientKey {
   if (spec === 'ip') return new IpKey(spec, keyPrefix, policy);
   if (spec === 'sub') return new SubKey(spec, keyPrefix, policy);
+  if (spec === 'cert') return new CertKey(spec, keyPrefix, policy);
   if (spec.startsWith('claim:')) return new ClaimKey(spec, keyPrefix, policy, spec.slice('claim:'.length));
   if (spec.startsWith('header:')) return new HeaderKey(spec, keyPrefix, policy, spec.slice('header:'.length));
   throw new Error(`unknown rate-limit key "${spec}"`);

@@ -6,8 +6,8 @@
 
 const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 const NAME_MESSAGE = 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit';
-/** sub | ip | claim:<dotted path> | header:<RFC 7230 token>. */
-const KEY_PATTERN = "^(sub|ip|claim:[^.\\s]+(\\.[^.\\s]+)*|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
+/** sub | ip | cert | claim:<dotted path> | header:<RFC 7230 token>. */
+const KEY_PATTERN = "^(sub|ip|cert|claim:[^.\\s]+(\\.[^.\\s]+)*|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
 
 const hostPort = (description: string) => ({
   type: 'object',
@@ -91,10 +91,10 @@ const policy = {
     key: {
       type: 'string',
       description:
-        'What identifies a client: sub (token subject), ip (trusted client address), claim:<dotted path> (a token claim), ' +
-        'header:<name> (a request header). When the value is missing (no token, no such claim or header) the client address is used.',
+        'What identifies a client: sub (token subject), ip (trusted client address), cert (subject of the verified TLS client certificate), ' +
+        'claim:<dotted path> (a token claim), header:<name> (a request header). When the value is missing (no token, no certificate, no such claim or header) the client address is used.',
       pattern: KEY_PATTERN,
-      errorMessage: 'must be sub, ip, claim:<dotted path> or header:<header name>',
+      errorMessage: 'must be sub, ip, cert, claim:<dotted path> or header:<header name>',
     },
     capacity: { type: 'integer', description: 'Bucket size: the burst a client may send at once (a new bucket starts full).', minimum: 1, maximum: 1000000000 },
     refillPerSecond: { type: 'number', description: 'Tokens added per second, continuously (0.5 = one every 2 s): the sustained rate.', minimum: 0.001, maximum: 1000000000 },

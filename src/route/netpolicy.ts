@@ -1,27 +1,27 @@
 /**
  * Per-route network policy (PRODUCT §1.6): `denyCidrs` first, then a
- * non-empty `allowCidrs` admits only its members. Both are compiled into
- * net.BlockList at load. A route with neither gets no stage at all.
+ * non-empty `allowCidrs` admits only its members. Both are compiled at load
+ * (server/client-ip.ts CidrList: integer matching for IPv4, net.BlockList
+ * otherwise). A route with neither gets no stage at all.
  */
-import type { BlockList } from 'node:net';
 import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
-import { blockListHas, compileCidrs } from '../server/client-ip.js';
+import { CidrList } from '../server/client-ip.js';
 
 const IP_DENIED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'ip_denied', error: 'forbidden' });
 
 export class NetPolicyStage implements Stage {
   readonly name = 'netpolicy';
-  readonly #allow: BlockList | null;
-  readonly #deny: BlockList | null;
+  readonly #allow: CidrList | null;
+  readonly #deny: CidrList | null;
 
   constructor(allowCidrs: readonly string[], denyCidrs: readonly string[]) {
-    this.#allow = allowCidrs.length ? compileCidrs(allowCidrs) : null;
-    this.#deny = denyCidrs.length ? compileCidrs(denyCidrs) : null;
+    this.#allow = allowCidrs.length ? new CidrList(allowCidrs) : null;
+    this.#deny = denyCidrs.length ? new CidrList(denyCidrs) : null;
   }
 
   handle(ctx: RequestContext): Verdict {
-    if (this.#deny !== null && blockListHas(this.#deny, ctx.clientIp)) return IP_DENIED;
-    if (this.#allow !== null && !blockListHas(this.#allow, ctx.clientIp)) return IP_DENIED;
+    if (this.#deny !== null && this.#deny.has(ctx.clientIp)) return IP_DENIED;
+    if (this.#allow !== null && !this.#allow.has(ctx.clientIp)) return IP_DENIED;
     return CONTINUE;
   }
 }

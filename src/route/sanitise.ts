@@ -56,7 +56,9 @@ export function isHopByHop(lowerName: string): boolean {
 
 /** Names listed in a Connection header value, lowercased. */
 export function connectionListed(value: string | undefined): ReadonlySet<string> | null {
-  if (value === undefined || value === '') return null;
+  // What nearly every client and upstream sends lists no header: skip the split and the Set
+  // (this runs twice per request, for the request and for the upstream's response).
+  if (value === undefined || value === '' || value === 'keep-alive' || value === 'close') return null;
   const names = new Set<string>();
   for (const part of value.split(',')) {
     const name = part.trim().toLowerCase();

@@ -50,6 +50,6 @@ export function handleClientError(holder: GatewayHolder, err: Error & { code?: s
   gateway.logger.info({
     msg: 'access', requestId: id, clientIp: canonicalIp(socket.remoteAddress ?? ''), method: null, host: null,
     path: null, route: null, status, decision: 'bad_request', durationMs: 0, upstreamMs: null, bytesIn: 0,
-    bytesOut: Buffer.byteLength(body), sub: null, wafRules: null, userAgent: null, tls: null, parserError: err.code ?? 'unknown',
+    bytesOut: Buffer.byteLength(body), sub: null, wafRules: null, wafScore: null, userAgent: null, tls: null, parserError: err.code ?? 'unknown',
   });
 }

@@ -3,7 +3,7 @@
  * constructor, so V8 gives every request object the same hidden class.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Identity, RequestContext, RouteRef, Shape } from '../pipeline/types.js';
+import type { BodyAccess, ClientCertificate, Identity, RequestContext, RouteRef, Shape } from '../pipeline/types.js';
 
 export class RequestCtx implements RequestContext {
   readonly id: string;
@@ -18,7 +18,14 @@ export class RequestCtx implements RequestContext {
   readonly startNs: bigint;
   route: RouteRef | null = null;
   identity: Identity | null = null;
+  /** Set by the Exchange from the TLS socket (server/tls-identity.ts). */
+  clientCert: ClientCertificate | null = null;
   wafRules: readonly number[] | null = null;
+  wafScore: number | null = null;
+  /** Set by the edge: every header copy as received (the WAF reads the duplicates Node drops). */
+  rawHeaders: readonly string[] | null = null;
+  /** Set by the edge for a request with a body (proxy/request-body.ts). */
+  body: BodyAccess | null = null;
   upstreamMs: number | null = null;
   responseHeaders: string[] | null = null;
 

@@ -19,6 +19,7 @@ import { hasValidHostHeader, hostOf } from './host.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { UpstreamCall } from '../proxy/forward.js';
 import { BodyLimit } from '../proxy/body-limit.js';
+import { RequestBody } from '../proxy/request-body.js';
 
 const NOT_ORIGIN_FORM = Object.freeze({ ok: false, reason: 'not_origin_form' } as const);
 const BAD_HOST = Object.freeze({ ok: false, reason: 'bad_host_header' } as const);
@@ -54,6 +55,7 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
     id, clientIp, 'edge', req.method ?? 'GET', hostOf(headers.host ?? headers[':authority'] as string | undefined),
     target.ok ? target.path : rawPathForLog(req.url), target.ok ? target.query : '', proto, headers, startNs,
   );
+  ctx.rawHeaders = req.rawHeaders;
   const x = new Exchange(req, res, ctx, gateway);
   x.peerTrusted = peerTrusted;
   x.peer = peer;
@@ -104,6 +106,8 @@ export class EdgeHandler {
     if (route === null) return x.respond(NO_ROUTE);
     x.route = route;
     ctx.route = route;
+    // Inert until a stage reads it (the WAF's body inspection); forwarding then sends prefix + rest.
+    if (hasBody(x.req)) ctx.body = new RequestBody(x.req, x.gateway.limits.maxBodyBytes);
     const verdict = runStages(route.stages, ctx);
     if (verdict === null) return this.#forward(x, route);
     if (verdict instanceof Promise) {
@@ -119,17 +123,25 @@ export class EdgeHandler {
   #forward(x: Exchange, route: CompiledRoute): void {
     if (x.res.destroyed) return; // the client left while a stage was waiting
     const req = x.req;
-    let body: Readable | null = null;
+    let body: Readable | Buffer | null = null;
     if (hasBody(req)) {
       const declared = req.headers['content-length'];
       if (declared !== undefined && req.headers['transfer-encoding'] === undefined) {
         if (Number(declared) > x.gateway.limits.maxBodyBytes) return x.respond(TOO_LARGE, true);
-        body = req;
+        body = forwardedBody(x.ctx.body, req);
       } else {
-        const limit = new BodyLimit(x.gateway.limits.maxBodyBytes);
-        req.on('error', (err) => limit.destroy(err));
-        body = req.pipe(limit);
-        x.bodyCounter = limit;
+        const source = forwardedBody(x.ctx.body, req);
+        if (Buffer.isBuffer(source)) {
+          // A stage read the whole chunked body: its length is known now.
+          if (source.length > x.gateway.limits.maxBodyBytes) return x.respond(TOO_LARGE, true);
+          body = source;
+          x.bodyCounter = { bytes: source.length };
+        } else {
+          const limit = new BodyLimit(x.gateway.limits.maxBodyBytes);
+          source.on('error', (err) => limit.destroy(err));
+          body = source.pipe(limit);
+          x.bodyCounter = limit;
+        }
       }
     }
     const headers = buildUpstreamHeaders(req.rawHeaders, x.ctx, route, x.gateway.injectable, x);
@@ -141,4 +153,12 @@ export class EdgeHandler {
     x.gateway.logger.error({ requestId: x.ctx.id, err }, 'internal error in the request pipeline');
     x.respond(INTERNAL, true);
   }
+}
+
+/**
+ * The request itself; or, when a stage read a prefix of it, that prefix followed by the rest —
+ * a plain Buffer when the stage read it all (cheaper for undici than any stream).
+ */
+function forwardedBody(body: RequestCtx['body'], req: IncomingMessage): Readable | Buffer {
+  return body instanceof RequestBody ? body.forwardBody() : req;
 }

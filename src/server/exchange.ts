@@ -11,6 +11,7 @@ import { sendRespond } from '../pipeline/respond.js';
 import type { RequestCtx } from './context.js';
 import type { Gateway } from '../pipeline/gateway.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
+import { clientCertOf } from './tls-identity.js';
 
 /** What an in-flight upstream call must do when the client goes away. */
 export interface Abortable {
@@ -46,6 +47,7 @@ export class Exchange {
     this.gateway = gateway;
     const socket = req.socket as Partial<TLSSocket> | null;
     this.tlsProtocol = socket?.encrypted ? (socket.getProtocol?.() ?? 'tls') : null;
+    if (this.tlsProtocol !== null) ctx.clientCert = clientCertOf(socket);
     (res as unknown as Record<symbol, Exchange>)[kExchange] = this;
     res.once('close', onResponseClose);
   }
@@ -71,7 +73,10 @@ export class Exchange {
 
 export function hasBody(req: IncomingMessage): boolean {
   const cl = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+  if (req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) return true;
+  // HTTP/2 frames a body without Content-Length; END_STREAM on the HEADERS frame says there is none (RFC 9113 §8.1).
+  const stream = (req as { stream?: { endAfterHeaders?: boolean } }).stream;
+  return cl === undefined && stream !== undefined && stream.endAfterHeaders === false;
 }
 
 /** The exchange a response belongs to, if it was created by the pipeline. */

@@ -4,22 +4,36 @@
  * request limits of `server.limits`, so slowloris and oversized headers are
  * refused by Node's parser before any of our code runs.
  */
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { LimitsConfig, PlainListenerConfig } from '../config/types.js';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { HttpListenerConfig, LimitsConfig, PlainListenerConfig } from '../config/types.js';
+import type { Gateway } from '../pipeline/gateway.js';
+import { createHttpsListener } from './https-listener.js';
+import { HttpsRedirect } from './https-redirect.js';
 import { EdgeHandler, type GatewayHolder } from './edge.js';
 import { handleClientError } from './client-error.js';
 import { createAdminServer } from '../observe/admin.js';
 import { createEchoUpstream } from '../demo/echo-upstream.js';
 import { WebSocketHandler } from './websocket.js';
 import { refuseConnect, refuseExpectation } from './unsupported.js';
+import { createAuthServer } from '../forward-auth/server.js';
 
-export type ListenerName = 'http' | 'admin' | 'demo';
+export type ListenerName = 'http' | 'https' | 'auth' | 'admin' | 'demo';
+
+/** What runtime.ts needs of a server: node:http's, or the HTTPS listener's (https-listener.ts). */
+export type ListenerServer = NetServer & { closeIdleConnections(): void; closeAllConnections(): void };
 
 export interface Listener {
   readonly name: ListenerName;
-  readonly server: Server;
+  readonly server: ListenerServer;
   readonly config: PlainListenerConfig;
+  /** Work before listening: the HTTPS listener loads its certificates (a failure stops startup). */
+  readonly prepare?: () => Promise<void>;
+  /** After a config reload took over (SIGHUP): what this listener can change in place. Never rejects. */
+  readonly reconfigure?: (next: Gateway) => Promise<void>;
+  /** After the listener closed: stop watchers. */
+  readonly dispose?: () => void;
 }
 
 /** Apply the request limits; also used on reload, where they can change in place. */
@@ -33,8 +47,11 @@ export function applyLimits(server: Server, limits: LimitsConfig): void {
   server.maxHeadersCount = 0;
 }
 
-function createEdgeServer(holder: GatewayHolder, limits: LimitsConfig): Server {
+function createEdgeServer(holder: GatewayHolder, limits: LimitsConfig, cfg: HttpListenerConfig, httpsPort: () => number): Server {
   const edge = new EdgeHandler(holder, 'http');
+  const ws = new WebSocketHandler(holder, 'http');
+  // redirectToHttps (issue 7): 308 to the HTTPS listener instead of proxying.
+  const redirect = cfg.redirectToHttps ? new HttpsRedirect(holder, edge, ws, httpsPort) : null;
   const server = createServer(
     {
       maxHeaderSize: limits.maxHeaderBytes,
@@ -48,12 +65,11 @@ function createEdgeServer(holder: GatewayHolder, limits: LimitsConfig): Server {
       insecureHTTPParser: false,
       noDelay: true,
     },
-    edge.onRequest,
+    redirect?.onRequest ?? edge.onRequest,
   );
   applyLimits(server, limits);
   server.on('clientError', (err: Error, socket) => handleClientError(holder, err, socket as import('node:net').Socket));
-  const ws = new WebSocketHandler(holder, 'http');
-  server.on('upgrade', ws.onUpgrade);
+  server.on('upgrade', redirect?.onUpgrade ?? ws.onUpgrade);
   server.on('connect', refuseConnect(holder, 'http'));
   server.on('checkExpectation', refuseExpectation(holder, 'http'));
   return server;
@@ -62,13 +78,26 @@ function createEdgeServer(holder: GatewayHolder, limits: LimitsConfig): Server {
 export function createListeners(holder: GatewayHolder, isShuttingDown: () => boolean): Listener[] {
   const { listeners, server: serverCfg } = holder.current.config;
   const out: Listener[] = [];
-  if (listeners.http) out.push({ name: 'http', server: createEdgeServer(holder, serverCfg.limits), config: listeners.http });
-  if (listeners.admin) out.push({ name: 'admin', server: createAdminServer(holder, isShuttingDown), config: listeners.admin });
+  const https = listeners.https ? createHttpsListener(holder, listeners.https, serverCfg.limits) : null;
+  // The port a redirect names: redirectPort, else where the HTTPS listener is bound (port 0 → known after listen).
+  const httpsPort = (): number => listeners.http?.redirectPort ?? (https?.server.address() as AddressInfo | null)?.port ?? listeners.https?.port ?? 443;
+  if (listeners.http) {
+    const server = createEdgeServer(holder, serverCfg.limits, listeners.http, httpsPort);
+    out.push({ name: 'http', server, config: listeners.http, reconfigure: async (next) => applyLimits(server, next.limits) });
+  }
+  if (https) out.push(https);
+  if (listeners.auth) {
+    const server = createAuthServer(holder, serverCfg.limits);
+    out.push({ name: 'auth', server, config: listeners.auth, reconfigure: async (next) => applyLimits(server, next.limits) });
+  }
+  // With server.workers the cluster primary serves admin for all workers (server/workers.ts).
+  if (listeners.admin && !cluster.isWorker) out.push({ name: 'admin', server: createAdminServer(holder, isShuttingDown), config: listeners.admin });
   if (listeners.demo) out.push({ name: 'demo', server: createEchoUpstream(), config: listeners.demo });
   return out;
 }
 
-export function listen(l: Listener): Promise<AddressInfo> {
+export async function listen(l: Listener): Promise<AddressInfo> {
+  await l.prepare?.();
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     l.server.once('error', onError);

@@ -6,17 +6,18 @@
  * requests in flight finish on the Gateway they started with, which closes
  * its upstream pools once they are done. An invalid config is logged and the
  * old one keeps serving. Listener addresses are bound at start and need a
- * restart to change; request limits are applied in place.
+ * restart to change; request limits, and the HTTPS listener's certificates,
+ * client CA and HSTS, are applied in place (each listener's `reconfigure`).
  *
  * Shutdown stops accepting, lets in-flight requests finish (closing each
  * keep-alive connection as soon as it is idle) up to `shutdownGraceMs`,
  * then closes what is left and exits 0.
  */
-import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Gateway, GatewayDeps } from '../pipeline/gateway.js';
 import type { GatewayHolder } from './edge.js';
-import { applyLimits, createListeners, listen, type Listener } from './listeners.js';
+import { createListeners, listen, type Listener, type ListenerServer } from './listeners.js';
+import { listenerChangesNeedingRestart } from './https-listener.js';
 import { loadConfigFile } from '../config/load.js';
 import { compileGateway } from '../config/compile.js';
 import { ConfigError } from '../config/errors.js';
@@ -71,11 +72,13 @@ export class Runtime implements GatewayHolder {
       return false;
     }
     const old = this.current;
-    if (JSON.stringify(old.config.listeners) !== JSON.stringify(next.config.listeners)) {
-      this.#logger.warn('listener addresses changed in the config: they take effect on restart, not on reload');
+    const restartOnly = listenerChangesNeedingRestart(old.config.listeners, next.config.listeners);
+    if (restartOnly.length > 0) {
+      this.#logger.warn({ changed: restartOnly }, 'listener settings changed in the config: they take effect on restart, not on reload');
     }
     this.current = next;
-    for (const l of this.listeners) if (l.name === 'http') applyLimits(l.server, next.limits);
+    // Request limits, and for HTTPS certificates, client CA and HSTS, change in place.
+    for (const l of this.listeners) await l.reconfigure?.(next);
     this.#logger.info({ file: this.#configPath, routes: next.routes.routes.length }, 'config reloaded');
     old.retire().catch((err: unknown) => this.#logger.warn({ err }, 'closing the previous config failed'));
     return true;
@@ -87,11 +90,13 @@ export class Runtime implements GatewayHolder {
     const graceMs = this.current.config.server.shutdownGraceMs;
     this.#logger.info({ signal, graceMs }, 'shutting down: draining in-flight requests');
     // Traffic listeners first; admin and the demo upstream keep serving until the drain is over.
-    const traffic = this.listeners.filter((l) => l.name === 'http');
-    const rest = this.listeners.filter((l) => l.name !== 'http');
+    const isTraffic = (l: Listener): boolean => l.name === 'http' || l.name === 'https' || l.name === 'auth';
+    const traffic = this.listeners.filter(isTraffic);
+    const rest = this.listeners.filter((l) => !isTraffic(l));
     const drained = await drainServers(traffic.map((l) => l.server), graceMs);
     if (!drained) this.#logger.warn({ graceMs }, 'shutdown grace period over: closing remaining connections');
     await drainServers(rest.map((l) => l.server), 1_000);
+    for (const l of this.listeners) l.dispose?.();
     await Promise.race([this.current.retire(), delay(2_000)]);
     this.#logger.info('stopped');
   }
@@ -102,7 +107,7 @@ function delay(ms: number): Promise<void> {
 }
 
 /** Close servers, sweeping idle keep-alive connections until all are gone or the deadline passes. */
-async function drainServers(servers: Server[], deadlineMs: number): Promise<boolean> {
+async function drainServers(servers: ListenerServer[], deadlineMs: number): Promise<boolean> {
   const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
   const sweep = setInterval(() => { for (const s of servers) s.closeIdleConnections(); }, IDLE_SWEEP_MS);
   for (const s of servers) s.closeIdleConnections();

@@ -89,7 +89,8 @@ export class WebSocketHandler {
     x.res.detachSocket(socket);
     x.upgraded = true;
     socket.once('close', () => x.gateway.finish(x));
-    const options = { target: target.url, proxyTimeout: route.upstream.options.timeoutMs };
+    // https targets: the route's CA, client certificate and fixed server name (proxy/upstream-tls.ts).
+    const options = { target: target.url, proxyTimeout: route.upstream.options.timeoutMs, ...(target.tls === null ? {} : { agent: target.tls.agent() }) };
     this.#proxy.ws(req, socket, head, options, (err) => this.#proxyError(x, socket, err));
     return null;
   }

@@ -74,10 +74,10 @@ void t.test('policies and references', async (t) => {
   }), [
     'rateLimits.failMode: must be one of open, closed',
     'rateLimits.policies["bad key"]: must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
-    'rateLimits.policies.a.key: must be sub, ip, claim:<dotted path> or header:<header name>',
+    'rateLimits.policies.a.key: must be sub, ip, cert, claim:<dotted path> or header:<header name>',
     'rateLimits.policies.a.capacity: must be between 1 and 1000000000',
     'rateLimits.policies.a.refillPerSecond: must be between 0.001 and 1000000000',
-    'rateLimits.policies.b.key: must be sub, ip, claim:<dotted path> or header:<header name>',
+    'rateLimits.policies.b.key: must be sub, ip, cert, claim:<dotted path> or header:<header name>',
     'rateLimits.policies.b.capacity: must be an integer',
     'rateLimits.policies.b.refillPerSecond: is required',
     'routes[0].rateLimit: unknown rate-limit policy "nope" (rateLimits.policies defines bad key, a, b)',

@@ -1,0 +1,197 @@
+// The rows of issue 8: a stronger bare proxy as a reference (Pool#stream), the full pipeline
+// (RS256 JWT with and without the verified-token cache, Redis token bucket, WAF in block mode,
+// access log to a file), the same with 10,000 distinct tokens and client addresses in rotation
+// (the memory target), with `server.workers: 2`, and the fastify stack a Node user would
+// assemble instead (the second reference).
+//
+// Every row here sends the baseline's request (auth-fixture.ts `load`), so all of them move the
+// same bytes per request; the rotation row adds its rotating headers on top.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Child, freePort, waitForListening } from './children.js';
+import { AuthFixture, ISSUER } from './auth-fixture.js';
+import type { LoadSpec } from './load.js';
+import { benchRedisUrl } from './redis.js';
+import type { BenchEnv, Scenario, Target } from './scenarios.js';
+
+/** Distinct clients of the memory row (issue 8 §3); the token cache's default maxEntries holds them all. */
+export const ROTATING_CLIENTS = 10_000;
+/** The second reference's row name; the full pipeline's throughput is compared with it. */
+export const FASTIFY_ROW = 'fastify+reply-from+jwt+rate-limit (Redis)';
+/** Workers of the scale-out row: one per core of the machines this is measured on. */
+const WORKERS = 2;
+const READY_TIMEOUT_MS = 15_000;
+const PORTCULLIS_MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const FASTIFY_STACK_JS = fileURLToPath(new URL('./fastify-stack.js', import.meta.url));
+const BARE_PROXY_STREAM_JS = fileURLToPath(new URL('./bare-proxy-stream.js', import.meta.url));
+
+/** One fixture for the whole run: the key pair, the JWKS file and the tokens are made once. */
+export const authFixture = new AuthFixture();
+
+export interface PipelineOptions {
+  /** tokenCache.maxEntries; 0 verifies the signature on every request. */
+  tokenCacheEntries: number;
+  /** Rate-limit key: `sub` (one bucket per token) or `ip` (the rotation row's X-Forwarded-For). */
+  bucketKey: 'sub' | 'ip';
+  /** Trust X-Forwarded-For from 127.0.0.1 (the rotation row's clients are named there). */
+  trustLoopback: boolean;
+  workers: number;
+  /** Include the `waf` section (dropped when this build's schema does not know it yet). */
+  waf: boolean;
+}
+
+/**
+ * The full pipeline: one public route before the API route (so matching walks a table), the
+ * API route with a required scope, an identity header, a token bucket in Redis whose capacity
+ * the bench never exhausts (every request is decided by one EVALSHA, none is limited), and the
+ * WAF in block mode at paranoia 1 inspecting URI, query, headers and cookies.
+ */
+export function fullPipelineConfig(port: number, env: BenchEnv, redisUrl: string, o: PipelineOptions): string {
+  return [
+    `server: { trustedProxies: [${o.trustLoopback ? '127.0.0.1/32' : ''}]${o.workers > 1 ? `, workers: ${o.workers}` : ''} }`,
+    'listeners:',
+    `  http: { host: 127.0.0.1, port: ${port} }`,
+    'redis:',
+    `  url: ${redisUrl}`,
+    '  keyPrefix: "portcullis-bench:"',
+    ...authFixture.authYaml(o.tokenCacheEntries),
+    'rateLimits:',
+    '  failMode: open',
+    '  policies:',
+    `    bench: { key: ${o.bucketKey}, capacity: 1000000000, refillPerSecond: 1000000000 }`,
+    ...(o.waf ? ['waf:', '  mode: block', '  paranoia: 1'] : []),
+    'routes:',
+    '  - name: health',
+    '    match: { path: /healthz, methods: [GET] }',
+    '    auth: none',
+    `    upstream: ${env.upstreamUrl}`,
+    '  - name: orders',
+    '    match: { path: /api/v1/orders, methods: [GET, POST] }',
+    '    auth: { scopes: ["bench:read"] }',
+    '    identityHeaders: { X-User-Id: sub }',
+    '    rateLimit: bench',
+    `    upstream: ${env.upstreamUrl}`,
+    '',
+  ].join('\n');
+}
+
+// ---- WAF availability (issue 5) ----------------------------------------------------------------
+
+let wafSupported: Promise<boolean> | null = null;
+
+/**
+ * Whether this build accepts the `waf` section, asked of `portcullis check` once per run. Issue 5
+ * (the WAF) lands separately; until it does the full-pipeline rows run without it and say so in a
+ * note under the table, rather than failing or pretending.
+ */
+function checkWafSupport(env: BenchEnv, redisUrl: string): Promise<boolean> {
+  if (wafSupported === null) {
+    wafSupported = (async () => {
+      const file = join(env.workDir, 'waf-probe.yaml');
+      await writeFile(file, fullPipelineConfig(1, env, redisUrl, { tokenCacheEntries: 1, bucketKey: 'sub', trustLoopback: false, workers: 1, waf: true }));
+      return new Promise<boolean>((resolve) => {
+        execFile(process.execPath, [PORTCULLIS_MAIN_JS, 'check', '--config', file], { timeout: 10_000 }, (err) => resolve(err === null));
+      });
+    })();
+  }
+  return wafSupported;
+}
+
+const NO_WAF_NOTE = 'measured WITHOUT the WAF: this build\'s config has no `waf` section yet (issue 5); rerun once it lands';
+
+// ---- starting the rows -----------------------------------------------------------------------
+
+type StartPortcullis = (env: BenchEnv, slug: string, makeConfig: (port: number) => string) => Promise<Target>;
+
+async function startFullPipeline(env: BenchEnv, slug: string, start: StartPortcullis, o: Omit<PipelineOptions, 'waf'>): Promise<Target> {
+  await authFixture.prepare(env.workDir);
+  // ~1 ms of RSA signing per token: done here, once per run, not inside a measured run
+  if (o.bucketKey === 'ip') authFixture.many(ROTATING_CLIENTS);
+  const redisUrl = await benchRedisUrl();
+  const waf = await checkWafSupport(env, redisUrl);
+  const target = await start(env, slug, (port) => fullPipelineConfig(port, env, redisUrl, { ...o, waf }));
+  return waf ? target : { ...target, notes: [...(target.notes ?? []), NO_WAF_NOTE] };
+}
+
+async function startFastifyStack(env: BenchEnv): Promise<Target> {
+  await authFixture.prepare(env.workDir);
+  const redisUrl = await benchRedisUrl();
+  const pem = join(env.workDir, 'bench-public.pem');
+  await writeFile(pem, authFixture.publicKeyPem());
+  return startListening('fastify-stack', [
+    FASTIFY_STACK_JS, env.upstreamUrl, redisUrl, pem, ISSUER, join(env.workDir, 'fastify.access.log'), String(await freePort()),
+  ]);
+}
+
+/** A bench script that prints "LISTENING <port>" once ready. */
+async function startListening(name: string, args: string[]): Promise<Target> {
+  const child = new Child({ name, args });
+  try {
+    const port = await waitForListening(child, READY_TIMEOUT_MS);
+    return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.stop() };
+  } catch (err) {
+    await child.stop();
+    throw err;
+  }
+}
+
+/** The baseline request plus, per request, one of ROTATING_CLIENTS tokens and client addresses. */
+function rotatingLoad(): LoadSpec {
+  const base = authFixture.load;
+  const headers = { ...base.headers };
+  delete headers['authorization'];
+  const bearer = authFixture.many(ROTATING_CLIENTS).map((t) => `Bearer ${t}`);
+  return {
+    ...base,
+    headers,
+    rotate: {
+      count: ROTATING_CLIENTS,
+      // 10.0.0.0/8 addresses, distinct for every i < 2^24
+      headers: (i) => ({ authorization: bearer[i]!, 'x-forwarded-for': `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` }),
+    },
+  };
+}
+
+/**
+ * The rows, given the scenarios module's startPortcullis (passed in rather than imported, so this
+ * file and scenarios.ts do not import each other).
+ */
+export function pipelineScenarios(start: StartPortcullis): Scenario[] {
+  const full = (name: string, slug: string, o: Omit<PipelineOptions, 'waf'>, extra: Partial<Scenario> = {}): Scenario => ({
+    name,
+    load: authFixture.load,
+    start: (env) => startFullPipeline(env, slug, start, o),
+    ...extra,
+  });
+  const one = { tokenCacheEntries: 10_000, bucketKey: 'sub', trustLoopback: false, workers: 1 } as const;
+  return [
+    {
+      name: 'reference: bare undici proxy (Pool#stream)',
+      load: authFixture.load,
+      start: (env) => startListening('bare-proxy-stream', [BARE_PROXY_STREAM_JS, env.upstreamUrl]),
+    },
+    full('full pipeline (JWT+cache, Redis bucket, WAF, log)', 'full', one, {
+      minRatio: 0.8,
+      maxP99OverBaselineMs: 1,
+      minRatioOver: { row: FASTIFY_ROW, min: 2 },
+    }),
+    full('full pipeline, no token cache', 'full-nocache', { ...one, tokenCacheEntries: 0 }),
+    {
+      ...full(`full pipeline, ${ROTATING_CLIENTS / 1000}k tokens+clients rotating`, 'full-rotating',
+        // the warm-up must present every token once (~10 k first verifications) before measuring
+        { tokenCacheEntries: ROTATING_CLIENTS, bucketKey: 'ip', trustLoopback: true, workers: 1 }, { maxRssMB: 150, warmupSec: 10 }),
+      // read by run.ts after start(), which minted the tokens
+      get load(): LoadSpec {
+        return rotatingLoad();
+      },
+    },
+    full(`full pipeline, server.workers: ${WORKERS}`, 'full-workers', { ...one, workers: WORKERS }),
+    {
+      name: FASTIFY_ROW,
+      load: authFixture.load,
+      start: (env) => startFastifyStack(env),
+    },
+  ];
+}

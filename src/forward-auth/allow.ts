@@ -1,0 +1,74 @@
+/**
+ * The terminal step of the forward-auth shape (PRODUCT §1.11, §5): where the edge forwards, the
+ * auth listener answers — an allow, or the denial a stage returned, in the form each caller
+ * understands.
+ *
+ * Allow is exactly 200 with an empty body: Envoy's ext_authz HTTP service treats any other status,
+ * other 2xx included, as a denial (envoy ext_authz.proto, HttpService: "On authorization response
+ * status HTTP 200 OK, the filter will allow traffic"). It carries the route's identity headers from
+ * the verified claims, the RateLimit fields a stage added (ctx.responseHeaders), X-Request-Id and
+ * the cache headers of cache.ts.
+ */
+import type { Respond } from '../pipeline/types.js';
+import { addResponseHeader, errorCodeFor } from '../pipeline/respond.js';
+import { appendIdentityHeaders } from '../proxy/identity-headers.js';
+import type { CompiledRoute } from '../route/compiled-route.js';
+import type { RequestCtx } from '../server/context.js';
+import type { CachePolicy } from './cache.js';
+
+export type CallerKind = 'nginx' | 'traefik' | 'envoy';
+
+/** The allow of every non-cacheable answer: sendRespond adds `Cache-Control: no-store` and Content-Length: 0. */
+const ALLOW: Respond = Object.freeze({ kind: 'respond', status: 200, decision: 'allow' });
+
+/** Answers NGINX's auth_request passes through rather than turning into a 500 (see forNginx). */
+const NGINX_PASSES = new Set([401, 403]);
+
+/** Envoy's ext_authz HTTP service removes the request headers named here before the upstream (ext_authz.proto, headers_to_remove). */
+export const ENVOY_HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
+
+/** NGINX's copy of the real status of every /nginx answer, allow included. */
+export const X_AUTH_STATUS = 'x-auth-status';
+
+export function allowAnswer(
+  ctx: RequestCtx, route: CompiledRoute, kind: CallerKind, spoofed: readonly string[] | null, cache: CachePolicy,
+): Respond {
+  const extra = ctx.responseHeaders ?? (ctx.responseHeaders = []);
+  appendIdentityHeaders(extra, ctx.identity, route.identityHeaders, ctx.clientCert);
+  if (kind === 'nginx') addResponseHeader(ctx, X_AUTH_STATUS, '200');
+  else if (kind === 'envoy') {
+    const remove = envoyRemovals(spoofed, route);
+    if (remove !== null) addResponseHeader(ctx, ENVOY_HEADERS_TO_REMOVE, remove);
+  }
+  const cacheControl = cache.allowCacheControl(route, ctx.identity, Date.now() / 1000);
+  if (cacheControl === null) return ALLOW;
+  return { kind: 'respond', status: 200, decision: 'allow', headers: { 'cache-control': cacheControl, vary: cache.vary } };
+}
+
+/**
+ * What Envoy must remove from the request before its upstream. allowed_upstream_headers overwrites
+ * only the headers an allow carries: a client's copy of one whose claim is absent, or an alias
+ * spelling (x.user.id), would reach the upstream. And `forwardAuthorization: false` means the
+ * upstream gets no Authorization or token header, as at the edge (the token cookie cannot be cut
+ * out of Cookie this way: docs/forward-auth.md).
+ */
+function envoyRemovals(spoofed: readonly string[] | null, route: CompiledRoute): string | null {
+  const strip = route.credentialStrip;
+  if (strip === null) return spoofed === null ? null : spoofed.join(', ');
+  return [...(spoofed ?? []), ...strip.headers].join(', ');
+}
+
+/**
+ * A denial for `/nginx`. NGINX auth_request: "If the subrequest returns a 2xx response code, the
+ * access is allowed. If it returns 401 or 403, the access is denied with the corresponding error
+ * code. Any other response code returned by the subrequest is considered an error" — a 500 for the
+ * client. So 401 and 403 go as they are and every other denial (429, 404, 400, 503 …) becomes 403,
+ * each with its real status in X-Auth-Status, from which config/nginx/nginx.conf's error_page
+ * location answers the client (auth_request_set $auth_status $upstream_http_x_auth_status).
+ * Retry-After, WWW-Authenticate and the RateLimit fields go along unchanged.
+ */
+export function forNginx(ctx: RequestCtx, r: Respond): Respond {
+  addResponseHeader(ctx, X_AUTH_STATUS, String(r.status));
+  if (NGINX_PASSES.has(r.status)) return r;
+  return { kind: 'respond', status: 403, decision: r.decision, error: r.error ?? errorCodeFor(r.status), headers: r.headers };
+}

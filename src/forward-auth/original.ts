@@ -1,0 +1,134 @@
+/**
+ * What every forward-auth adapter shares (PRODUCT §5): the original request a caller asks about,
+ * and the trust rule for the parts of it that are claims about the client rather than the
+ * question itself.
+ *
+ * The original method and URI are the question: they are read from any caller, since a caller
+ * that states them falsely only asks about another request with its own credentials. The client
+ * address, the scheme and the forwarded host are claims: they are believed only from a caller
+ * inside `server.trustedProxies` (PRODUCT §1.3, §5). From any other caller the client is the
+ * caller's own address, the scheme is the auth listener's, and the host is the caller's own Host.
+ *
+ * A trusted caller is believed only for headers it sets itself: every proxy here passes its
+ * client's request headers on to the auth request, so each adapter names which ones its caller
+ * writes (Trusting) and a header the caller never writes is never read.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { METHODS } from 'node:http';
+import { isIP } from 'node:net';
+import { canonicalIp, type TrustedProxies } from '../server/client-ip.js';
+import { hostOf, isValidHostValue } from '../server/host.js';
+import { normaliseTarget } from '../route/normalise.js';
+
+/** The caller's request as the adapters see it. */
+export interface Caller {
+  readonly headers: IncomingHttpHeaders;
+  /** Socket peer, canonical (server/client-ip.ts). */
+  readonly peer: string;
+  /** Whether the peer is inside server.trustedProxies. */
+  readonly trusted: boolean;
+  readonly trustedProxies: TrustedProxies;
+  /** The auth listener's own scheme. */
+  readonly listenerProto: string;
+}
+
+/** The original request, normalised; or why it could not be read (always a 400). */
+export type Original =
+  | {
+    readonly ok: true; readonly method: string; readonly path: string; readonly query: string;
+    readonly host: string; readonly proto: string; readonly clientIp: string;
+  }
+  | { readonly ok: false; readonly reason: string; readonly pathForLog: string };
+
+/**
+ * Only methods Node's own parser accepts at the edge: the method is a metric label and a log
+ * field, so a caller must not be able to mint unbounded values (and `get` ≠ `GET` for routing).
+ */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
+
+export function fail(reason: string, pathForLog = '(no original uri)'): Original {
+  return { ok: false, reason, pathForLog };
+}
+
+/**
+ * A header value, or undefined when absent or empty. A repeated header arrives joined with ", "
+ * (Node does that for unknown names), which every reader here refuses: no method, URI, host or
+ * address contains a comma followed by a space.
+ */
+export function single(value: string | string[] | undefined): string | undefined {
+  if (value === undefined || Array.isArray(value) || value === '') return undefined;
+  return value;
+}
+
+export function knownMethod(value: string | undefined): string | null {
+  return value !== undefined && KNOWN_METHODS.has(value) ? value : null;
+}
+
+/** X-Forwarded-Proto as the edge reads it: only the two values mean anything. */
+function forwardedProto(value: string | string[] | undefined): string | null {
+  return value === 'https' || value === 'http' ? value : null;
+}
+
+/** Which of a trusted caller's headers an adapter reads, fixed per adapter. */
+export interface Trusting {
+  /** The caller's one-address header, read when there is no X-Forwarded-For (X-Real-IP …), or null. */
+  readonly addressHeader: string | null;
+  /** Whether X-Forwarded-Host names the original host (false: the caller's Host does, as for Envoy). */
+  readonly forwardedHost: boolean;
+}
+
+/**
+ * Completes an original request from a raw origin-form target and the caller's headers.
+ * `urlHost` / `urlScheme` come from an absolute URL the caller built itself (ingress-nginx
+ * X-Original-URL): from a trusted caller they win over X-Forwarded-Host / -Proto, which such a
+ * caller may have passed on from its client unchanged.
+ */
+export function complete(
+  c: Caller, method: string, target: string, trusting: Trusting,
+  urlHost: string | null = null, urlScheme: string | null = null,
+): Original {
+  const norm = normaliseTarget(target);
+  if (!norm.ok) return fail(norm.reason, pathForLog(target));
+  const h = c.headers;
+  let host: string | undefined;
+  let proto = c.listenerProto;
+  let clientIp = c.peer;
+  if (c.trusted) {
+    host = urlHost ?? (trusting.forwardedHost ? single(h['x-forwarded-host']) : undefined) ?? single(h.host);
+    proto = urlScheme ?? forwardedProto(h['x-forwarded-proto']) ?? proto;
+    clientIp = clientOf(c, trusting.addressHeader);
+  } else {
+    host = single(h.host);
+  }
+  // The same syntax the edge demands of Host (server/host.ts): what routing reads must parse one way.
+  if (host === undefined || !isValidHostValue(host)) return fail('bad_original_host', norm.path);
+  return { ok: true, method, path: norm.path, query: norm.query, host: hostOf(host), proto, clientIp };
+}
+
+/**
+ * A trusted caller's client address: X-Forwarded-For walked hop by hop exactly as at the edge;
+ * without one, the caller's single-address header (X-Real-IP, x-envoy-external-address).
+ */
+function clientOf(c: Caller, singleAddressHeader: string | null): string {
+  const xff = c.headers['x-forwarded-for'];
+  if (typeof xff === 'string' && xff !== '') return c.trustedProxies.clientAddress(c.peer, xff);
+  if (singleAddressHeader !== null) {
+    const one = single(c.headers[singleAddressHeader]);
+    if (one !== undefined) {
+      const ip = canonicalIp(one.trim());
+      if (isIP(ip) !== 0) return ip;
+    }
+  }
+  return c.peer;
+}
+
+/** A refused target's path for the access log: before any query or fragment, bounded (it may carry a token). */
+export function pathForLog(target: string): string {
+  let end = target.length;
+  const q = target.indexOf('?');
+  if (q >= 0) end = q;
+  const hash = target.indexOf('#');
+  if (hash >= 0 && hash < end) end = hash;
+  const path = target.slice(0, Math.min(end, 256));
+  return path.charCodeAt(0) === 47 /* '/' */ ? path : '(not origin-form)';
+}

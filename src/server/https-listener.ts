@@ -1,0 +1,236 @@
+/**
+ * The HTTPS listener (issue 7; PRODUCT §1.1, §3 `listeners.https`): TLS termination with
+ * HTTP/2 negotiated by ALPN (RFC 7301) and HTTP/1.1 as fallback on the same port. Node's
+ * HTTP/2 compatibility API hands the pipeline the same (req, res) pair as HTTP/1.1, so auth,
+ * limits, WAF, forwarding and the access log run unchanged; the differences are handled where
+ * they arise (h2-headers.ts, host.ts, exchange.ts hasBody, respond.ts).
+ *
+ * Certificates live in ListenerCertificates (tls.ts): loaded before listen, rotated in place.
+ * Drain: HTTP/1.1 connections close when idle, HTTP/2 sessions get a GOAWAY (RFC 9113 §6.8)
+ * so their streams finish and no new one starts.
+ */
+import { Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { constants as h2, createSecureServer, Http2ServerResponse, type Http2SecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { SecureContext, Server as TlsServer, TLSSocket } from 'node:tls';
+import type { HttpsListenerConfig, LimitsConfig, ListenersConfig } from '../config/types.js';
+import type { Gateway } from '../pipeline/gateway.js';
+import { createExchange, EdgeHandler, type GatewayHolder } from './edge.js';
+import { handleClientError } from './client-error.js';
+import { refuseConnect, refuseExpectation } from './unsupported.js';
+import { WebSocketHandler } from './websocket.js';
+import { ListenerCertificates, TLS12_CIPHERS, type TlsDeps } from './tls.js';
+import { recordClientCert } from './tls-identity.js';
+import type { Listener, ListenerServer } from './listeners.js';
+
+/** RFC 9113 §6.5.2 SETTINGS_MAX_CONCURRENT_STREAMS: nghttp2's default is unlimited. */
+const MAX_CONCURRENT_STREAMS = 128;
+const kSecured = Symbol('portcullis.tlsEstablished');
+const NO_TUNNEL = Object.freeze({ kind: 'respond', status: 405, decision: 'bad_request', error: 'method_not_allowed' } as const);
+
+/**
+ * http.ServerResponse has `destroyed` and the pipeline reads it (a client gone mid-request is a
+ * 499, not an upstream error); Http2ServerResponse has none, so it answers for its stream.
+ */
+class H2Response extends Http2ServerResponse {}
+Object.defineProperty(H2Response.prototype, 'destroyed', {
+  get(this: Http2ServerResponse): boolean { return this.stream.destroyed; },
+});
+
+/** The `request` listener: HSTS on every response, then the edge pipeline. */
+class HttpsEdge {
+  hsts: string | null;
+  readonly #edge: EdgeHandler;
+
+  constructor(edge: EdgeHandler, hsts: string | null) {
+    this.#edge = edge;
+    this.hsts = hsts;
+  }
+
+  readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // RFC 6797 §7.1: on every response over secure transport, denials included.
+    if (this.hsts !== null) res.setHeader('strict-transport-security', this.hsts);
+    this.#edge.onRequest(req, res);
+  };
+}
+
+/** Why a handshake failed, as a bounded metric label. */
+function handshakeReason(code: string | undefined): string {
+  if (code === undefined) return 'other';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
+  if (code.includes('PROTOCOL') || code.includes('VERSION')) return 'protocol_version';
+  if (code.includes('CERTIFICATE')) return 'client_certificate';
+  return 'other';
+}
+
+function onStreamIdle(this: ServerHttp2Stream): void {
+  // Still receiving the request (body) with nothing moving: the HTTP/2 counterpart of
+  // requestTimeoutMs. A stream waiting for its upstream is bounded by the route's timeout.
+  if (!this.headersSent && !this.readableEnded) this.close(h2.NGHTTP2_CANCEL);
+}
+
+/**
+ * RFC 9113 §8.1: after a complete response (a denial, a 413) the server "MAY request that the
+ * client abort transmission of a request without error by sending a RST_STREAM with an error
+ * code of NO_ERROR". Node does so only for a body nobody started reading; a body already piped
+ * towards an upstream would otherwise keep the stream half-open, its client blocked on flow
+ * control, until the session dies. The HTTP/1.1 counterpart is closing the connection.
+ */
+function onResponseSent(this: ServerHttp2Stream): void {
+  // After the last DATA frame has gone, as Node's own graceful close does.
+  if (!this.readableEnded && !this.destroyed) setImmediate(stopRequestBody, this);
+}
+
+function stopRequestBody(stream: ServerHttp2Stream): void {
+  if (!stream.closed && !stream.destroyed && !stream.readableEnded) stream.close(h2.NGHTTP2_NO_ERROR);
+}
+
+export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerConfig, limits: LimitsConfig): Listener {
+  const { logger, metrics } = holder.current;
+  const edge = new HttpsEdge(new EdgeHandler(holder, 'https'), cfg.hsts ?? null);
+  const sessions = new Set<ServerHttp2Session>();
+  let verifyClients = cfg.clientCa !== undefined;
+  // HTTP/2 timeouts read the limits current when a session or stream starts (a reload changes them).
+  let current = limits;
+  const tlsOptions = {
+    SNICallback: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => certs.sniCallback(name, cb),
+    requestCert: cfg.clientCa !== undefined,
+    rejectUnauthorized: cfg.requireClientCert,
+    minVersion: cfg.minVersion,
+    ciphers: TLS12_CIPHERS,
+    // A client that never finishes its handshake is a slowloris too.
+    handshakeTimeout: limits.headersTimeoutMs,
+    noDelay: true,
+  };
+  let server: ListenerServer & (Http2SecureServer | import('node:https').Server);
+  if (cfg.http2) {
+    const h2server: Http2SecureServer = createSecureServer({
+      ...tlsOptions,
+      allowHTTP1: true,
+      Http2ServerResponse: H2Response,
+      settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: limits.maxHeaderBytes, enablePush: false },
+      maxHeaderListPairs: 1024,
+    });
+    h2server.on('request', edge.onRequest as unknown as (req: unknown, res: unknown) => void);
+    h2server.on('session', (session: ServerHttp2Session) => {
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+      // Idle sessions end gracefully (GOAWAY): streams in flight still finish.
+      session.setTimeout(current.keepAliveTimeoutMs, () => session.close());
+    });
+    h2server.on('stream', (stream: ServerHttp2Stream) => {
+      stream.setTimeout(current.requestTimeoutMs, onStreamIdle);
+      stream.once('finish', onResponseSent);
+    });
+    server = Object.assign(h2server, {
+      // HttpServer.prototype's versions handle the HTTP/1.1 connections (Node tracks them for allowHTTP1).
+      closeIdleConnections(): void {
+        Reflect.apply(HttpServer.prototype.closeIdleConnections, h2server, []);
+        for (const s of sessions) if (!s.closed) s.close();
+      },
+      closeAllConnections(): void {
+        Reflect.apply(HttpServer.prototype.closeAllConnections, h2server, []);
+        for (const s of sessions) s.destroy();
+      },
+    });
+  } else {
+    server = createHttpsServer({ ...tlsOptions, maxHeaderSize: limits.maxHeaderBytes, requireHostHeader: false, insecureHTTPParser: false }, edge.onRequest);
+  }
+  // The HTTP/1.1 side: the same limits and parser settings as the plain listener (listeners.ts).
+  Object.assign(server, { maxHeaderSize: limits.maxHeaderBytes, insecureHTTPParser: false, requireHostHeader: false, connectionsCheckingInterval: 1_000 });
+  applyHttp1Limits(server, limits);
+
+  const certs: ListenerCertificates = new ListenerCertificates(cfg, tlsDeps(holder, server));
+  // Both server kinds are tls.Servers; their events are registered through that one type.
+  const events: TlsServer = server;
+  events.on('secureConnection', (socket: TLSSocket) => {
+    (socket as unknown as Record<symbol, boolean>)[kSecured] = true;
+    if (verifyClients) recordClientCert(socket);
+  });
+  events.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+    metrics.tlsHandshakeFailuresTotal.labels(handshakeReason(err.code)).inc();
+    if (logger.isLevelEnabled('debug')) logger.debug({ code: err.code ?? null, clientIp: socket.remoteAddress ?? null }, 'TLS handshake failed');
+  });
+  events.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    // Before the handshake completed (Http2SecureServer reports those here too) nothing may be
+    // written in clear text: the failure was counted by 'tlsClientError'.
+    if ((socket as unknown as Record<symbol, boolean | undefined>)[kSecured] !== true) socket.destroy();
+    else handleClientError(holder, err, socket);
+  });
+  events.on('upgrade', new WebSocketHandler(holder, 'https').onUpgrade);
+  const refuseH1 = refuseConnect(holder, 'https');
+  events.on('connect', (req: IncomingMessage, second: unknown) => {
+    if (!(second instanceof Http2ServerResponse)) return refuseH1(req, second as Socket);
+    const gateway = holder.current;
+    gateway.acquire();
+    createExchange(req, second as unknown as ServerResponse, gateway, 'https').respond(NO_TUNNEL);
+  });
+  events.on('checkExpectation', refuseExpectation(holder, 'https'));
+
+  return {
+    name: 'https',
+    server,
+    config: cfg,
+    prepare: () => certs.start(),
+    reconfigure: async (next: Gateway) => {
+      applyHttp1Limits(server, next.limits);
+      current = next.limits;
+      const nextCfg = next.config.listeners.https;
+      if (nextCfg === undefined) return; // removing the listener needs a restart (runtime.ts says so)
+      edge.hsts = nextCfg.hsts ?? null;
+      if (!(await certs.reconfigure(nextCfg))) return;
+      // Read per connection by tls.Server: new handshakes follow, established ones keep theirs.
+      Object.assign(server, { requestCert: nextCfg.clientCa !== undefined, rejectUnauthorized: nextCfg.requireClientCert });
+      verifyClients = nextCfg.clientCa !== undefined;
+    },
+    dispose: () => certs.close(),
+  };
+}
+
+/** Keys of listeners.https a reload applies in place (certificate files, client CA, policy). */
+const LIVE_HTTPS_KEYS = new Set(['cert', 'key', 'minVersion', 'hsts', 'clientCa', 'requireClientCert', 'certificates']);
+
+/**
+ * The listener settings that changed between two configs and take effect only on restart
+ * (addresses, http2, redirects, whole listeners); [] when a reload applies everything.
+ */
+export function listenerChangesNeedingRestart(old: ListenersConfig, next: ListenersConfig): string[] {
+  const changed: string[] = [];
+  for (const name of new Set([...Object.keys(old), ...Object.keys(next)]) as Set<keyof ListenersConfig>) {
+    const a = (old[name] ?? null) as Record<string, unknown> | null;
+    const b = (next[name] ?? null) as Record<string, unknown> | null;
+    if (a === null || b === null) {
+      if (a !== b) changed.push(`listeners.${name}`);
+      continue;
+    }
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (name === 'https' && LIVE_HTTPS_KEYS.has(key)) continue;
+      // Read from each Gateway's config per decision (forward-auth/cache.ts): live on reload.
+      if (name === 'auth' && key === 'cacheMaxAgeSec') continue;
+      if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) changed.push(`listeners.${name}.${key}`);
+    }
+  }
+  return changed;
+}
+
+function tlsDeps(holder: GatewayHolder, server: Http2SecureServer | import('node:https').Server): TlsDeps {
+  const { logger, metrics } = holder.current;
+  return {
+    logger,
+    metrics,
+    applyDefault: (options) => server.setSecureContext(options),
+    ticketKeys: () => server.getTicketKeys(),
+  };
+}
+
+/** server.limits for the HTTP/1.1 side (Node's http code reads these from the server object). */
+function applyHttp1Limits(server: object, limits: LimitsConfig): void {
+  Object.assign(server, {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // As listeners.ts applyLimits: count unbounded, bytes bounded, so req.headers and rawHeaders agree.
+    maxHeadersCount: 0,
+  });
+}

@@ -1,0 +1,39 @@
+/**
+ * `waf` + route `waf` → one WAF stage per inspected route (STYLE §2: all parsing here, once).
+ * A route's mode is its own `waf`, else `waf.mode`; without a `waf` section the WAF is off
+ * unless a route asks for it (then with the defaults), so adding the WAF to a running
+ * deployment is an explicit decision. The rule set of the configured paranoia is built once per
+ * Gateway and shared by its routes; exclusions are filtered per route.
+ */
+import type { GatewayConfig, RouteConfig } from '../config/types.js';
+import type { GatewayDeps } from '../pipeline/gateway.js';
+import type { Stage } from '../pipeline/types.js';
+import { RuleSet } from './engine.js';
+import { Exclusions } from './exclusions.js';
+import { WAF_DEFAULTS } from './schema.js';
+import { WafCounters, WafStage, type WafSettings } from './stage.js';
+
+export class WafPolicy {
+  readonly #cfg: GatewayConfig['waf'];
+  readonly #rules: RuleSet;
+  readonly #counters: WafCounters;
+
+  constructor(cfg: GatewayConfig, deps: GatewayDeps) {
+    this.#cfg = cfg.waf;
+    this.#rules = new RuleSet(cfg.waf?.paranoia ?? WAF_DEFAULTS.paranoia);
+    this.#counters = new WafCounters(deps.metrics.wafMatchesTotal);
+  }
+
+  /** The route's WAF stage, or null when its mode is off. */
+  stageFor(route: RouteConfig): Stage | null {
+    const mode = route.waf ?? this.#cfg?.mode ?? 'off';
+    if (mode === 'off') return null;
+    const settings: WafSettings = Object.freeze({
+      mode,
+      anomalyThreshold: this.#cfg?.anomalyThreshold ?? WAF_DEFAULTS.anomalyThreshold,
+      inspectBodyBytes: this.#cfg?.inspectBodyBytes ?? WAF_DEFAULTS.inspectBodyBytes,
+    });
+    const mine = (this.#cfg?.exclusions ?? []).filter((e) => e.route === undefined || e.route === route.name);
+    return new WafStage(this.#rules, settings, new Exclusions(mine), this.#counters);
+  }
+}

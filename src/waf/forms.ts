@@ -1,0 +1,159 @@
+/**
+ * The transformed forms of one value (rule.ts `Form`), each computed at most once however many
+ * rules ask for it, and only when a rule that survived the pre-filter asks. The engine owns one
+ * FormCache and resets it per value: evaluation of a value is synchronous, so one scratch cache
+ * serves every request without a per-value allocation.
+ */
+import { htmlEntityDecode, jsUnescape, urlDecodeRepeated } from './decode.js';
+import { FORM_COUNT, Form } from './rule.js';
+
+const isWs = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/**
+ * Removes NUL/controls and turns every whitespace run into one space; `s` itself when already
+ * clean. With `keepNewlines` a run that holds a line break becomes one "\n" instead (the shell
+ * form, where a newline separates commands).
+ */
+/** Anything collapseWhitespace would change: a control (bar LF when kept) or two whitespace characters in a row. */
+// eslint-disable-next-line no-control-regex -- controls are what these look for
+const DIRTY_WS = /[\x00-\x1f\x7f]| [ \t\n\v\f\r]/;
+// eslint-disable-next-line no-control-regex -- controls are what these look for
+const DIRTY_WS_KEEP_LF = /[\x00-\x09\x0b-\x1f\x7f]|[ \n][ \n]/;
+
+export function collapseWhitespace(s: string, keepNewlines = false): string {
+  if (!(keepNewlines ? DIRTY_WS_KEEP_LF : DIRTY_WS).test(s)) return s;
+  let out = '';
+  let from = 0;
+  let run = 0; // 0: not in a whitespace run, 1: spaces only, 2: the run holds a line break
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : -1;
+    const ws = c >= 0 && isWs(c);
+    const ctl = !ws && c >= 0 && (c < 0x20 || c === 0x7f);
+    if (ws || ctl || c < 0) {
+      if (i > from) {
+        if (run !== 0) out += run === 2 ? '\n' : ' ';
+        run = 0;
+        out += s.slice(from, i);
+      }
+      if (ws) run = Math.max(run, keepNewlines && (c === 0x0a || c === 0x0d) ? 2 : 1);
+      from = i + 1;
+    }
+  }
+  if (run !== 0) out += run === 2 ? '\n' : ' ';
+  return out;
+}
+
+/** Any character past ASCII (the only ones NFKC can change). */
+const NON_ASCII = /[\u0080-\uffff]/;
+
+function hasNonAscii(s: string): boolean {
+  return NON_ASCII.test(s);
+}
+
+/** `/*…*\/` → `repl`; a MySQL executable comment `/*!50000 … *\/` keeps its content; an unclosed one runs to the end. */
+export function replaceSqlComments(s: string, repl: string): string {
+  let i = s.indexOf('/*');
+  if (i < 0) return s;
+  let out = '';
+  let from = 0;
+  while (i >= 0) {
+    out += s.slice(from, i);
+    const close = s.indexOf('*/', i + 2);
+    const end = close < 0 ? s.length : close + 2;
+    if (s.charCodeAt(i + 2) === 0x21 /* ! */) {
+      let k = i + 3;
+      while (k < end - 2 && s.charCodeAt(k) >= 0x30 && s.charCodeAt(k) <= 0x39) k++;
+      out += ' ' + s.slice(k, close < 0 ? s.length : close) + ' ';
+    } else {
+      out += repl;
+    }
+    from = end;
+    i = s.indexOf('/*', end);
+  }
+  return out + s.slice(from);
+}
+
+/** What a shell (or cmd.exe's ^) drops between the letters of a word. */
+const CMD_DROP = /['"\\^]/;
+
+/**
+ * A shell's reading: quote splitting (`c''at`), `\`, `^` (cmd.exe) vanish; `$IFS`, `${IFS}` are
+ * spaces; line breaks stay (as one "\n") because they separate commands.
+ */
+export function shellNormalise(s: string): string {
+  let t = s;
+  if (t.includes('ifs')) t = t.split('${ifs}').join(' ').split('$ifs').join(' ');
+  if (t.includes('$@')) t = t.split('$@').join('');
+  if (CMD_DROP.test(t)) t = t.split("'").join('').split('"').join('').split('\\').join('').split('^').join('');
+  if (t.includes('\r')) t = t.split('\r').join('\n');
+  return collapseWhitespace(t, true);
+}
+
+/** `\` → `/`, `//` → `/`, `/./` → `/`, and any run of dots of two or more → `..`. */
+export function pathNormalise(s: string): string {
+  if (!s.includes('\\') && !s.includes('//') && !s.includes('/./') && !s.includes('...')) return s;
+  let out = '';
+  let prev = -1;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c === 0x5c) c = 0x2f;
+    if (c === 0x2f && prev === 0x2f) continue;
+    if (c === 0x2e && prev === 0x2e && out.endsWith('..')) continue;
+    out += String.fromCharCode(c);
+    prev = c;
+  }
+  while (out.includes('/./')) out = out.split('/./').join('/');
+  return out;
+}
+
+export class FormCache {
+  #raw = '';
+  readonly #forms: (string | undefined)[] = new Array<string | undefined>(FORM_COUNT).fill(undefined);
+
+  reset(raw: string): void {
+    this.#raw = raw;
+    this.#forms.fill(undefined);
+  }
+
+  get raw(): string {
+    return this.#raw;
+  }
+
+  get(form: Form): string {
+    const hit = this.#forms[form];
+    if (hit !== undefined) return hit;
+    const v = this.#compute(form);
+    this.#forms[form] = v;
+    return v;
+  }
+
+  #compute(form: Form): string {
+    switch (form) {
+      case Form.Lower:
+        return this.#raw.toLowerCase();
+      case Form.Decoded: {
+        let d = urlDecodeRepeated(this.#raw);
+        // NFKC folds look-alikes an attacker may use for syntax: fullwidth ＜ is <, ﹩ is $.
+        if (hasNonAscii(d)) d = d.normalize('NFKC');
+        return d === this.#raw ? this.get(Form.Lower) : d.toLowerCase();
+      }
+      case Form.Norm: {
+        const decoded = this.get(Form.Decoded);
+        let n = jsUnescape(htmlEntityDecode(decoded));
+        // An entity can spell a %XX (`&#37;27`) or an upper-case letter: decode and fold again.
+        if (n !== decoded) n = urlDecodeRepeated(n).normalize('NFKC').toLowerCase();
+        return collapseWhitespace(n);
+      }
+      case Form.Sql:
+        return collapseWhitespace(replaceSqlComments(this.get(Form.Norm), ' '));
+      case Form.SqlStrip:
+        return replaceSqlComments(this.get(Form.Norm), '');
+      case Form.Cmd:
+        return shellNormalise(this.get(Form.Decoded));
+      case Form.Path:
+        return pathNormalise(this.get(Form.Norm));
+      default:
+        return this.#raw;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * A tolerant JSON scanner for the WAF: it walks the text once and hands every object key and
+ * every string value to the engine, without building the document. It accepts what JSON.parse
+ * refuses — a body cut at inspectBodyBytes, NDJSON, trailing garbage — because an attacker
+ * controls the body and an upstream parser may be just as lenient; numbers, booleans and null
+ * carry no attack text and are skipped.
+ *
+ * Names: a value's argument name is its key path with dots and without array indices
+ * (`{"a":[{"b":"x"}]}` → `a.b`), which is what exclusions match (`args:a.b`). The name rules see
+ * a key with its parent (`constructor.prototype`), enough for prototype-pollution shapes.
+ */
+import type { RuleSet, Scan } from './engine.js';
+import { S_BODY } from './exclusions.js';
+import { T_NAME, T_VALUE } from './rule.js';
+
+/** Containers deeper than this still have their strings inspected; only their paths stop growing. */
+const MAX_PATH_DEPTH = 32;
+
+const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** Where readString stopped: the index after the closing quote (scanning is synchronous, so one slot serves). */
+let stringEnd = 0;
+
+/** Reads the string starting after the opening quote at `start`; stringEnd is set past its closing quote. */
+function readString(text: string, start: number): string {
+  const close = text.indexOf('"', start);
+  const slash = text.indexOf('\\', start);
+  // The common case: no escape before the closing quote.
+  if (close >= 0 && (slash < 0 || slash > close)) {
+    stringEnd = close + 1;
+    return text.slice(start, close);
+  }
+  let i = start;
+  let out = '';
+  let from = start;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      stringEnd = i + 1;
+      return out + text.slice(from, i);
+    }
+    if (c === 0x5c /* \ */) {
+      out += text.slice(from, i);
+      const e = text[i + 1];
+      if (e === 'u') {
+        const cp = Number.parseInt(text.slice(i + 2, i + 6), 16);
+        out += Number.isNaN(cp) ? '' : String.fromCharCode(cp);
+        i += 6;
+      } else {
+        out += e === undefined ? '' : (ESCAPES[e] ?? e);
+        i += 2;
+      }
+      from = i;
+      continue;
+    }
+    i++;
+  }
+  stringEnd = text.length; // cut off mid-string
+  return out + text.slice(from, Math.min(i, text.length));
+}
+
+export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
+  // Per container: is it an object, and the key path of its members.
+  const isObject: boolean[] = [];
+  const paths: string[] = [];
+  let key: string | null = null; // the last key read in the current object
+  let expectKey = false;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      const parent = paths.length === 0 ? '' : paths[paths.length - 1]!;
+      const path = key === null ? parent : parent === '' ? key : parent + '.' + key;
+      if (isObject.length < MAX_PATH_DEPTH) {
+        isObject.push(c === 0x7b);
+        paths.push(path);
+      }
+      key = null;
+      expectKey = c === 0x7b;
+      i++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (isObject.length > 0) {
+        isObject.pop();
+        paths.pop();
+      }
+      key = null;
+      expectKey = false;
+      i++;
+    } else if (c === 0x2c /* , */) {
+      const inObject = isObject.length > 0 && isObject[isObject.length - 1]!;
+      expectKey = inObject;
+      if (inObject) key = null;
+      i++;
+    } else if (c === 0x22 /* " */) {
+      const value = readString(text, i + 1);
+      i = stringEnd;
+      const parent = paths.length === 0 ? '' : paths[paths.length - 1]!;
+      if (expectKey) {
+        key = value;
+        expectKey = false;
+        const lastDot = parent.lastIndexOf('.');
+        const parentKey = lastDot < 0 ? parent : parent.slice(lastDot + 1);
+        rules.inspect(scan, T_NAME, parentKey === '' ? value : parentKey + '.' + value, S_BODY, parent === '' ? value : parent + '.' + value);
+      } else {
+        const name = key === null ? parent : parent === '' ? key : parent + '.' + key;
+        rules.inspect(scan, T_VALUE, value, S_BODY, name);
+      }
+    } else {
+      i++;
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The adapters alone: each caller's headers → the original request, for a trusted and an
+ * untrusted caller (the scheme is visible only here: nothing in a forward-auth answer shows it).
+ */
+import t from 'tap';
+import type { IncomingHttpHeaders } from 'node:http';
+import { TrustedProxies } from '../../src/server/client-ip.js';
+import { readNginx } from '../../src/forward-auth/nginx.js';
+import { readTraefik } from '../../src/forward-auth/traefik.js';
+import { readEnvoy } from '../../src/forward-auth/envoy.js';
+import { endpointOf } from '../../src/forward-auth/call.js';
+import type { Caller } from '../../src/forward-auth/original.js';
+
+const proxies = new TrustedProxies(['10.0.0.0/8']);
+const caller = (headers: IncomingHttpHeaders, trusted: boolean): Caller => ({
+  headers, peer: trusted ? '10.0.0.5' : '192.0.2.9', trusted, trustedProxies: proxies, listenerProto: 'http',
+});
+
+void t.test('nginx: X-Original-URI and -Method; X-Forwarded-* believed only when trusted', async (t) => {
+  const headers = {
+    host: 'auth.internal:8081', 'x-original-method': 'POST', 'x-original-uri': '/a/./b//c?q=%20x',
+    'x-forwarded-host': 'App.Example.com:443', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.7, 10.0.0.3',
+  };
+  t.same(readNginx(caller(headers, true)), {
+    ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'app.example.com', proto: 'https', clientIp: '198.51.100.7',
+  });
+  t.same(readNginx(caller(headers, false)), {
+    ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'auth.internal', proto: 'http', clientIp: '192.0.2.9',
+  });
+  t.same(readNginx(caller({ ...headers, 'x-forwarded-for': undefined, 'x-real-ip': '::ffff:198.51.100.8' }, true)), {
+    ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'app.example.com', proto: 'https', clientIp: '198.51.100.8',
+  });
+  t.match(readNginx(caller({ ...headers, 'x-forwarded-proto': 'ftp' }, true)), { proto: 'http' }, 'only http or https');
+});
+
+void t.test('nginx: X-Original-URL (ingress-nginx) gives path, query, and when trusted host and scheme', async (t) => {
+  const headers = { host: 'portcullis.auth.svc', 'x-original-method': 'GET', 'x-original-url': 'HTTPS://shop.example.com:8443/cart/%7Eitems?id=1' };
+  t.same(readNginx(caller(headers, true)), {
+    ok: true, method: 'GET', path: '/cart/~items', query: 'id=1', host: 'shop.example.com', proto: 'https', clientIp: '10.0.0.5',
+  });
+  t.match(readNginx(caller(headers, false)), { ok: true, host: 'portcullis.auth.svc', proto: 'http', clientIp: '192.0.2.9' });
+  t.match(readNginx(caller({ ...headers, 'x-forwarded-host': 'evil.example.com', 'x-forwarded-proto': 'http' }, true)),
+    { ok: true, host: 'shop.example.com', proto: 'https' }, 'the URL ingress-nginx built wins over X-Forwarded-* its client may have sent');
+  t.match(readNginx(caller({ ...headers, 'x-original-uri': '/cart/%7Eitems?id=1' }, true)), { ok: true, path: '/cart/~items' });
+  t.same(readNginx(caller({ ...headers, 'x-original-uri': '/public' }, true)), { ok: false, reason: 'original_uri_mismatch', pathForLog: '(no original uri)' });
+  t.match(readNginx(caller({ ...headers, 'x-original-url': 'https://shop.example.com' }, true)), { ok: true, path: '/', query: '' });
+  t.match(readNginx(caller({ ...headers, 'x-original-url': 'https://shop.example.com?x=1' }, true)), { ok: true, path: '/', query: 'x=1' });
+  for (const bad of ['/cart', 'https://a@shop.example.com/', 'https:///cart', 'gopher://shop.example.com/']) {
+    t.same(readNginx(caller({ ...headers, 'x-original-url': bad }, true)), { ok: false, reason: 'bad_original_url', pathForLog: '(no original uri)' }, bad);
+  }
+});
+
+void t.test('nginx: what is missing or malformed, by name', async (t) => {
+  const reason = (h: IncomingHttpHeaders) => { const r = readNginx(caller({ host: 'x', ...h }, true)); return r.ok ? 'ok' : r.reason; };
+  t.equal(reason({ 'x-original-uri': '/' }), 'missing_original_method');
+  t.equal(reason({ 'x-original-uri': '/', 'x-original-method': 'G E T' }), 'bad_original_method');
+  t.equal(reason({ 'x-original-method': 'GET' }), 'missing_original_uri');
+  t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '' }), 'missing_original_uri');
+  t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '/a/../../b' }), 'path_above_root');
+  t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '/a%00' }), 'nul');
+  t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '/a', 'x-forwarded-host': 'a b' }), 'bad_original_host');
+  t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '/a', 'x-forwarded-host': 'a.example, b.example' }), 'bad_original_host');
+  t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '/a', host: undefined }), 'bad_original_host');
+  const refused = readNginx(caller({ host: 'x', 'x-original-method': 'GET', 'x-original-uri': '/p/%2f?token=secret' }, true));
+  t.same(refused, { ok: false, reason: 'encoded_slash', pathForLog: '/p/%2f' }, 'the log path never has the query');
+});
+
+void t.test('traefik: X-Forwarded-Method and -Uri always; -Host, -Proto, -For only when trusted', async (t) => {
+  const headers = {
+    host: 'portcullis:8081', 'x-forwarded-method': 'PUT', 'x-forwarded-uri': '/v1/items/7',
+    'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.4',
+  };
+  t.same(readTraefik(caller(headers, true)), {
+    ok: true, method: 'PUT', path: '/v1/items/7', query: '', host: 'api.example.com', proto: 'https', clientIp: '203.0.113.4',
+  });
+  t.same(readTraefik(caller(headers, false)), {
+    ok: true, method: 'PUT', path: '/v1/items/7', query: '', host: 'portcullis', proto: 'http', clientIp: '192.0.2.9',
+  });
+  t.match(readTraefik(caller({ ...headers, 'x-forwarded-uri': undefined }, true)), { ok: false, reason: 'missing_original_uri' });
+  t.match(readTraefik(caller({ ...headers, 'x-forwarded-method': undefined }, true)), { ok: false, reason: 'missing_original_method' });
+  t.match(readTraefik(caller({ ...headers, 'x-real-ip': '203.0.113.99', 'x-forwarded-for': undefined }, true)), { clientIp: '10.0.0.5' }, 'no X-Real-IP for Traefik');
+});
+
+void t.test('envoy: the check request\'s method and the path after /envoy', async (t) => {
+  const headers = { host: 'api.example.com', 'x-envoy-external-address': '203.0.113.20', 'x-forwarded-proto': 'https' };
+  t.same(readEnvoy(caller(headers, true), 'DELETE', '/envoy/v1/x?y'), {
+    ok: true, method: 'DELETE', path: '/v1/x', query: 'y', host: 'api.example.com', proto: 'https', clientIp: '203.0.113.20',
+  });
+  t.same(readEnvoy(caller(headers, false), 'DELETE', '/envoy/v1/x?y'), {
+    ok: true, method: 'DELETE', path: '/v1/x', query: 'y', host: 'api.example.com', proto: 'http', clientIp: '192.0.2.9',
+  });
+  t.match(readEnvoy(caller(headers, true), 'GET', '/envoy/../x'), { ok: false, reason: 'path_above_root' });
+  t.match(readEnvoy(caller({ ...headers, 'x-forwarded-host': 'evil.example.com' }, true), 'GET', '/envoy/'), { host: 'api.example.com' }, 'Envoy sets no X-Forwarded-Host: never read');
+  t.match(readEnvoy(caller({ ...headers, 'x-forwarded-for': '203.0.113.21, 10.0.0.9' }, true), 'GET', '/envoy/'), { ok: true, path: '/', clientIp: '203.0.113.21' });
+});
+
+void t.test('endpointOf', async (t) => {
+  t.same(
+    ['/nginx', '/nginx?x', '/traefik', '/traefik?a=b', '/envoy/', '/envoy/a?b', '/envoy', '/envoyx', '/nginx/', '/NGINX', '/traefikx', ''].map(endpointOf),
+    ['nginx', 'nginx', 'traefik', 'traefik', 'envoy', 'envoy', null, null, null, null, null, null],
+  );
+});

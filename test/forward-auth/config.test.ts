@@ -1,0 +1,94 @@
+/**
+ * `listeners.auth` in the config, and the shipped configs kept in step with each other: every
+ * identity header a shipped Portcullis route sets is one the shipped NGINX, Traefik, Envoy and
+ * Ingress configs pass to the backend, and the Kubernetes ConfigMap is a valid Portcullis config.
+ */
+import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, parseAllDocuments } from 'yaml';
+import { ConfigError } from '../../src/config/errors.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { validateConfig } from '../../src/config/validate.js';
+import { shippedDoc } from './fixture.js';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+const read = (path: string) => readFile(resolve(ROOT, path), 'utf8');
+const problems = (doc: unknown): readonly string[] => {
+  try {
+    validateConfig(doc);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+};
+const route = { name: 'r', match: {}, auth: 'none', upstream: 'http://127.0.0.1:1' };
+
+void t.test('listeners.auth: host, port and cacheMaxAgeSec (default 0)', async (t) => {
+  const cfg = validateConfig({ listeners: { auth: { host: '127.0.0.1', port: 8081 } }, routes: [route] });
+  t.same(cfg.listeners.auth, { host: '127.0.0.1', port: 8081, cacheMaxAgeSec: 0 });
+  t.same(problems({ listeners: { auth: { host: '127.0.0.1', port: 0, cacheMaxAgeSec: 3601 } }, routes: [] }), [
+    'listeners.auth.cacheMaxAgeSec: must be between 0 and 3600',
+  ]);
+  t.same(problems({ listeners: { auth: { host: '127.0.0.1', port: 0, paths: ['/nginx'] } }, routes: [] }), ['listeners.auth.paths: unknown key']);
+  t.same(problems({ listeners: { auth: { host: '0.0.0.0', port: 8081 }, http: { host: '127.0.0.1', port: 8081 } }, routes: [] }), [
+    'listeners.http.port: 127.0.0.1:8081 clashes with listeners.auth (0.0.0.0:8081)',
+  ]);
+});
+
+/** Identity header names of the shipped config/nginx/portcullis.yaml routes, as configured. */
+async function identityNames(): Promise<string[]> {
+  const doc = await shippedDoc();
+  return [...new Set(doc.routes.flatMap((r) => Object.keys(r['identityHeaders'] as Record<string, string>)))].sort();
+}
+
+void t.test('config/nginx/nginx.conf passes on every identity header of config/nginx/portcullis.yaml', async (t) => {
+  const conf = await read('config/nginx/nginx.conf');
+  const names = await identityNames();
+  t.same(names, ['X-User-Email', 'X-User-Id', 'X-User-Roles']);
+  for (const name of names) {
+    const v = name.toLowerCase().replace(/-/g, '_');
+    t.match(conf, new RegExp(`auth_request_set \\$auth_${v.slice(2)}\\s+\\$upstream_http_${v};`), `${name}: auth_request_set`);
+    t.match(conf, new RegExp(`proxy_set_header ${name}\\s+\\$auth_${v.slice(2)};`), `${name}: proxy_set_header`);
+  }
+  t.match(conf, /proxy_pass http:\/\/portcullis_auth\/nginx;/);
+  t.match(conf, /proxy_pass_request_body off;/);
+  const directives = conf.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  t.notMatch(directives, /proxy_ignore_headers|proxy_cache_valid/, 'the auth cache must follow Portcullis\'s Cache-Control');
+});
+
+void t.test('config/traefik and config/envoy: the right endpoint, fail closed, the identity headers', async (t) => {
+  const names = await identityNames();
+  const traefik = parse(await read('config/traefik/dynamic.yaml')) as { http: { middlewares: { portcullis: { forwardAuth: Record<string, unknown> } } } };
+  const fa = traefik.http.middlewares.portcullis.forwardAuth;
+  t.equal(fa['address'], 'http://127.0.0.1:8081/traefik');
+  t.equal(fa['trustForwardHeader'], false);
+  t.same([...(fa['authResponseHeaders'] as string[])].sort(), names);
+  // The regex is Go's (RE2); this is the same pattern in JavaScript's syntax.
+  const regex = new RegExp(String(fa['authResponseHeadersRegex']).replace('(?i)', ''), 'i');
+  for (const h of ['X-User-Id', 'X_user_id', 'X.User.Id', 'X-Auth-Request-User']) t.ok(regex.test(h), h);
+  for (const h of ['X-Users', 'Authorization', 'X-Request-Id']) t.notOk(regex.test(h), h);
+
+  const envoyText = await read('config/envoy/envoy.yaml');
+  const envoy = JSON.stringify(parse(envoyText));
+  t.match(envoy, /"path_prefix":"\/envoy"/);
+  t.match(envoy, /"failure_mode_allow":false/);
+  t.match(envoy, /"headers_with_underscores_action":"REJECT_REQUEST"/);
+  for (const name of names) t.match(envoy, `{"exact":"${name.toLowerCase()}"}`, `${name}: allowed_upstream_headers`);
+});
+
+void t.test('config/k8s: the ConfigMap is a valid Portcullis config and the Ingress passes its identity headers', async (t) => {
+  const docs = parseAllDocuments(await read('config/k8s/portcullis.yaml')).map((d) => d.toJS() as Record<string, unknown>);
+  t.same(docs.map((d) => d['kind']), ['Namespace', 'ConfigMap', 'Deployment', 'Service']);
+  const text = (docs[1]!['data'] as Record<string, string>)['gateway.yaml']!;
+  const cfg = parseConfigText(text, 'config/k8s/portcullis.yaml#gateway.yaml', {});
+  t.same(cfg.listeners.auth, { host: '0.0.0.0', port: 8081, cacheMaxAgeSec: 0 });
+  const ingress = parse(await read('config/k8s/ingress.yaml')) as { metadata: { annotations: Record<string, string> } };
+  const a = ingress.metadata.annotations;
+  t.equal(a['nginx.ingress.kubernetes.io/auth-url'], 'http://portcullis.portcullis.svc.cluster.local:8081/nginx');
+  const passed = a['nginx.ingress.kubernetes.io/auth-response-headers']!.split(',').sort();
+  t.same(passed, Object.keys(cfg.routes[0]!.identityHeaders).sort());
+  t.notOk(Object.keys(a).some((k) => k.endsWith('-snippet')), 'snippet annotations stay commented out: controllers refuse them by default');
+});

@@ -1,0 +1,87 @@
+/**
+ * Slow clients on the HTTPS listener (issue 7): a handshake that never finishes, an HTTP/1.1
+ * head that never ends, an HTTP/2 body that stops, an idle HTTP/2 session — each is bounded
+ * by server.limits as on the plain listener.
+ */
+import t from 'tap';
+import { connect as netConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { startUpstream } from '../helpers/upstream.js';
+import { eventually, startGateway } from '../helpers/gateway.js';
+import { h2Connect, h2Request, listenerPort, serverPki, tempDir } from '../helpers/certs.js';
+
+const LIMITS = { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 300 };
+
+for (const http2 of [true, false]) void t.test(`slow TLS clients are cut off (http2: ${http2})`, async (t) => {
+  const up = await startUpstream();
+  const pki = await serverPki(await tempDir(t));
+  const gw = await startGateway({
+    server: { limits: LIMITS },
+    listeners: { https: { host: '127.0.0.1', port: 0, cert: pki.server.cert, key: pki.server.key, http2 } },
+    routes: [{ name: 'r', match: { path: '/' }, auth: 'none', upstream: up.url }],
+  });
+  t.teardown(async () => { await gw.close(); await up.close(); });
+  const port = listenerPort(gw.runtime, 'https');
+  const timed = <T>(p: Promise<T>) => { const start = Date.now(); return p.then((v) => ({ v, ms: Date.now() - start })); };
+
+  const handshake = await timed(new Promise<void>((resolve) => {
+    const s = netConnect(port, '127.0.0.1');
+    s.on('close', () => resolve());
+    s.on('error', () => undefined);
+  }));
+  t.ok(handshake.ms < 3_000, `a TCP client that never says hello is dropped (${handshake.ms} ms)`);
+
+  const head = await timed(new Promise<string>((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca.pem, ALPNProtocols: ['http/1.1'] }, () => s.write('GET / HTTP/1.1\r\nHost: localhost\r\n'));
+    let got = '';
+    s.on('data', (c: Buffer) => { got += c.toString('latin1'); });
+    s.on('close', () => resolve(got));
+    s.on('error', reject);
+  }));
+  t.match(head.v, /^HTTP\/1\.1 408 /, 'an unfinished HTTP/1.1 head gets 408');
+  t.ok(head.ms < 3_000, `within the limits (${head.ms} ms)`);
+  if (!http2) {
+    await t.rejects(h2Connect(port, { ca: pki.ca.pem }), 'http2: false offers no h2');
+    return;
+  }
+
+  const session = await h2Connect(port, { ca: pki.ca.pem });
+  const stalled = await timed(new Promise<number>((resolve) => {
+    const stream = session.request({ ':method': 'POST', ':path': '/upload' }, { endStream: false });
+    stream.write('partial');
+    stream.on('close', () => resolve(stream.rstCode ?? -1));
+    stream.on('error', () => undefined);
+    stream.resume();
+  }));
+  t.ok(stalled.ms < 3_000, `an HTTP/2 body that stops is cancelled (${stalled.ms} ms, code ${stalled.v})`);
+  const idle = await timed(new Promise<void>((resolve) => session.on('close', () => resolve())));
+  t.ok(idle.ms < 3_000, `an idle HTTP/2 session is closed with GOAWAY (${idle.ms} ms)`);
+});
+
+void t.test('HTTP/2: an upload refused mid-body ends its stream (RST_STREAM NO_ERROR), not the session', { timeout: 15_000 }, async (t) => {
+  const up = await startUpstream();
+  const pki = await serverPki(await tempDir(t));
+  const gw = await startGateway({
+    server: { limits: { maxBodyBytes: 1000 } },
+    listeners: { https: { host: '127.0.0.1', port: 0, cert: pki.server.cert, key: pki.server.key } },
+    routes: [{ name: 'secure', match: { path: '/secure' }, upstream: up.url }, { name: 'open', match: { path: '/open' }, auth: 'none', upstream: up.url }],
+  });
+  t.teardown(async () => { await gw.close(); await up.close(); });
+  const session = await h2Connect(listenerPort(gw.runtime, 'https'), { ca: pki.ca.pem });
+  t.teardown(() => session.close());
+  for (const [path, want] of [['/secure', 401], ['/open', 413]] as const) {
+    const result = await new Promise<{ status: number; rst: number | undefined }>((resolve) => {
+      const stream = session.request({ ':method': 'POST', ':path': path }, { endStream: false });
+      let status = 0;
+      stream.on('response', (h) => { status = Number(h[':status']); });
+      stream.on('close', () => resolve({ status, rst: stream.rstCode }));
+      stream.on('error', () => undefined);
+      stream.resume();
+      // An endless upload: only the server can end this stream.
+      const pump = setInterval(() => { if (stream.closed || stream.destroyed) clearInterval(pump); else stream.write(Buffer.alloc(16_384)); }, 5);
+    });
+    t.same(result, { status: want, rst: 0 }, `${path}: ${want}, then RST_STREAM(NO_ERROR)`);
+  }
+  t.equal((await h2Request(session, '/open')).status, 200, 'the session is still usable');
+  t.ok(await eventually(() => gw.access().some((l) => l['path'] === '/open' && l['status'] === 413)), 'the refused upload is logged');
+});

@@ -1,0 +1,74 @@
+import t from 'tap';
+import { gzipSync } from 'node:zlib';
+import { RuleSet, Scan } from '../../src/waf/engine.js';
+import { inflatePrefix, inspectBody } from '../../src/waf/body.js';
+import { bodyKind } from '../../src/waf/content-type.js';
+import { scanJson } from '../../src/waf/json-scan.js';
+import { boundaryOf } from '../../src/waf/multipart.js';
+import { Exclusions } from '../../src/waf/exclusions.js';
+
+function body(contentType: string | undefined, text: string, exclusions?: Exclusions): number[] {
+  const scan = new Scan();
+  if (exclusions) scan.reset(exclusions);
+  const kind = bodyKind(contentType);
+  if (kind === null) return [];
+  inspectBody(new RuleSet(1), scan, kind, contentType, Buffer.from(text));
+  return scan.ids ?? [];
+}
+
+void t.test('media types: what is read and what streams untouched', async (t) => {
+  t.equal(bodyKind('application/json; charset=utf-8'), 'json');
+  t.equal(bodyKind('application/vnd.api+json'), 'json');
+  t.equal(bodyKind('application/x-www-form-urlencoded'), 'form');
+  t.equal(bodyKind('multipart/form-data; boundary=x'), 'multipart');
+  t.equal(bodyKind('text/xml'), 'text');
+  t.equal(bodyKind('application/soap+xml'), 'text');
+  t.equal(bodyKind(undefined), 'text', 'no type: read as text');
+  for (const binary of ['application/octet-stream', 'image/png', 'application/pdf', 'application/zip', 'application/x-protobuf', 'video/mp4']) {
+    t.equal(bodyKind(binary), null, binary);
+  }
+});
+
+void t.test('JSON: every key and string value, nested, with names; tolerant of cut-off and NDJSON', async (t) => {
+  t.ok(body('application/json', '{"a":{"b":[{"c":"<script>"}]}}').includes(941110));
+  t.ok(body('application/json', '{"$where":"sleep(1)"}').includes(942290));
+  t.ok(body('application/json', '{"constructor":{"prototype":{"x":1}}}').includes(934130));
+  t.ok(body('application/json', '{"q":"\\u0027 or \\u00271\\u0027=\\u00271"}').includes(942100), 'JSON escapes are decoded');
+  t.ok(body('application/json', '{"a":"x","b":"<scri').length === 0, 'a cut string is still read (and here harmless)');
+  t.ok(body('application/json', '{"a":"x","b":"<script>al').includes(941110), 'a body cut at the bound is read up to the cut');
+  t.ok(body('application/x-ndjson', '{"a":1}\n{"b":"../../../etc/passwd"}\n').includes(930110));
+  t.same(body('application/json', '{"price": 10, "ok": true, "n": null, "tags": ["a","b"]}'), []);
+  const names: string[] = [];
+  const scan = new Scan();
+  scan.reset(new Exclusions([{ rules: [941110], target: 'args:items.note' }]));
+  scanJson(new RuleSet(1), scan, '{"items":[{"note":"<script>"}],"other":{"note":"<script>"}}');
+  names.push(...(scan.ids ?? []).map(String));
+  t.same(scan.ids, [941110], 'items.note excluded (array index dropped), other.note still matches');
+});
+
+void t.test('forms and multipart: names, file names, text parts; binary parts skipped', async (t) => {
+  t.ok(body('application/x-www-form-urlencoded', 'username=admin%27--&password=x').includes(942110));
+  t.ok(body('application/x-www-form-urlencoded', 'to=a%40b.c%0D%0ABcc%3A+x%40y.z').includes(921111));
+  const mp = (parts: string) => `--B\r\n${parts}\r\n--B--\r\n`;
+  t.ok(body('multipart/form-data; boundary=B', mp('Content-Disposition: form-data; name="f"; filename="../../../../x.php"\r\nContent-Type: image/png\r\n\r\nPNG')).includes(930110));
+  t.ok(body('multipart/form-data; boundary="B"', mp('Content-Disposition: form-data; name="c"\r\n\r\n<script>x</script>')).includes(941110));
+  t.ok(body('multipart/form-data; boundary=B', '--B\nContent-Disposition: form-data; name="s"; filename="a.svg"\nContent-Type: image/svg+xml\n\n<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/hostname">]>\n--B--\n').includes(934300), 'bare LF line ends');
+  t.same(body('multipart/form-data; boundary=B', mp('Content-Disposition: form-data; name="b"; filename="x.bin"\r\nContent-Type: application/octet-stream\r\n\r\n<script>\' or 1=1--')), [], 'binary part content is not inspected');
+  t.ok(body('multipart/form-data', '<script>alert(1)</script>').includes(941110), 'no boundary: the body is read as text');
+  t.equal(boundaryOf('multipart/form-data; boundary=----WebKitFormBoundaryc81e'), '----WebKitFormBoundaryc81e');
+});
+
+void t.test('text and XML bodies', async (t) => {
+  t.ok(body('text/xml', '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "http://169.254.169.254/">]><r>&x;</r>').includes(934300));
+  t.same(body('text/xml', '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><id>42</id></soap:Body></soap:Envelope>'), []);
+});
+
+void t.test('compressed bodies are inflated up to the bound', async (t) => {
+  const payload = Buffer.from('{"q":"<script>alert(1)</script>"}');
+  const inflated = await inflatePrefix(gzipSync(payload), 'gzip', 1024);
+  t.equal(inflated?.toString(), payload.toString());
+  const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, 'a'));
+  const capped = await inflatePrefix(bomb, 'gzip', 4096);
+  t.equal(capped?.length, 4096, 'a decompression bomb yields the bound, no more');
+  t.equal(await inflatePrefix(Buffer.from('not gzip'), 'gzip', 100), null);
+});
