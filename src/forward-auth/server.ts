@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { LimitsConfig } from '../config/types.js';
 import type { GatewayHolder } from '../server/edge.js';
 import { handleClientError } from '../server/client-error.js';
-import { applyLimits } from '../server/listeners.js';
+import { applyLimits, trafficServerOptions } from '../server/listeners.js';
 import { refuseConnect, refuseExpectation } from '../server/unsupported.js';
 import { ForwardAuthCall } from './call.js';
 
@@ -32,17 +32,7 @@ export class ForwardAuthHandler {
 export function createAuthServer(holder: GatewayHolder, limits: LimitsConfig): Server {
   const handler = new ForwardAuthHandler(holder);
   const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: 1_000,
-      // The caller's Host is only a fallback for the original host (original.ts), checked there.
-      requireHostHeader: false,
-      insecureHTTPParser: false,
-      noDelay: true,
-    },
+    trafficServerOptions(limits),
     handler.onRequest,
   );
   applyLimits(server, limits);

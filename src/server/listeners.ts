@@ -5,7 +5,7 @@
  * refused by Node's parser before any of our code runs.
  */
 import cluster from 'node:cluster';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { HttpListenerConfig, LimitsConfig, PlainListenerConfig } from '../config/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
@@ -47,24 +47,32 @@ export function applyLimits(server: Server, limits: LimitsConfig): void {
   server.maxHeadersCount = 0;
 }
 
+/**
+ * Node server options for listeners that take client traffic (edge and forward-auth): the
+ * request limits, a strict parser, and Host left to our own checks so its 400 is ours (JSON,
+ * logged, counted): server/host.ts on the edge, forward-auth/original.ts for callers.
+ */
+export function trafficServerOptions(limits: LimitsConfig): ServerOptions {
+  return {
+    maxHeaderSize: limits.maxHeaderBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often Node checks headers/request timeouts (slowloris); the default 30 s is too coarse.
+    connectionsCheckingInterval: 1_000,
+    requireHostHeader: false,
+    insecureHTTPParser: false,
+    noDelay: true,
+  };
+}
+
 function createEdgeServer(holder: GatewayHolder, limits: LimitsConfig, cfg: HttpListenerConfig, httpsPort: () => number): Server {
   const edge = new EdgeHandler(holder, 'http');
   const ws = new WebSocketHandler(holder, 'http');
   // redirectToHttps (issue 7): 308 to the HTTPS listener instead of proxying.
   const redirect = cfg.redirectToHttps ? new HttpsRedirect(holder, edge, ws, httpsPort) : null;
   const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // How often Node checks headers/request timeouts (slowloris); the default 30 s is too coarse.
-      connectionsCheckingInterval: 1_000,
-      // Host is checked in the pipeline (server/host.ts) so the 400 is ours: JSON, logged, counted.
-      requireHostHeader: false,
-      insecureHTTPParser: false,
-      noDelay: true,
-    },
+    trafficServerOptions(limits),
     redirect?.onRequest ?? edge.onRequest,
   );
   applyLimits(server, limits);
