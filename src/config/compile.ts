@@ -24,8 +24,12 @@ export const AUTH_REALM = 'portcullis';
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 const DEFAULT_UPSTREAM_RETRIES = 1;
 
-/** https targets get an UpstreamTls (fixed server name, optional CA and client certificate), also a gateway resource. */
+/**
+ * https targets get an UpstreamTls (fixed server name, optional CA and client certificate), also a gateway resource.
+ * No `upstream`: a group without targets (no pools), the mark of a forward-auth-only route.
+ */
 function compileUpstream(route: RouteConfig, deps: GatewayDeps, resources: Resource[]): UpstreamGroup {
+  if (route.upstream === undefined) return new UpstreamGroup([], { timeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS, retries: 0 });
   const targets = typeof route.upstream === 'string' ? [route.upstream] : route.upstream.targets;
   let tls: UpstreamTls | null = null;
   if (targets.some((t) => t.toLowerCase().startsWith('https:'))) {

@@ -313,7 +313,7 @@ const routeAuth = {
 };
 
 const upstream = {
-  description: 'Where allowed requests are forwarded: an http(s) URL (no credentials, query or fragment), or { targets, timeoutMs, retries }.',
+  description: 'Where allowed requests are forwarded: an http(s) URL (no credentials, query or fragment), or { targets, timeoutMs, retries }. Absent: the route serves only the forward-auth shape (listeners.auth); the edge listeners answer it 404, as if it did not exist.',
   errorMessage: 'must be an http(s) URL or { targets, timeoutMs, retries, tls }',
   if: { type: 'string' },
   then: { type: 'string' },
@@ -334,7 +334,7 @@ const route = {
   type: 'object',
   description: 'One route. The first route whose match fits the request wins; no match is 404.',
   additionalProperties: false,
-  required: ['name', 'match', 'upstream'],
+  required: ['name', 'match'],
   properties: {
     name: { ...nonEmptyString('Unique route name, used in logs and metrics.'), pattern: NAME_PATTERN, errorMessage: NAME_MESSAGE },
     match: {

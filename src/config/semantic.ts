@@ -163,6 +163,9 @@ function checkRoutes(routes: unknown[], providers: Set<string>, report: Report):
         const problem = typeof t === 'string' ? httpUrlProblem(t) : null;
         if (problem !== null) report(at('upstream', 'targets', j), problem);
       });
+    } else if (r.upstream === undefined && r.websocket === true) {
+      // The upgrade is proxied to the upstream: without one the route is forward-auth only.
+      report(at('websocket'), 'needs an upstream (a route without one serves the forward-auth shape only)');
     }
 
     if (isObj(r.auth)) {

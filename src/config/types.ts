@@ -144,7 +144,8 @@ export interface ClientCertAuthConfig {
 export interface RouteConfig {
   name: string;
   match: RouteMatchConfig;
-  upstream: string | UpstreamTargetsConfig;
+  /** Absent: the route serves the forward-auth shape only; the edge answers it 404. */
+  upstream?: string | UpstreamTargetsConfig;
   stripPrefix?: string;
   /** 'none' is explicit anonymous access; absent means a valid token is required. */
   auth?: 'none' | RouteAuthConfig;

@@ -6,8 +6,13 @@
  * Allow is exactly 200 with an empty body: Envoy's ext_authz HTTP service treats any other status,
  * other 2xx included, as a denial (envoy ext_authz.proto, HttpService: "On authorization response
  * status HTTP 200 OK, the filter will allow traffic"). It carries the route's identity headers from
- * the verified claims, the RateLimit fields a stage added (ctx.responseHeaders), X-Request-Id and
- * the cache headers of cache.ts.
+ * the verified claims, X-Request-Id, the cache headers of cache.ts and — for the callers that can
+ * hand them to their client — the RateLimit fields a stage added (ctx.responseHeaders):
+ * - NGINX: auth_request_set + `add_header … always` (config/nginx/nginx.conf);
+ * - Envoy: `allowed_client_headers_on_success` (config/envoy/envoy.yaml);
+ * - not Traefik: ForwardAuth copies an allow's headers only onto the request to the backend
+ *   (authResponseHeaders), where response fields mean nothing, so a /traefik allow leaves them out.
+ *   Its denials keep them: Traefik returns a denial to the client as it is.
  */
 import type { Respond } from '../pipeline/types.js';
 import { addResponseHeader, errorCodeFor } from '../pipeline/respond.js';
@@ -33,6 +38,7 @@ export const X_AUTH_STATUS = 'x-auth-status';
 export function allowAnswer(
   ctx: RequestCtx, route: CompiledRoute, kind: CallerKind, spoofed: readonly string[] | null, cache: CachePolicy,
 ): Respond {
+  if (kind === 'traefik') ctx.responseHeaders = null; // see the file comment: nothing here reaches Traefik's client
   const extra = ctx.responseHeaders ?? (ctx.responseHeaders = []);
   appendIdentityHeaders(extra, ctx.identity, route.identityHeaders, ctx.clientCert);
   if (kind === 'nginx') addResponseHeader(ctx, X_AUTH_STATUS, '200');

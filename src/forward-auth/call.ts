@@ -1,7 +1,7 @@
 /**
  * One forward-auth decision: the adapter of the endpoint turns the caller's request into a
- * RequestCtx of shape 'forward-auth' describing the original request; then the same route table
- * and the route's own stages run through the same runner as at the edge (pipeline/run.ts); the
+ * RequestCtx of shape 'forward-auth' describing the original request; then the decision the edge
+ * makes, by the same code (pipeline/decide.ts: route match and the route's own stages); the
  * terminal step is allow.ts instead of proxy/. STYLE §2: adapters and a terminal step, never a
  * second pipeline. The Exchange records the access-log line and metrics when the response closes,
  * exactly as for the edge.
@@ -9,7 +9,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../pipeline/gateway.js';
 import type { Respond } from '../pipeline/types.js';
-import { runStages } from '../pipeline/run.js';
+import { decide, recordInternalError, type Terminal } from '../pipeline/decide.js';
+import { NO_ROUTE } from '../pipeline/respond.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
 import { canonicalIp } from '../server/client-ip.js';
 import { RequestCtx } from '../server/context.js';
@@ -23,10 +24,6 @@ import { stageHeaders } from './headers.js';
 import { NGINX_META_HEADERS, readNginx } from './nginx.js';
 import { fail, pathForLog, type Caller, type Original } from './original.js';
 import { TRAEFIK_META_HEADERS, readTraefik } from './traefik.js';
-
-const BAD_REQUEST: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
-const NO_ROUTE: Respond = Object.freeze({ kind: 'respond', status: 404, decision: 'no_route', error: 'not_found' });
-const INTERNAL: Respond = Object.freeze({ kind: 'respond', status: 500, decision: 'upstream_error', error: 'internal_error' });
 
 const META: Readonly<Record<CallerKind, ReadonlySet<string>>> = {
   nginx: new Set(NGINX_META_HEADERS),
@@ -48,7 +45,8 @@ function readOriginal(kind: CallerKind, c: Caller, req: IncomingMessage, url: st
   return readEnvoy(c, req.method, url);
 }
 
-export class ForwardAuthCall {
+/** The forward-auth ends of the shared decision (pipeline/decide.ts), one per decision: it knows its caller. */
+export class ForwardAuthCall implements Terminal {
   readonly x: Exchange;
   readonly #kind: CallerKind | null;
   readonly #spoofed: string[] | null;
@@ -76,57 +74,27 @@ export class ForwardAuthCall {
   }
 
   run(): void {
-    try {
-      this.#decide();
-    } catch (err) {
-      this.#internalError(err);
-    }
+    // Not one of the three endpoints: a plain 404, in no caller's form.
+    if (this.#kind === null) this.x.respond(NO_ROUTE);
+    else decide(this.x, this);
   }
 
-  #decide(): void {
-    const x = this.x;
-    if (this.#kind === null) return x.respond(NO_ROUTE);
-    if (!x.targetOk) return this.#deny(BAD_REQUEST);
-    const ctx = x.ctx;
-    const route = x.gateway.routes.match(ctx.host, ctx.method, ctx.path);
-    if (route === null) return this.#deny(NO_ROUTE);
-    x.route = route;
-    ctx.route = route;
-    const verdict = runStages(route.stages, ctx);
-    if (verdict === null) return this.#allow(route);
-    if (verdict instanceof Promise) {
-      verdict.then((v) => this.#settle(route, v), (err: unknown) => this.#internalError(err));
-      return;
-    }
-    this.#deny(verdict);
+  /** Every route the config has is a forward-auth route: `upstream` is the edge's business only. */
+  admit(): Respond | null {
+    return null;
   }
 
-  /** After a stage awaited I/O; a throw here must not become an unhandled rejection of `then`. */
-  #settle(route: CompiledRoute, v: Respond | null): void {
-    try {
-      if (v === null) this.#allow(route);
-      else this.#deny(v);
-    } catch (err) {
-      this.#internalError(err);
-    }
-  }
-
-  #allow(route: CompiledRoute): void {
-    const x = this.x;
-    if (x.res.destroyed) return; // the caller left while a stage was waiting
+  allow(x: Exchange, route: CompiledRoute): void {
     x.respond(allowAnswer(x.ctx, route, this.#kind!, this.#spoofed, cachePolicyOf(x.gateway)));
   }
 
-  #deny(r: Respond): void {
-    this.x.respond(this.#kind === 'nginx' ? forNginx(this.x.ctx, r) : r);
+  deny(x: Exchange, r: Respond): void {
+    x.respond(this.#kind === 'nginx' ? forNginx(x.ctx, r) : r);
   }
 
-  #internalError(err: unknown): void {
-    const x = this.x;
-    x.gateway.metrics.internalErrorsTotal.labels('forward-auth').inc();
-    x.gateway.logger.error({ requestId: x.ctx.id, err }, 'internal error in the forward-auth pipeline');
-    x.ctx.responseHeaders = null; // a 500 carries none of the headers a stage or the allow had added
-    if (this.#kind === 'nginx') x.respond(forNginx(x.ctx, INTERNAL), true);
-    else x.respond(INTERNAL, true);
+  /** As at the edge, the connection closes after a 500: whatever broke may have left it in doubt. */
+  fail(x: Exchange, err: unknown): void {
+    const r = recordInternalError(x, err);
+    x.respond(this.#kind === 'nginx' ? forNginx(x.ctx, r) : r, true);
   }
 }

@@ -6,6 +6,13 @@
 import type { ServerResponse } from 'node:http';
 import type { RequestContext, Respond } from './types.js';
 
+/** A target that did not normalise (PRODUCT §1.4), or a forward-auth caller's missing or bad original request. */
+export const BAD_REQUEST: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+/** No route (PRODUCT §1.5: deny by default). */
+export const NO_ROUTE: Respond = Object.freeze({ kind: 'respond', status: 404, decision: 'no_route', error: 'not_found' });
+/** A bug in the pipeline (STYLE §4 Errors): the generic answer, details only in the log. */
+export const INTERNAL_ERROR: Respond = Object.freeze({ kind: 'respond', status: 500, decision: 'upstream_error', error: 'internal_error' });
+
 /** Adds a header to the response the request will end with, allowed or denied (ctx.responseHeaders). */
 export function addResponseHeader(ctx: RequestContext, name: string, value: string): void {
   if (ctx.responseHeaders === null) ctx.responseHeaders = [name, value];

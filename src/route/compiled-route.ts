@@ -20,7 +20,14 @@ export class CompiledRoute implements RouteRef {
   readonly name: string;
   readonly matcher: RouteMatcher;
   readonly stages: readonly Stage[];
+  /**
+   * Where the edge forwards. A route configured without `upstream` has a group with no targets
+   * and `forwards: false`: the edge answers it 404 before its stages (server/edge.ts) and never
+   * picks from it; websocket routes must have an upstream (config/semantic.ts).
+   */
   readonly upstream: UpstreamGroup;
+  /** false for a forward-auth-only route (no `upstream` in its config). */
+  readonly forwards: boolean;
   readonly stripPrefix: string | null;
   readonly websocket: boolean;
   readonly forwardAuthorization: boolean;
@@ -37,6 +44,7 @@ export class CompiledRoute implements RouteRef {
     this.matcher = new RouteMatcher(cfg.match);
     this.stages = Object.freeze([...stages]);
     this.upstream = upstream;
+    this.forwards = upstream.targets.length > 0;
     this.stripPrefix = cfg.stripPrefix ?? null;
     this.websocket = cfg.websocket;
     this.forwardAuthorization = cfg.forwardAuthorization;
@@ -51,8 +59,8 @@ export class CompiledRoute implements RouteRef {
 
   /** Describe the route for `portcullis check`. */
   describe(): string {
-    const targets = this.upstream.targets.map((t) => t.url).join(', ');
+    const targets = this.forwards ? 'upstream ' + this.upstream.targets.map((t) => t.url).join(', ') : 'no upstream (forward-auth only)';
     const stageNames = this.stages.map((s) => s.name).join(' → ') || '(none)';
-    return `${this.name}: stages ${stageNames}; upstream ${targets}${this.websocket ? '; websocket' : ''}`;
+    return `${this.name}: stages ${stageNames}; ${targets}${this.websocket ? '; websocket' : ''}`;
   }
 }

@@ -1,15 +1,17 @@
 /**
- * The edge shape's request entry (PRODUCT §1): request id, client address,
- * path normalisation, routing, the route's stages, then forwarding. Every
- * step that can deny answers through Exchange.respond, and the exchange
- * records itself when the response closes.
+ * The edge shape's request entry (PRODUCT §1): request id, client address and
+ * path normalisation (createExchange); routing and the route's stages are the
+ * decision both shapes share (pipeline/decide.ts); forwarding is this shape's
+ * terminal step. Every step that can deny answers through Exchange.respond,
+ * and the exchange records itself when the response closes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Respond } from '../pipeline/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
-import { runStages } from '../pipeline/run.js';
+import { decide, recordInternalError, type Terminal } from '../pipeline/decide.js';
+import { NO_ROUTE } from '../pipeline/respond.js';
 import { normaliseTarget } from '../route/normalise.js';
 import { RequestCtx } from './context.js';
 import { Exchange, hasBody } from './exchange.js';
@@ -23,10 +25,7 @@ import { RequestBody } from '../proxy/request-body.js';
 
 const NOT_ORIGIN_FORM = Object.freeze({ ok: false, reason: 'not_origin_form' } as const);
 const BAD_HOST = Object.freeze({ ok: false, reason: 'bad_host_header' } as const);
-const BAD_REQUEST: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
-const NO_ROUTE: Respond = Object.freeze({ kind: 'respond', status: 404, decision: 'no_route', error: 'not_found' });
 const TOO_LARGE: Respond = Object.freeze({ kind: 'respond', status: 413, decision: 'bad_request', error: 'payload_too_large' });
-const INTERNAL: Respond = Object.freeze({ kind: 'respond', status: 500, decision: 'upstream_error', error: 'internal_error' });
 
 /** Where the current Gateway lives; a reload swaps `current` and nothing else. */
 export interface GatewayHolder {
@@ -91,37 +90,22 @@ export class EdgeHandler {
     const gateway = this.#holder.current;
     gateway.acquire();
     if (this.#holder.shuttingDown) res.shouldKeepAlive = false;
-    const x = createExchange(req, res, gateway, this.#proto);
-    try {
-      this.#route(x);
-    } catch (err) {
-      this.#internalError(x, err);
-    }
+    decide(createExchange(req, res, gateway, this.#proto), FORWARD);
   };
+}
 
-  #route(x: Exchange): void {
-    if (!x.targetOk) return x.respond(BAD_REQUEST);
-    const ctx = x.ctx;
-    const route = x.gateway.routes.match(ctx.host, ctx.method, ctx.path);
-    if (route === null) return x.respond(NO_ROUTE);
-    x.route = route;
-    ctx.route = route;
+/** The edge's ends of the shared decision (pipeline/decide.ts): forward what the stages allowed. */
+class ForwardToUpstream implements Terminal {
+  admit(x: Exchange, route: CompiledRoute): Respond | null {
+    // A route without `upstream` serves the forward-auth shape only: to the edge it is no route,
+    // answered before any stage so no token is checked and no bucket spent for it.
+    if (!route.forwards) return NO_ROUTE;
     // Inert until a stage reads it (the WAF's body inspection); forwarding then sends prefix + rest.
-    if (hasBody(x.req)) ctx.body = new RequestBody(x.req, x.gateway.limits.maxBodyBytes);
-    const verdict = runStages(route.stages, ctx);
-    if (verdict === null) return this.#forward(x, route);
-    if (verdict instanceof Promise) {
-      verdict.then(
-        (v) => (v === null ? this.#forward(x, route) : x.respond(v)),
-        (err: unknown) => this.#internalError(x, err),
-      );
-      return;
-    }
-    x.respond(verdict);
+    if (hasBody(x.req)) x.ctx.body = new RequestBody(x.req, x.gateway.limits.maxBodyBytes);
+    return null;
   }
 
-  #forward(x: Exchange, route: CompiledRoute): void {
-    if (x.res.destroyed) return; // the client left while a stage was waiting
+  allow(x: Exchange, route: CompiledRoute): void {
     const req = x.req;
     let body: Readable | Buffer | null = null;
     if (hasBody(req)) {
@@ -148,12 +132,17 @@ export class EdgeHandler {
     new UpstreamCall(x, route, headers, body).start();
   }
 
-  #internalError(x: Exchange, err: unknown): void {
-    x.gateway.metrics.internalErrorsTotal.labels('edge').inc();
-    x.gateway.logger.error({ requestId: x.ctx.id, err }, 'internal error in the request pipeline');
-    x.respond(INTERNAL, true);
+  deny(x: Exchange, r: Respond): void {
+    x.respond(r);
+  }
+
+  fail(x: Exchange, err: unknown): void {
+    x.respond(recordInternalError(x, err), true);
   }
 }
+
+/** One for the process: it holds no state, so the edge allocates nothing to use it. */
+const FORWARD = new ForwardToUpstream();
 
 /**
  * The request itself; or, when a stage read a prefix of it, that prefix followed by the rest —

@@ -20,6 +20,7 @@ void t.test('quick start: 401 without a token, 200 with `portcullis token`, x-us
   writeFileSync(file, shipped
     .replace('"${PORTCULLIS_HTTP_PORT:-8080}"', '0')
     .replace('"${PORTCULLIS_ADMIN_PORT:-9090}"', '0')
+    .replace('"${PORTCULLIS_AUTH_PORT:-8081}"', '0')
     .replace('"${PORTCULLIS_DEMO_PORT:-8070}"', '"${DEMO_PORT}"')
     .replaceAll('${PORTCULLIS_DEMO_PORT:-8070}', '${DEMO_PORT}'));
   // The demo upstream needs a fixed port the routes can name: take one from the OS first.
@@ -46,6 +47,12 @@ void t.test('quick start: 401 without a token, 200 with `portcullis token`, x-us
   t.equal(echoed.headers['x-user-id'], 'alice', 'the echo upstream received the identity header');
   const line = await gp.waitForLog((l) => l['msg'] === 'access' && l['status'] === 200);
   t.equal(line['sub'], 'alice', 'sub in the access log');
+
+  // The README's forward-auth line: the same route, asked about on the auth listener as Envoy asks.
+  const decided = await request(`http://127.0.0.1:${gp.port('auth')}/envoy/api/orders`, { headers: { authorization: `Bearer ${minted.stdout.trim()}` } });
+  t.equal(decided.statusCode, 200);
+  t.equal(decided.headers['x-user-id'], 'alice');
+  t.equal(await decided.body.text(), '', 'a decision, not a forwarded response');
 
   const admin = await request(`http://127.0.0.1:${gp.port('admin')}/readyz`);
   t.equal(admin.statusCode, 200);

@@ -79,10 +79,37 @@ void t.test('config/traefik and config/envoy: the right endpoint, fail closed, t
   for (const name of names) t.match(envoy, `{"exact":"${name.toLowerCase()}"}`, `${name}: allowed_upstream_headers`);
 });
 
+void t.test('RateLimit fields of an allow: passed to the client where the proxy can, as the endpoints send them', async (t) => {
+  // /nginx and /envoy allows carry them (nginx-endpoint, traefik-envoy-endpoint tests); /traefik allows do not.
+  const nginx = (await read('config/nginx/nginx.conf')).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  t.match(nginx, /auth_request_set \$auth_ratelimit_policy\s+\$upstream_http_ratelimit_policy;/);
+  t.match(nginx, /auth_request_set \$auth_ratelimit\s+\$upstream_http_ratelimit;/);
+  // Once for the allowed response (location /), once for the denials (@portcullis_denied); `always`: 4xx too.
+  t.equal(nginx.match(/add_header RateLimit-Policy \$auth_ratelimit_policy always;/g)?.length, 2);
+  t.equal(nginx.match(/add_header RateLimit\s+\$auth_ratelimit always;/g)?.length, 2);
+
+  type Patterns = { patterns: { exact?: string }[] };
+  type EnvoyDoc = { static_resources: { listeners: { filter_chains: { filters: { typed_config: {
+    http_filters: { name: string; typed_config: { http_service?: { authorization_response: Record<string, Patterns> } } }[];
+  } }[] }[] }[] } };
+  const envoy = parse(await read('config/envoy/envoy.yaml')) as EnvoyDoc;
+  const filters = envoy.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.http_filters;
+  const answer = filters.find((f) => f.name === 'envoy.filters.http.ext_authz')!.typed_config.http_service!.authorization_response;
+  const exact = (key: string) => answer[key]!.patterns.map((p) => p.exact).sort();
+  t.same(exact('allowed_client_headers_on_success'), ['ratelimit', 'ratelimit-policy']);
+  for (const h of ['ratelimit', 'ratelimit-policy', 'retry-after', 'www-authenticate']) t.ok(exact('allowed_client_headers').includes(h), `${h}: on a denial`);
+
+  const traefik = await read('config/traefik/dynamic.yaml');
+  t.notMatch(traefik.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n'), /ratelimit/i,
+    'Traefik copies allow headers only onto the backend request: RateLimit fields are not listed');
+});
+
 void t.test('config/k8s: the ConfigMap is a valid Portcullis config and the Ingress passes its identity headers', async (t) => {
   const docs = parseAllDocuments(await read('config/k8s/portcullis.yaml')).map((d) => d.toJS() as Record<string, unknown>);
-  t.same(docs.map((d) => d['kind']), ['Namespace', 'ConfigMap', 'Deployment', 'Service']);
-  const text = (docs[1]!['data'] as Record<string, string>)['gateway.yaml']!;
+  // By kind, not position: the Kubernetes set has its own owner and test (test/packaging/).
+  const configMap = docs.find((d) => d['kind'] === 'ConfigMap');
+  t.ok(configMap, 'a ConfigMap');
+  const text = (configMap!['data'] as Record<string, string>)['gateway.yaml']!;
   const cfg = parseConfigText(text, 'config/k8s/portcullis.yaml#gateway.yaml', {});
   t.same(cfg.listeners.auth, { host: '0.0.0.0', port: 8081, cacheMaxAgeSec: 0 });
   const ingress = parse(await read('config/k8s/ingress.yaml')) as { metadata: { annotations: Record<string, string> } };

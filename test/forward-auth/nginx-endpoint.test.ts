@@ -90,6 +90,7 @@ void t.test('missing or bad original method / URI: 400, sent as 403 + X-Auth-Sta
     ['relative', { 'x-original-uri': 'public', 'x-original-method': 'GET' }],
     ['URL with userinfo', { 'x-original-url': 'https://u:p@app.example.com/hosted', 'x-original-method': 'GET' }],
     ['URL not http(s)', { 'x-original-url': 'ftp://app.example.com/hosted', 'x-original-method': 'GET' }],
+    ['bad X-Forwarded-Host', { 'x-original-uri': '/public', 'x-original-method': 'GET', 'x-forwarded-host': 'a b' }],
   ];
   for (const [name, headers] of cases) {
     const r = await ask(trusted.url + '/nginx', headers);

@@ -38,9 +38,13 @@ void t.test('traefik: allow 200 with identity headers; denials keep their real s
   t.equal(ok.body, '');
   t.equal(ok.headers['x-user-id'], 'alice');
   t.equal(ok.headers['x-auth-status'], undefined, 'X-Auth-Status is for NGINX only');
+  // Traefik copies an allow's headers only onto the request to the backend: no RateLimit fields.
+  t.equal(ok.headers['ratelimit'], undefined);
+  t.equal(ok.headers['ratelimit-policy'], undefined);
   const limited = await traefik(trusted, '/api/x', auth);
   t.equal(limited.status, 429);
   t.equal(limited.headers['retry-after'], '1000');
+  t.equal(limited.headers['ratelimit'], '"per-user";r=0;t=1000', 'a denial reaches the client as it is: the fields go along');
   t.equal(limited.body, body(limited.headers['x-request-id'], 'rate_limited'));
   const anon = await traefik(trusted, '/api/x');
   t.equal(anon.status, 401);
@@ -51,7 +55,10 @@ void t.test('traefik: allow 200 with identity headers; denials keep their real s
 });
 
 void t.test('traefik: missing X-Forwarded-Method / -Uri or a bad URI → plain 400', async (t) => {
-  const cases: Record<string, string>[] = [{ 'x-forwarded-uri': '/public' }, { 'x-forwarded-method': 'GET' }, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/../x' }];
+  const cases: Record<string, string>[] = [
+    { 'x-forwarded-uri': '/public' }, { 'x-forwarded-method': 'GET' }, { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/../x' },
+    { 'x-forwarded-method': 'GET', 'x-forwarded-uri': '/public', 'x-forwarded-host': 'evil.example/x' },
+  ];
   for (const headers of cases) {
     const r = await ask(trusted.url + '/traefik', headers);
     t.equal(r.status, 400, JSON.stringify(headers));
@@ -87,6 +94,9 @@ void t.test('envoy: the prefix is cut before normalising; other paths are not en
   t.equal(inner.status, 401, '/envoy/public/../api is /api: a token is needed');
   t.equal((await ask(trusted.url + '/envoy/public/..%2fapi', {})).status, 400);
   t.equal((await ask(trusted.url + '/envoy//api/x', {})).status, 401, '//api is /api');
+  // The original :authority is the check request's Host: one routing could read two ways is a 400.
+  const host = await rawRequest(trusted.port, 'GET /envoy/public/x HTTP/1.1\r\nHost: u@app.example.com\r\nConnection: close\r\n\r\n');
+  t.equal(host.status, 400, 'a bad original host');
   for (const path of ['/envoy', '/envoyx/public', '/nginxx', '/traefik/x', '/', '/public']) {
     const r = await ask(trusted.url + path, {});
     t.equal(r.status, 404, path);
@@ -117,7 +127,10 @@ void t.test('envoy: forwardAuthorization: false names the credential headers for
 
 void t.test('envoy: limits, and the client address from x-forwarded-for or x-envoy-external-address', async (t) => {
   const auth = { authorization: `Bearer ${await token('carol')}` };
-  t.equal((await ask(trusted.url + '/envoy/api/x', auth)).status, 200);
+  const ok = await ask(trusted.url + '/envoy/api/x', auth);
+  t.equal(ok.status, 200);
+  t.equal(ok.headers['ratelimit'], '"per-user";r=0;t=1000', 'allowed_client_headers_on_success hands them to the client');
+  t.equal(ok.headers['ratelimit-policy'], '"per-user";q=1;w=1000');
   const limited = await ask(trusted.url + '/envoy/api/x', auth);
   t.equal(limited.status, 429, 'Envoy passes a denial\'s status to the client as it is');
   t.equal(limited.headers['retry-after'], '1000');
