@@ -18,16 +18,16 @@ import type { HttpsListenerConfig, LimitsConfig, ListenersConfig } from '../conf
 import type { Gateway } from '../pipeline/gateway.js';
 import { createExchange, EdgeHandler, type GatewayHolder } from './edge.js';
 import { handleClientError } from './client-error.js';
-import { refuseConnect, refuseExpectation } from './unsupported.js';
+import { NO_TUNNEL, refuseConnect, refuseExpectation } from './unsupported.js';
 import { WebSocketHandler } from './websocket.js';
 import { ListenerCertificates, TLS12_CIPHERS, type TlsDeps } from './tls.js';
 import { recordClientCert } from './tls-identity.js';
+import { Hsts } from './tls-hsts.js';
 import type { Listener, ListenerServer } from './listeners.js';
 
 /** RFC 9113 §6.5.2 SETTINGS_MAX_CONCURRENT_STREAMS: nghttp2's default is unlimited. */
 const MAX_CONCURRENT_STREAMS = 128;
 const kSecured = Symbol('portcullis.tlsEstablished');
-const NO_TUNNEL = Object.freeze({ kind: 'respond', status: 405, decision: 'bad_request', error: 'method_not_allowed' } as const);
 
 /**
  * http.ServerResponse has `destroyed` and the pipeline reads it (a client gone mid-request is a
@@ -40,19 +40,33 @@ Object.defineProperty(H2Response.prototype, 'destroyed', {
 
 /** The `request` listener: HSTS on every response, then the edge pipeline. */
 class HttpsEdge {
-  hsts: string | null;
   readonly #edge: EdgeHandler;
+  readonly #hsts: Hsts;
 
-  constructor(edge: EdgeHandler, hsts: string | null) {
+  constructor(edge: EdgeHandler, hsts: Hsts) {
     this.#edge = edge;
-    this.hsts = hsts;
+    this.#hsts = hsts;
   }
 
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // RFC 6797 §7.1: on every response over secure transport, denials included.
-    if (this.hsts !== null) res.setHeader('strict-transport-security', this.hsts);
+    this.#hsts.apply(res);
     this.#edge.onRequest(req, res);
   };
+}
+
+/**
+ * The TLS handshake timeout (`server.limits.headersTimeoutMs`) on reload. tls.Server takes it
+ * only as a constructor option, keeps it in an own symbol property and reads that for every new
+ * connection (Node's lib/_tls_wrap.js, `tlsConnectionListener`); `setSecureContext()` does not
+ * take it. So the property is found by its description and written. False when this Node keeps
+ * it elsewhere: the caller then says the value applies on restart.
+ */
+function setHandshakeTimeout(server: object, ms: number): boolean {
+  const key = Object.getOwnPropertySymbols(server).find((k) => k.description === 'handshake-timeout');
+  if (key === undefined || typeof (server as Record<symbol, unknown>)[key] !== 'number') return false;
+  (server as Record<symbol, number>)[key] = ms;
+  return true;
 }
 
 /** Why a handshake failed, as a bounded metric label. */
@@ -88,7 +102,8 @@ function stopRequestBody(stream: ServerHttp2Stream): void {
 
 export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerConfig, limits: LimitsConfig): Listener {
   const { logger, metrics } = holder.current;
-  const edge = new HttpsEdge(new EdgeHandler(holder, 'https'), cfg.hsts ?? null);
+  const hsts = new Hsts(cfg.hsts ?? null);
+  const edge = new HttpsEdge(new EdgeHandler(holder, 'https'), hsts);
   const sessions = new Set<ServerHttp2Session>();
   let verifyClients = cfg.clientCa !== undefined;
   // HTTP/2 timeouts read the limits current when a session or stream starts (a reload changes them).
@@ -138,7 +153,7 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
     server = createHttpsServer({ ...tlsOptions, maxHeaderSize: limits.maxHeaderBytes, requireHostHeader: false, insecureHTTPParser: false }, edge.onRequest);
   }
   // The HTTP/1.1 side: the same limits and parser settings as the plain listener (listeners.ts).
-  Object.assign(server, { maxHeaderSize: limits.maxHeaderBytes, insecureHTTPParser: false, requireHostHeader: false, connectionsCheckingInterval: 1_000 });
+  Object.assign(server, { insecureHTTPParser: false, requireHostHeader: false, connectionsCheckingInterval: 1_000 });
   applyHttp1Limits(server, limits);
 
   const certs: ListenerCertificates = new ListenerCertificates(cfg, tlsDeps(holder, server));
@@ -156,17 +171,18 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
     // Before the handshake completed (Http2SecureServer reports those here too) nothing may be
     // written in clear text: the failure was counted by 'tlsClientError'.
     if ((socket as unknown as Record<symbol, boolean | undefined>)[kSecured] !== true) socket.destroy();
-    else handleClientError(holder, err, socket);
+    else handleClientError(holder, err, socket, hsts);
   });
-  events.on('upgrade', new WebSocketHandler(holder, 'https').onUpgrade);
-  const refuseH1 = refuseConnect(holder, 'https');
+  events.on('upgrade', new WebSocketHandler(holder, 'https', hsts).onUpgrade);
+  const refuseH1 = refuseConnect(holder, 'https', hsts);
   events.on('connect', (req: IncomingMessage, second: unknown) => {
     if (!(second instanceof Http2ServerResponse)) return refuseH1(req, second as Socket);
     const gateway = holder.current;
     gateway.acquire();
+    hsts.apply(second);
     createExchange(req, second as unknown as ServerResponse, gateway, 'https').respond(NO_TUNNEL);
   });
-  events.on('checkExpectation', refuseExpectation(holder, 'https'));
+  events.on('checkExpectation', refuseExpectation(holder, 'https', hsts));
 
   return {
     name: 'https',
@@ -175,10 +191,17 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
     prepare: () => certs.start(),
     reconfigure: async (next: Gateway) => {
       applyHttp1Limits(server, next.limits);
+      if (next.limits.headersTimeoutMs !== current.headersTimeoutMs && !setHandshakeTimeout(server, next.limits.headersTimeoutMs)) {
+        logger.warn({ headersTimeoutMs: next.limits.headersTimeoutMs }, 'server.limits.headersTimeoutMs changed: the TLS handshake timeout takes it on restart, not on reload');
+      }
+      if (cfg.http2 && next.limits.maxHeaderBytes !== current.maxHeaderBytes) {
+        // New sessions are offered the new SETTINGS_MAX_HEADER_LIST_SIZE; open ones keep theirs.
+        (server as Http2SecureServer).updateSettings({ maxHeaderListSize: next.limits.maxHeaderBytes });
+      }
       current = next.limits;
       const nextCfg = next.config.listeners.https;
       if (nextCfg === undefined) return; // removing the listener needs a restart (runtime.ts says so)
-      edge.hsts = nextCfg.hsts ?? null;
+      hsts.value = nextCfg.hsts ?? null;
       if (!(await certs.reconfigure(nextCfg))) return;
       // Read per connection by tls.Server: new handshakes follow, established ones keep theirs.
       Object.assign(server, { requestCert: nextCfg.clientCa !== undefined, rejectUnauthorized: nextCfg.requireClientCert });
@@ -227,6 +250,8 @@ function tlsDeps(holder: GatewayHolder, server: Http2SecureServer | import('node
 /** server.limits for the HTTP/1.1 side (Node's http code reads these from the server object). */
 function applyHttp1Limits(server: object, limits: LimitsConfig): void {
   Object.assign(server, {
+    // Read by Node's HTTP/1.1 parser per new connection.
+    maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,

@@ -45,6 +45,8 @@ export function applyLimits(server: Server, limits: LimitsConfig): void {
   // req.rawHeaders, so routing and forwarding would read different headers (a Host after
   // header #200 could skip a host-restricted route). maxHeaderBytes bounds the head instead.
   server.maxHeadersCount = 0;
+  // Read by Node's parser for each new connection (a server option, kept as this property).
+  Object.assign(server, { maxHeaderSize: limits.maxHeaderBytes });
 }
 
 /**

@@ -6,8 +6,10 @@
  * requests in flight finish on the Gateway they started with, which closes
  * its upstream pools once they are done. An invalid config is logged and the
  * old one keeps serving. Listener addresses are bound at start and need a
- * restart to change; request limits, and the HTTPS listener's certificates,
- * client CA and HSTS, are applied in place (each listener's `reconfigure`).
+ * restart to change; request limits (on the HTTPS listener also its TLS
+ * handshake timeout, `headersTimeoutMs`, and the HTTP/2 header list size),
+ * and the HTTPS listener's certificates, client CA, minVersion and HSTS, are
+ * applied in place to new connections (each listener's `reconfigure`).
  *
  * Shutdown stops accepting, lets in-flight requests finish (closing each
  * keep-alive connection as soon as it is idle) up to `shutdownGraceMs`,

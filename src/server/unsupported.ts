@@ -7,28 +7,33 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Respond } from '../pipeline/types.js';
 import { createExchange, type GatewayHolder } from './edge.js';
+import type { Hsts } from './tls-hsts.js';
 
-const NO_TUNNEL: Respond = Object.freeze({
+/** 405 for CONNECT, with the Allow field RFC 9110 §15.5.6 requires; also HTTP/2's (https-listener.ts). */
+export const NO_TUNNEL: Respond = Object.freeze({
   kind: 'respond', status: 405, decision: 'bad_request', error: 'method_not_allowed', headers: Object.freeze({ allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' }),
 });
 const EXPECTATION_FAILED: Respond = Object.freeze({ kind: 'respond', status: 417, decision: 'bad_request', error: 'expectation_failed' });
 
-export function refuseConnect(holder: GatewayHolder, proto: 'http' | 'https') {
+/** `hsts`: the HTTPS listener's (tls-hsts.ts); these answers go over TLS too. */
+export function refuseConnect(holder: GatewayHolder, proto: 'http' | 'https', hsts: Hsts | null = null) {
   return (req: IncomingMessage, socket: Duplex): void => {
     const gateway = holder.current;
     gateway.acquire();
     const res = new ServerResponse(req);
     res.assignSocket(socket as import('node:net').Socket);
+    hsts?.apply(res);
     socket.on('error', () => socket.destroy());
     res.once('finish', () => socket.end());
     createExchange(req, res, gateway, proto).respond(NO_TUNNEL, true);
   };
 }
 
-export function refuseExpectation(holder: GatewayHolder, proto: 'http' | 'https') {
+export function refuseExpectation(holder: GatewayHolder, proto: 'http' | 'https', hsts: Hsts | null = null) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const gateway = holder.current;
     gateway.acquire();
+    hsts?.apply(res);
     createExchange(req, res, gateway, proto).respond(EXPECTATION_FAILED, true);
   };
 }

@@ -16,6 +16,7 @@ import { createExchange, type GatewayHolder } from './edge.js';
 import type { Exchange } from './exchange.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { stripPathPrefix } from '../route/match.js';
+import type { Hsts } from './tls-hsts.js';
 
 const BAD_REQUEST: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 const NO_ROUTE: Respond = Object.freeze({ kind: 'respond', status: 404, decision: 'no_route', error: 'not_found' });
@@ -24,18 +25,27 @@ const NOT_ALLOWED: Respond = Object.freeze({ kind: 'respond', status: 403, decis
 export class WebSocketHandler {
   readonly #holder: GatewayHolder;
   readonly #proto: 'http' | 'https';
+  readonly #hsts: Hsts | null;
   readonly #proxy = createProxyServer({ ws: true, xfwd: false, prependPath: true, ignorePath: false });
 
-  constructor(holder: GatewayHolder, proto: 'http' | 'https') {
+  /** `hsts`: the HTTPS listener's (tls-hsts.ts): on denials, and on the upstream's answer relayed. */
+  constructor(holder: GatewayHolder, proto: 'http' | 'https', hsts: Hsts | null = null) {
     this.#holder = holder;
     this.#proto = proto;
+    this.#hsts = hsts;
     // Without a listener http-proxy-3 rethrows; upstream failures are answered in #proxyError.
     this.#proxy.on('error', () => undefined);
-    // http-proxy-3 has no handshake timeout for upgrades: an upstream that never answers would
-    // hold the client socket (and the exchange, and a retired Gateway) forever.
     this.#proxy.on('proxyReqWs', (proxyReq, _req, _socket, options) => {
+      // http-proxy-3 has no handshake timeout for upgrades: an upstream that never answers would
+      // hold the client socket (and the exchange, and a retired Gateway) forever.
       const timeoutMs = (options as { proxyTimeout?: number }).proxyTimeout;
       if (timeoutMs) proxyReq.setTimeout(timeoutMs, () => proxyReq.destroy(new Error('websocket handshake timed out')));
+      // Registered before http-proxy-3's own listeners (it emits proxyReqWs first), so the
+      // upstream's 101 — or its non-upgrade answer — is relayed with the listener's HSTS.
+      if (hsts !== null) {
+        proxyReq.once('upgrade', hsts.replaceIn);
+        proxyReq.once('response', hsts.replaceIn);
+      }
     });
   }
 
@@ -46,6 +56,7 @@ export class WebSocketHandler {
     // A ServerResponse on the raw socket lets denials go through the ordinary respond path.
     const res = new ServerResponse(req);
     res.assignSocket(socket);
+    this.#hsts?.apply(res);
     const x = createExchange(req, res, gateway, this.#proto);
     socket.on('error', () => socket.destroy());
     // The socket left Node's HTTP machinery (half-open allowed): end it after a denial so it
@@ -65,7 +76,8 @@ export class WebSocketHandler {
     if (!x.targetOk || x.req.headers.upgrade?.toLowerCase() !== 'websocket' || x.req.method !== 'GET') return BAD_REQUEST;
     const ctx = x.ctx;
     const route = x.gateway.routes.match(ctx.host, ctx.method, ctx.path);
-    if (route === null) return NO_ROUTE;
+    // A forward-auth-only route (no upstream) does not exist on the edge, as in server/edge.ts.
+    if (route === null || !route.forwards) return NO_ROUTE;
     x.route = route;
     ctx.route = route;
     if (!route.websocket) return NOT_ALLOWED;
@@ -99,7 +111,7 @@ export class WebSocketHandler {
     x.decision = 'upstream_error';
     x.upgraded = false;
     x.gateway.logUpstreamError(x, err, 'websocket upstream error');
-    if (socket.writable) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable) socket.end(`HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nX-Request-Id: ${x.ctx.id}\r\n${this.#hsts?.line() ?? ''}Content-Length: 0\r\n\r\n`);
     else socket.destroy();
   }
 }

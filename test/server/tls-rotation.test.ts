@@ -35,13 +35,25 @@ const serverOpts = (cn: string) => ({ subject: `/CN=${cn}`, sans: 'DNS:localhost
  * A Kubernetes Secret volume: `tls.crt` → `..data/tls.crt`, `..data` → `..<version>`. Rotation
  * writes a new version directory and renames a new `..data` link over the old one (atomic).
  */
-async function secretVolume(dir: string, pair: CertFiles, version: string): Promise<void> {
+async function secretVolume(dir: string, pair: CertFiles, version: string, previous?: string): Promise<void> {
   const v = join(dir, `..${version}`);
   await mkdir(v);
   await copyFile(pair.cert, join(v, 'tls.crt'));
   await copyFile(pair.key, join(v, 'tls.key'));
   await symlink(`..${version}`, join(dir, '..data_tmp'));
   await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+  // The kubelet's AtomicWriter then deletes the old version directory.
+  if (previous !== undefined) await rm(join(dir, `..${previous}`), { recursive: true });
+}
+
+/** A Secret volume at `<dir>/mount` holding `pair`, with the tls.crt/tls.key links a kubelet makes. */
+async function mountSecret(dir: string, pair: CertFiles): Promise<{ mount: string; cert: string; key: string }> {
+  const mount = join(dir, 'mount');
+  await mkdir(mount);
+  await secretVolume(mount, pair, 'v1');
+  await symlink('..data/tls.crt', join(mount, 'tls.crt'));
+  await symlink('..data/tls.key', join(mount, 'tls.key'));
+  return { mount, cert: join(mount, 'tls.crt'), key: join(mount, 'tls.key') };
 }
 
 let up: RecordingUpstream;
@@ -58,15 +70,11 @@ async function gatewayOn(files: { cert: string; key: string }): Promise<{ gw: Te
 
 void t.test('a Secret-volume symlink swap under load: picked up live, zero failed requests', async (t) => {
   const keys = await tempDir(t);
-  const mount = join(keys, 'mount');
-  await mkdir(mount);
   const ca = await makeCa(keys, 'ca');
   const first = await issue(keys, 'v1', ca, serverOpts('first'));
   const second = await issue(keys, 'v2', ca, serverOpts('second'));
-  await secretVolume(mount, first, 'v1');
-  await symlink('..data/tls.crt', join(mount, 'tls.crt'));
-  await symlink('..data/tls.key', join(mount, 'tls.key'));
-  const { gw, port } = await gatewayOn({ cert: join(mount, 'tls.crt'), key: join(mount, 'tls.key') });
+  const { mount, ...files } = await mountSecret(keys, first);
+  const { gw, port } = await gatewayOn(files);
   t.teardown(() => gw.close());
   t.equal(await servedFingerprint(port, ca.pem), await fingerprintOf(first.cert));
 
@@ -121,6 +129,34 @@ void t.test('a Secret-volume symlink swap under load: picked up live, zero faile
   const line = gw.logs.find((l) => l['msg'] === 'TLS certificate rotated')!;
   t.equal(line['subject'], 'CN=second');
   t.equal(line['certificate'], 'default');
+});
+
+void t.test('repeated Secret-volume swaps, old versions deleted: each taken, a mismatched one refused until fixed', async (t) => {
+  const keys = await tempDir(t);
+  const ca = await makeCa(keys, 'ca');
+  const pairs = await Promise.all(['one', 'two', 'three'].map((cn) => issue(keys, cn, ca, serverOpts(cn))));
+  const [one, two, three] = pairs as [CertFiles, CertFiles, CertFiles];
+  const { mount, ...files } = await mountSecret(keys, one);
+  const { gw, port } = await gatewayOn(files);
+  t.teardown(() => gw.close());
+  const rotations = () => gw.logs.filter((l) => l['msg'] === 'TLS certificate rotated');
+  const refusals = () => gw.logs.filter((l) => String(l['msg']).startsWith('new TLS certificate refused'));
+
+  await secretVolume(mount, two, 'v2', 'v1');
+  t.ok(await eventually(() => rotations().length === 1, 5_000), 'second version taken');
+  t.equal(await servedFingerprint(port, ca.pem), await fingerprintOf(two.cert));
+
+  // A Secret updated with a certificate whose key does not match (a botched manual edit).
+  await secretVolume(mount, { ...three, key: two.key }, 'v3', 'v2');
+  t.ok(await eventually(() => refusals().length === 1, 5_000), 'mismatched version refused');
+  t.match(refusals()[0], { certificate: 'default', cert: files.cert, reason: /does not belong to certificate/ });
+  t.equal(await servedFingerprint(port, ca.pem), await fingerprintOf(two.cert), 'the previous pair serves, though its files are gone');
+
+  await secretVolume(mount, three, 'v4', 'v3');
+  t.ok(await eventually(() => rotations().length === 2, 5_000), 'the fixed version taken');
+  t.equal(await servedFingerprint(port, ca.pem), await fingerprintOf(three.cert));
+  t.same(rotations().map((l) => l['subject']), ['CN=two', 'CN=three']);
+  t.equal(refusals().length, 1, 'one refusal logged, not one per event');
 });
 
 void t.test('a broken or mismatched new pair is refused with a log line; the old one keeps serving', async (t) => {

@@ -115,12 +115,24 @@ void t.test('WebSocket upgrades to an https upstream use the same CA and server 
   t.equal((await rawRequest(g.port, hs('/bad'))).status, 502);
 });
 
+async function readyz(g: TestGateway): Promise<{ status: number; reasons: string[] }> {
+  const res = await request(`${g.adminUrl!}/readyz`);
+  const body = await res.body.json() as { reasons?: string[] };
+  return { status: res.statusCode, reasons: body.reasons ?? [] };
+}
+
 void t.test('an unreadable CA: not ready, and requests fail closed with 502', async (t) => {
   const up = await httpsUpstream(await issue(dir, 'nr', upstreamCa, { subject: '/CN=orders.internal', sans: 'DNS:orders.internal' }));
   const g = await gw([{ name: 'r', match: { path: '/' }, auth: 'none', upstream: { targets: [up.url], tls: { ca: join(dir, 'missing-ca.crt'), serverName: 'orders.internal' } } }]);
-  const ready = await request(`${g.adminUrl!}/readyz`);
-  t.equal(ready.statusCode, 503);
-  t.match(await ready.body.json(), { reasons: [/upstream TLS of route r: cannot read CA bundle .*missing-ca\.crt: ENOENT/] });
+  // The CA is read asynchronously: until that attempt ends /readyz says "loading". Poll (bounded)
+  // for the outcome rather than guessing how long the read takes.
+  let ready = await readyz(g);
+  for (let i = 0; i < 250 && ready.reasons.some((r) => r.endsWith('loading CA and client certificate')); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    ready = await readyz(g);
+  }
+  t.equal(ready.status, 503);
+  t.match(ready.reasons, [/upstream TLS of route r: cannot read CA bundle .*missing-ca\.crt: ENOENT/]);
   t.equal((await get(g, '/x')).status, 502);
   t.equal(up.seen.length, 0);
 });
