@@ -7,9 +7,9 @@
  * `--check` exits 1 when the file differs from what would be written, so the
  * shipped schema cannot drift from schema.ts (as fastify's validator integrity check).
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { CONFIG_SCHEMA } from './schema.js';
+import { writeOrCheck } from './generated-file.js';
 
 /** The exact text written: 2-space JSON with a trailing newline. */
 export function renderSchema(): string {
@@ -17,22 +17,8 @@ export function renderSchema(): string {
 }
 
 /** Returns the process exit code; messages go to stderr. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const check = argv[0] === '--check';
-  const file = check ? argv[1] : argv[0];
-  if (file === undefined || argv.length !== (check ? 2 : 1)) {
-    console.error('usage: write-schema [--check] <file>');
-    return 2;
-  }
-  const wanted = renderSchema();
-  if (!check) {
-    await writeFile(file, wanted);
-    return 0;
-  }
-  const current = await readFile(file, 'utf8').catch(() => null);
-  if (current === wanted) return 0;
-  console.error(`${file} is out of date with src/config/schema.ts; run \`npm run build && npm run schema:gen\` and commit it`);
-  return 1;
+export function main(argv: readonly string[]): Promise<number> {
+  return writeOrCheck({ tool: 'write-schema', regenerate: 'schema:gen', render: renderSchema }, argv);
 }
 
 // Run only as a script, so tests can import renderSchema/main.
