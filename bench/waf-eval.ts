@@ -15,16 +15,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IncomingHttpHeaders } from 'node:http';
-import pino from 'pino';
-import { validateConfig } from '../src/config/validate.js';
-import { GatewayMetrics } from '../src/observe/metrics.js';
 import { normaliseTarget } from '../src/route/normalise.js';
 import { RequestCtx } from '../src/server/context.js';
 import { hostOf } from '../src/server/host.js';
 import { BufferedBody } from '../src/proxy/request-body.js';
-import { WafPolicy } from '../src/waf/compile.js';
 import type { Stage } from '../src/pipeline/types.js';
+import { compileWafStage, toHeaders } from './waf-stage.js';
 
 interface Line {
   id: string;
@@ -84,37 +80,6 @@ function readCorpus(dir: string): Line[] {
     for (const raw of readFileSync(join(dir, f), 'utf8').split('\n')) if (raw.trim() !== '') lines.push(JSON.parse(raw) as Line);
   }
   return lines;
-}
-
-/** Headers whose repeats node:http discards, keeping the first (lib/_http_incoming.js). */
-const FIRST_COPY_ONLY = new Set([
-  'age', 'authorization', 'content-length', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since',
-  'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer',
-  'retry-after', 'server', 'user-agent',
-]);
-
-/** node:http's folding of repeated headers: first copy only for some, Cookie joined with '; ', the rest with ', '. */
-function toHeaders(pairs: [string, string][]): IncomingHttpHeaders {
-  const out: Record<string, string> = {};
-  for (const [name, value] of pairs) {
-    const n = name.toLowerCase();
-    const had = out[n];
-    if (had !== undefined && FIRST_COPY_ONLY.has(n)) continue;
-    out[n] = had === undefined ? value : had + (n === 'cookie' ? '; ' : ', ') + value;
-  }
-  return out;
-}
-
-function compileStage(paranoia: number): Stage {
-  const cfg = validateConfig({
-    listeners: { http: { host: '127.0.0.1', port: 0 } },
-    waf: { mode: 'block', paranoia },
-    routes: [{ name: 'eval', match: {}, auth: 'none', upstream: 'http://127.0.0.1:9' }],
-  });
-  const deps = { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) };
-  const stage = new WafPolicy(cfg, deps).stageFor(cfg.routes[0]!);
-  if (stage === null) throw new Error('no WAF stage compiled');
-  return stage;
 }
 
 async function evaluate(stage: Stage, line: Line): Promise<Outcome> {
@@ -189,7 +154,7 @@ function meetsTargets(s: Summary): boolean {
 
 async function main(): Promise<void> {
   const { corpora, paranoia, json, strict } = parseArgs(process.argv.slice(2));
-  const stage = compileStage(paranoia);
+  const stage = compileWafStage(paranoia);
   const summaries: Summary[] = [];
   if (!json) console.log(`WAF evaluation at paranoia ${paranoia}, mode block, anomalyThreshold 5`);
   for (const dir of corpora) {

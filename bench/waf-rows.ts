@@ -15,7 +15,7 @@ const BROWSER_HEADERS: Record<string, string> = {
   cookie: 'session=s%3AAbC123.dEf456; theme=dark; _ga=GA1.2.1234567.1716200000',
 };
 
-const GET_QUERY: LoadSpec = {
+export const GET_QUERY: LoadSpec = {
   method: 'GET',
   path: '/api/v1/orders?status=open&limit=25&sort=-created_at&q=running%20shoes&from=2024-05-01&fields=id,total,items',
   headers: BROWSER_HEADERS,
@@ -39,7 +39,7 @@ function orderBody(): string {
   return body;
 }
 
-const POST_JSON: LoadSpec = {
+export const POST_JSON: LoadSpec = {
   method: 'POST',
   path: '/api/v1/orders',
   headers: { ...BROWSER_HEADERS, 'content-type': 'application/json' },

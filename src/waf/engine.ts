@@ -9,9 +9,9 @@
  * tried again.
  */
 import { C_ENCODING, charMask } from './chars.js';
-import { PLAIN, plainGate } from './plain-gate.js';
+import { PLAIN, plainGate, type PlainGate } from './plain-gate.js';
 import { FormCache } from './forms.js';
-import { Form, T_ANY_HEADER, T_HEADER, T_NAME, type Rule } from './rule.js';
+import { Form, type Rule } from './rule.js';
 import { ALL_RULES } from './rules/index.js';
 import { NO_EXCLUSIONS, type Exclusions, type Source } from './exclusions.js';
 
@@ -48,37 +48,43 @@ export class Scan {
   }
 }
 
+/** The rules of one combination of target bits, with the gates compiled for exactly them. */
+interface Plan {
+  readonly rules: readonly Rule[];
+  /** The plain-value gate (plain-gate.ts); null: no fast path. */
+  readonly gate: PlainGate | null;
+}
+
 export class RuleSet {
   readonly paranoia: number;
   readonly rules: readonly Rule[];
-  /** Rules applicable to each combination of target bits, built on first use (a handful of combinations). */
-  readonly #byTargets = new Map<number, readonly Rule[]>();
-  /** The plain-value gate of each combination (plain-gate.ts); null: no fast path. */
-  readonly #gates = new Map<number, RegExp | null>();
+  /** What runs on each combination of target bits, built on first use (a handful of combinations). */
+  readonly #plans = new Map<number, Plan>();
   /** Scratch: evaluation of one value is synchronous, so one cache serves every request. */
   readonly #forms = new FormCache();
   /**
-   * Header values and argument names that matched no rule, with the target bits they were
-   * checked under. Browsers send the same User-Agent, Accept-Language and Referer on every
-   * request, and an API's JSON keys and form field names repeat just as much; remembering that
-   * they are clean spares the rules most of their work. (Argument values are not remembered:
-   * they vary.) Bounded; cleared when full, so a flood of new names costs only the cache.
+   * Values that matched no rule, with the target bits they were checked under. Browsers send the
+   * same User-Agent, Accept-Language and Referer on every request; an API's JSON keys and form
+   * field names repeat just as much, and so do its enumerations, country names, short labels and
+   * names with an apostrophe. Remembering that they are clean spares the rules their work.
+   * Plain values are not remembered (the plain gate is cheaper than a lookup), nor values over
+   * MAX_CACHED_CHARS. Bounded; cleared when full, so a flood of new values costs only the cache.
    */
-  readonly #cleanHeaders = new Map<string, number>();
+  readonly #clean = new Map<string, number>();
 
   constructor(paranoia: number, rules: readonly Rule[] = ALL_RULES) {
     this.paranoia = paranoia;
     this.rules = rules.filter((r) => r.paranoia <= paranoia && r.targets !== 0);
   }
 
-  #rulesFor(bits: number): readonly Rule[] {
-    let list = this.#byTargets.get(bits);
-    if (list === undefined) {
-      list = this.rules.filter((r) => (r.targets & bits) !== 0);
-      this.#byTargets.set(bits, list);
-      this.#gates.set(bits, plainGate(list));
+  #planFor(bits: number): Plan {
+    let plan = this.#plans.get(bits);
+    if (plan === undefined) {
+      const rules = this.rules.filter((r) => (r.targets & bits) !== 0);
+      plan = { rules, gate: plainGate(rules) };
+      this.#plans.set(bits, plan);
     }
-    return list;
+    return plan;
   }
 
   /**
@@ -87,17 +93,15 @@ export class RuleSet {
    */
   inspect(scan: Scan, bits: number, value: string, source: Source, name: string): void {
     if (value.length === 0) return;
-    const cacheable = (bits & (T_HEADER | T_ANY_HEADER | T_NAME)) !== 0 && value.length <= MAX_CACHED_HEADER;
-    if (cacheable && this.#cleanHeaders.get(value) === bits) return;
-    const rules = this.#rulesFor(bits);
+    const plan = this.#planFor(bits);
+    let mask = charMask(value);
+    // A plain value: one combined test of the few triggers that could make any rule match.
+    if ((mask & ~PLAIN) === 0 && plan.gate !== null && !plan.gate.opens(value)) return;
+    const cacheable = value.length <= MAX_CACHED_CHARS;
+    if (cacheable && this.#clean.get(value) === bits) return;
+    const rules = plan.rules;
     const forms = this.#forms;
     forms.reset(value);
-    let mask = charMask(value);
-    if ((mask & ~PLAIN) === 0) {
-      // A plain value: one combined test of the few triggers that could make any rule match.
-      const gate = this.#gates.get(bits);
-      if (gate !== null && gate !== undefined && !gate.test(value)) return;
-    }
     // Decoding can only add characters when the raw value holds an escape of some kind.
     if ((mask & C_ENCODING) !== 0) mask |= charMask(forms.get(Form.Decoded)) | charMask(forms.get(Form.Norm));
     // Only a value checked against every rule, with no match at all (excluded or not), is clean.
@@ -111,15 +115,20 @@ export class RuleSet {
       if (rule.unlessName !== undefined && rule.unlessName.test(name)) continue;
       scan.add(rule);
     }
-    if (clean) {
-      if (this.#cleanHeaders.size >= MAX_CLEAN_HEADERS) this.#cleanHeaders.clear();
-      this.#cleanHeaders.set(value, bits);
-    }
+    if (clean) this.#remember(value, bits);
+  }
+
+  #remember(value: string, bits: number): void {
+    if (this.#clean.size >= MAX_CLEAN_VALUES) this.#clean.clear();
+    // A copy, not the value itself: a substring of a request body can be a V8 sliced string that
+    // keeps the whole body alive for as long as the cache holds it.
+    this.#clean.set(('.' + value).slice(1), bits);
   }
 }
 
-const MAX_CACHED_HEADER = 512;
-const MAX_CLEAN_HEADERS = 4096;
+/** At most MAX_CLEAN_VALUES × MAX_CACHED_CHARS × 2 bytes (4 MiB) of cached strings. */
+const MAX_CACHED_CHARS = 512;
+const MAX_CLEAN_VALUES = 4096;
 
 function matches(rule: Rule, forms: FormCache): boolean {
   for (let f = 0; f < rule.forms.length; f++) {

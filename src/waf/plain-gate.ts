@@ -12,6 +12,7 @@
  * is always run.
  */
 import { C_ALPHA, C_AT, C_COLON, C_COMMA, C_DASH, C_DIGIT, C_DOT, C_PLUS, C_SLASH, C_SPACE, C_UNDERSCORE } from './chars.js';
+import { LiteralSet } from './literal-set.js';
 import type { Rule } from './rule.js';
 
 /** Rules on one value per request (User-Agent, the whole path, a file name): the pattern is its own trigger. */
@@ -67,8 +68,22 @@ const NEVER_PLAIN = new Set([
   942141, 942170, 942210, 942220, 942230, 942240, 942250, 942290, 942291, 944140, 944150,
 ]);
 
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** The combined trigger test of one target kind: the literals in one automaton pass, then the few regex triggers. */
+export class PlainGate {
+  readonly #literals: LiteralSet;
+  /** Triggers that are patterns (a rule that is its own trigger, an anchored SQL start); null when none. */
+  readonly #patterns: RegExp | null;
+
+  constructor(literals: Iterable<string>, patterns: readonly string[]) {
+    this.#literals = new LiteralSet([...literals]);
+    // Case-insensitive, run on the raw value: no lower-cased copy for the values it clears.
+    this.#patterns = patterns.length === 0 ? null : new RegExp(patterns.join('|'), 'i');
+  }
+
+  /** Could any rule of this target kind match the plain value `s`? */
+  opens(s: string): boolean {
+    return this.#literals.foundIn(s) || (this.#patterns !== null && this.#patterns.test(s));
+  }
 }
 
 /**
@@ -76,15 +91,18 @@ function escape(s: string): string {
  * values get no fast path for this target kind). A tab also opens the gate: browsers drop tabs
  * inside a URL scheme (`java<TAB>script:`), which would hide a trigger.
  */
-export function plainGate(rules: readonly Rule[]): RegExp | null {
-  const parts = new Set<string>(['\\t']);
+export function plainGate(rules: readonly Rule[]): PlainGate | null {
+  const literals = new Set<string>(['\t']);
+  const patterns = new Set<string>();
   for (const r of rules) {
     if (NEVER_PLAIN.has(r.id)) continue;
     const triggers = PLAIN_TRIGGERS.get(r.id);
     if (triggers === undefined) return null;
-    if (triggers === SELF) parts.add(r.pattern.source);
-    else for (const t of triggers) parts.add(t.startsWith('re:') ? t.slice(3) : escape(t));
+    if (triggers === SELF) patterns.add(r.pattern.source);
+    else for (const t of triggers) {
+      if (t.startsWith('re:')) patterns.add(t.slice(3));
+      else literals.add(t);
+    }
   }
-  // Case-insensitive, run on the raw value: no lower-cased copy for the values it clears.
-  return new RegExp([...parts].join('|'), 'i');
+  return new PlainGate(literals, [...patterns]);
 }

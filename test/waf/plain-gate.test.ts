@@ -4,6 +4,7 @@ import { PLAIN, PLAIN_TRIGGERS, plainGate } from '../../src/waf/plain-gate.js';
 import { charMask } from '../../src/waf/chars.js';
 import { RuleSet } from '../../src/waf/engine.js';
 import { ids } from './helpers.js';
+import { LiteralSet } from '../../src/waf/literal-set.js';
 import { T_VALUE, T_NAME } from '../../src/waf/rule.js';
 
 void t.test('every rule is classified for the plain fast path', async (t) => {
@@ -27,4 +28,11 @@ void t.test('plain attack values still reach their rules through the gate', asyn
     t.ok(ids(v, bits).includes(rule), `${rule} still matches ${v}`);
   }
   t.ok(new RuleSet(1).rules.length > 50);
+});
+
+void t.test('the literal automaton finds overlapping literals in any ASCII case', async (t) => {
+  const set = new LiteralSet(['he', 'she', 'hers', 'etc/', '\t']);
+  for (const hit of ['ushers', 'SHE', 'x/ETC/y', 'a\tb', 'ahe']) t.ok(set.foundIn(hit), `found in ${JSON.stringify(hit)}`);
+  for (const miss of ['', 'sh', 'etc', 'hxe', 'ÉTC/', 'h e']) t.notOk(set.foundIn(miss), `not in ${JSON.stringify(miss)}`);
+  t.throws(() => new LiteralSet(['Upper']), /lower-case ASCII/);
 });

@@ -43,8 +43,11 @@ export const LFI_RULES: readonly Rule[] = [
   },
   {
     id: 930120, family: 'lfi', severity: CRITICAL, paranoia: 1, targets: LFI_TARGETS, forms: PATH, needs: SLASHES,
-    msg: 'Sensitive operating-system file (/etc/passwd, /proc/self/environ, win.ini, .ssh/id_rsa, …)',
-    pattern: /\betc\/(?:passwd|shadow|group|gshadow|hosts|hostname|issue|motd|sudoers|crontab|fstab|mtab|profile|bashrc|resolv\.conf|environment|master\.passwd|pwd\.db|ssh\/|ssl\/private|nginx\/|apache2?\/|httpd\/|mysql\/|security\/)|\bproc\/(?:self|\d{1,7})\/(?:environ|cmdline|maps|mem|fd|status|cwd|root|exe|mounts)\b|\bproc\/(?:version|cpuinfo|meminfo|net\/|sched_debug|partitions)\b|\b(?:win|boot|system)\.ini\b|\bwindows\/(?:system32|win\.ini|repair|system\.ini)|\bsystem32\/(?:config|drivers\/etc|cmd\.exe)|\binetpub\/|\.ssh\/(?:id_[a-z0-9]{1,10}|authorized_keys|known_hosts)|\.aws\/credentials|\.kube\/config|\.docker\/config\.json|\.bash_history|\.git\/(?:config|head|index)\b|\.htpasswd\b|\bwp-config\.php\b|\/var\/run\/secrets\/|\bweb-inf\/(?:web|classes|lib)/,
+    msg: 'Sensitive operating-system file (/etc/passwd, /proc/self/environ, win.ini, .ssh/id_rsa, …), not as a word of a sentence',
+    // Not when the path is a word of prose ("update /etc/hosts on the box"): a space after a word
+    // before the path token. A value that is a path, a traversal, a file: URL or SQL's
+    // load_file('/etc/passwd') has no such space; `cat /etc/passwd` is command injection's (932101).
+    pattern: /(?<![\w,.;:!?)] [\w.~/-]{0,40})(?:\betc\/(?:passwd|shadow|group|gshadow|hosts|hostname|issue|motd|sudoers|crontab|fstab|mtab|profile|bashrc|resolv\.conf|environment|master\.passwd|pwd\.db|ssh\/|ssl\/private|nginx\/|apache2?\/|httpd\/|mysql\/|security\/)|\bproc\/(?:self|\d{1,7})\/(?:environ|cmdline|maps|mem|fd|status|cwd|root|exe|mounts)\b|\bproc\/(?:version|cpuinfo|meminfo|net\/|sched_debug|partitions)\b|\b(?:win|boot|system)\.ini\b|\bwindows\/(?:system32|win\.ini|repair|system\.ini)|\bsystem32\/(?:config|drivers\/etc|cmd\.exe)|\binetpub\/|\.ssh\/(?:id_[a-z0-9]{1,10}|authorized_keys|known_hosts)|\.aws\/credentials|\.kube\/config|\.docker\/config\.json|\.bash_history|\.git\/(?:config|head|index)\b|\.htpasswd\b|\bwp-config\.php\b|\/var\/run\/secrets\/|\bweb-inf\/(?:web|classes|lib))/,
   },
   {
     id: 930121, family: 'lfi', severity: CRITICAL, paranoia: 1, targets: LFI_TARGETS, forms: PATH, needs: SLASHES,

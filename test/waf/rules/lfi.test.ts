@@ -14,6 +14,8 @@ void t.test('traversal and sensitive files are caught in every spelling', async 
     { v: '/etc/passwd', rule: 930120 },
     { v: 'file:///etc/passwd', rule: 930120 },
     { v: '/proc/self/environ', rule: 930120 },
+    { v: "x' union select load_file('/etc/passwd')", rule: 930120 },
+    { v: 'cat${IFS}/etc/passwd', rule: 930120 },
     { v: 'C:\\Windows\\System32\\drivers\\etc\\hosts', rule: 930120 },
     { v: '/var/log/nginx/access.log', rule: 930121 },
     { v: '../../../../var/www/html/shell.php', rule: 930110, bits: T_VALUE | T_FILENAME },
@@ -28,6 +30,8 @@ void t.test('relative paths and path-like prose stay clean', async (t) => {
     "import { x } from '../../lib/render.js'", '../shared/logo.png', 'Logs are in ./logs/app.log',
     'C:\\Users\\dana\\Downloads\\export.csv', '~/Downloads/export.csv', 'deploy/docker/Dockerfile', 'wait... what?',
     '/uploads/2024/05/report.pdf', 'refs/heads/main', 'How_to_reset_your_password',
+    // A system file named as a word of a sentence is ops talk, not a file read.
+    'Server moved; update /etc/hosts on the jump box', 'Check ~/.ssh/known_hosts, then retry.',
   ]);
   negatives(t, ['/.well-known/openid-configuration', '/static/js/app.3f9c2b1e.js', '/kb/etc-passwd-reset-guide', '/api/v1/repos/acme/.github/workflows'], T_PATH);
 });

@@ -54,6 +54,12 @@ void t.test('SQL words in prose, names and code stay clean', async (t) => {
   ]);
 });
 
+void t.test('a comment split across two fields: the second starts inside it', async (t) => {
+  // user=admin'/* and pass=*/OR/**/1=1# meet in one query upstream.
+  positives(t, [{ v: '*/OR/**/1=1#', rule: 942140 }, { v: "*/ union select password from users-- -", rule: 942160 }]);
+  negatives(t, ['5 */ 2 is not valid maths', 'a */ b']);
+});
+
 void t.test('NoSQL operators in names and JSON-in-values', async (t) => {
   positives(t, [
     { v: 'username[$ne]', rule: 942290, bits: T_NAME },
