@@ -6,7 +6,6 @@
 //
 // Every row here sends the baseline's request (auth-fixture.ts `load`), so all of them move the
 // same bytes per request; the rotation row adds its rotating headers on top.
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +22,6 @@ export const FASTIFY_ROW = 'fastify+reply-from+jwt+rate-limit (Redis)';
 /** Workers of the scale-out row: one per core of the machines this is measured on. */
 const WORKERS = 2;
 const READY_TIMEOUT_MS = 15_000;
-const PORTCULLIS_MAIN_JS = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const FASTIFY_STACK_JS = fileURLToPath(new URL('./fastify-stack.js', import.meta.url));
 const BARE_PROXY_STREAM_JS = fileURLToPath(new URL('./bare-proxy-stream.js', import.meta.url));
 
@@ -38,7 +36,7 @@ export interface PipelineOptions {
   /** Trust X-Forwarded-For from 127.0.0.1 (the rotation row's clients are named there). */
   trustLoopback: boolean;
   workers: number;
-  /** Include the `waf` section (dropped when this build's schema does not know it yet). */
+  /** Include the `waf` section in block mode (else `mode: off`). */
   waf: boolean;
 }
 
@@ -61,7 +59,7 @@ export function fullPipelineConfig(port: number, env: BenchEnv, redisUrl: string
     '  failMode: open',
     '  policies:',
     `    bench: { key: ${o.bucketKey}, capacity: 1000000000, refillPerSecond: 1000000000 }`,
-    ...(o.waf ? ['waf:', '  mode: block', '  paranoia: 1'] : []),
+    `waf: { mode: ${o.waf ? 'block' : 'off'}, paranoia: 1 }`,
     'routes:',
     '  - name: health',
     '    match: { path: /healthz, methods: [GET] }',
@@ -77,30 +75,6 @@ export function fullPipelineConfig(port: number, env: BenchEnv, redisUrl: string
   ].join('\n');
 }
 
-// ---- WAF availability (issue 5) ----------------------------------------------------------------
-
-let wafSupported: Promise<boolean> | null = null;
-
-/**
- * Whether this build accepts the `waf` section, asked of `portcullis check` once per run. Issue 5
- * (the WAF) lands separately; until it does the full-pipeline rows run without it and say so in a
- * note under the table, rather than failing or pretending.
- */
-function checkWafSupport(env: BenchEnv, redisUrl: string): Promise<boolean> {
-  if (wafSupported === null) {
-    wafSupported = (async () => {
-      const file = join(env.workDir, 'waf-probe.yaml');
-      await writeFile(file, fullPipelineConfig(1, env, redisUrl, { tokenCacheEntries: 1, bucketKey: 'sub', trustLoopback: false, workers: 1, waf: true }));
-      return new Promise<boolean>((resolve) => {
-        execFile(process.execPath, [PORTCULLIS_MAIN_JS, 'check', '--config', file], { timeout: 10_000 }, (err) => resolve(err === null));
-      });
-    })();
-  }
-  return wafSupported;
-}
-
-const NO_WAF_NOTE = 'measured WITHOUT the WAF: this build\'s config has no `waf` section yet (issue 5); rerun once it lands';
-
 // ---- starting the rows -----------------------------------------------------------------------
 
 type StartPortcullis = (env: BenchEnv, slug: string, makeConfig: (port: number) => string) => Promise<Target>;
@@ -110,9 +84,7 @@ async function startFullPipeline(env: BenchEnv, slug: string, start: StartPortcu
   // ~1 ms of RSA signing per token: done here, once per run, not inside a measured run
   if (o.bucketKey === 'ip') authFixture.many(ROTATING_CLIENTS);
   const redisUrl = await benchRedisUrl();
-  const waf = await checkWafSupport(env, redisUrl);
-  const target = await start(env, slug, (port) => fullPipelineConfig(port, env, redisUrl, { ...o, waf }));
-  return waf ? target : { ...target, notes: [...(target.notes ?? []), NO_WAF_NOTE] };
+  return start(env, slug, (port) => fullPipelineConfig(port, env, redisUrl, { ...o, waf: true }));
 }
 
 async function startFastifyStack(env: BenchEnv): Promise<Target> {

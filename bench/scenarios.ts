@@ -77,12 +77,16 @@ export async function startUpstream(): Promise<Target> {
   return startScript('upstream', [fileURLToPath(new URL('./upstream.js', import.meta.url))]);
 }
 
-/** A Portcullis config whose only route sends everything, unauthenticated, to the upstream. */
+/**
+ * A Portcullis config whose only route sends everything, unauthenticated and uninspected (the WAF
+ * is on by default, so it is switched off here), to the upstream.
+ */
 export function passthroughConfig(port: number, upstreamUrl: string): string {
   return [
     'server: { trustedProxies: [] }',
     'listeners:',
     `  http: { host: 127.0.0.1, port: ${port} }`,
+    'waf: { mode: off }',
     'routes:',
     '  - name: bench',
     '    match: { path: / }',

@@ -51,7 +51,7 @@ function config(port: number, upstreamUrl: string, waf: boolean): string {
     'server: { trustedProxies: [] }',
     'listeners:',
     `  http: { host: 127.0.0.1, port: ${port} }`,
-    ...(waf ? ['waf: { mode: block, paranoia: 1 }'] : []),
+    `waf: { mode: ${waf ? 'block' : 'off'}, paranoia: 1 }`,
     'routes:',
     '  - name: bench',
     '    match: { path: / }',

@@ -32,7 +32,8 @@ export class RequestBody implements BodyAccess {
   readPrefix(maxBytes: number): Promise<BodyPrefix> {
     // A declared length over the limit is refused with 413 when forwarding: reading it is waste.
     if (this.declaredBytes !== null && this.declaredBytes > this.#maxBodyBytes) return Promise.resolve(SKIPPED);
-    if (this.#reading === null) this.#reading = new Promise((resolve) => this.#read(maxBytes, resolve));
+    // One byte past maxBodyBytes is enough to know the body is over it (see #read).
+    if (this.#reading === null) this.#reading = new Promise((resolve) => this.#read(Math.min(maxBytes, this.#maxBodyBytes + 1), resolve));
     return this.#reading;
   }
 
@@ -47,6 +48,9 @@ export class RequestBody implements BodyAccess {
       req.off('error', onError);
       req.off('close', onClose);
       if (failed) return resolve(FAILED);
+      // Over maxBodyBytes: forwarding answers 413 (the bytes read stay queued for it to count), as
+      // for a declared length; inspecting the prefix would turn a size error into a WAF verdict.
+      if (bytes > this.#maxBodyBytes) return resolve(SKIPPED);
       resolve({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes), complete: this.#ended, failed: false });
     };
     const onData = (chunk: Buffer): void => {

@@ -1,8 +1,8 @@
 /**
  * `waf` + route `waf` → one WAF stage per inspected route (STYLE §2: all parsing here, once).
- * A route's mode is its own `waf`, else `waf.mode`; without a `waf` section the WAF is off
- * unless a route asks for it (then with the defaults), so adding the WAF to a running
- * deployment is an explicit decision. The rule set of the configured paranoia is built once per
+ * A route's mode is its own `waf`, else `waf.mode`, else the default `block` at paranoia 1:
+ * security by default, as with routes (deny unless allowed) — a deployment that wants no WAF
+ * says `waf: { mode: off }` (or `detect` to watch first). The rule set of the configured paranoia is built once per
  * Gateway and shared by its routes; exclusions are filtered per route.
  */
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
@@ -26,7 +26,7 @@ export class WafPolicy {
 
   /** The route's WAF stage, or null when its mode is off. */
   stageFor(route: RouteConfig): Stage | null {
-    const mode = route.waf ?? this.#cfg?.mode ?? 'off';
+    const mode = route.waf ?? this.#cfg?.mode ?? WAF_DEFAULTS.mode;
     if (mode === 'off') return null;
     const settings: WafSettings = Object.freeze({
       mode,

@@ -49,7 +49,7 @@ const exclusion = {
 
 export const WAF_SCHEMA = {
   type: 'object',
-  description: 'WAF signature engine (docs/waf.md). Absent: no route is inspected unless it sets `waf: block` or `waf: detect`, which then uses these defaults.',
+  description: 'WAF signature engine (docs/waf.md). On by default: absent, every route is inspected in block mode at paranoia 1 with these defaults; `mode: off` switches it off.',
   additionalProperties: false,
   properties: {
     mode: {

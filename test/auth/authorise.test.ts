@@ -87,6 +87,6 @@ void t.test('claims: equality by dotted path with matching types, or membership 
 
 void t.test('a route with an empty auth object only needs a valid token', async (t) => {
   t.equal((await status('/plain', {})).status, 200);
-  t.match(gw.runtime.current.routes.routes.find((r) => r.name === 'plain')!.describe(), /stages auth;/, 'no authorise stage when nothing is required');
-  t.match(gw.runtime.current.routes.routes.find((r) => r.name === 'orders')!.describe(), /stages auth → authorise;/);
+  t.match(gw.runtime.current.routes.routes.find((r) => r.name === 'plain')!.describe(), /stages auth → waf;/, 'no authorise stage when nothing is required');
+  t.match(gw.runtime.current.routes.routes.find((r) => r.name === 'orders')!.describe(), /stages auth → authorise → waf;/);
 });

@@ -122,7 +122,7 @@ routes:
   });
   const good = await runToExit(['check', '--config', join(dir, 'good.yaml')]);
   t.equal(good.code, 0);
-  t.match(good.stdout, /1\. public: stages \(none\); upstream http:\/\/127\.0\.0\.1:9/);
+  t.match(good.stdout, /1\. public: stages waf; upstream http:\/\/127\.0\.0\.1:9/);
   const bad = await runToExit(['check', '--config', join(dir, 'bad.yaml')]);
   t.equal(bad.code, 1);
   for (const path of ['listeners.http.port', 'routes[0].match.path', 'routes[0].upstream', 'routes[0].bogus', 'routes[1].allowCidrs[0]']) {

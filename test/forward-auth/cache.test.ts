@@ -7,7 +7,7 @@ import t from 'tap';
 import { CachePolicy } from '../../src/forward-auth/cache.js';
 import type { Identity, RouteRef, Stage } from '../../src/pipeline/types.js';
 import { CONTINUE } from '../../src/pipeline/types.js';
-import { ask, shippedDoc, startAuthGateway, token } from './fixture.js';
+import { ask, shippedDocCacheableAdmin, startAuthGateway, token } from './fixture.js';
 
 const stage = (name: string): Stage => ({ name, handle: () => CONTINUE });
 const route = (...names: string[]): RouteRef => ({ name: 'r', stages: names.map(stage) });
@@ -29,7 +29,7 @@ void t.test('CachePolicy', async (t) => {
 });
 
 void t.test('through the listener: headers of allows and denials', async (t) => {
-  const pc = await startAuthGateway(await shippedDoc(), { cacheMaxAgeSec: 30 });
+  const pc = await startAuthGateway(await shippedDocCacheableAdmin(), { cacheMaxAgeSec: 30 });
   t.teardown(() => pc.close());
   const admin = { authorization: `Bearer ${await token('ann', { scope: 'admin', ttl: '20s' })}` };
   const ok = await ask(pc.url + '/nginx', { 'x-original-uri': '/admin', 'x-original-method': 'GET', ...admin });

@@ -10,7 +10,7 @@ import { request } from 'undici';
 import { findNginx, freePort, startNginx } from '../helpers/nginx.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { eventually } from '../helpers/gateway.js';
-import { shippedDoc, startAuthGateway, token, type AuthGateway } from './fixture.js';
+import { shippedDoc, shippedDocCacheableAdmin, startAuthGateway, token, type AuthGateway } from './fixture.js';
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
   const res = await request(url, { headers });
@@ -44,7 +44,7 @@ if (findNginx() === null) {
   });
 
   void t.test('cacheMaxAgeSec: one allow per token is kept; other tokens and limited routes are asked', async (t) => {
-    const pc = await startAuthGateway(await shippedDoc(), { cacheMaxAgeSec: 30 });
+    const pc = await startAuthGateway(await shippedDocCacheableAdmin(), { cacheMaxAgeSec: 30 });
     const ngx = await startNginx({ auth: pc.port, backend: backend.port });
     t.teardown(async () => { await ngx.close(); await pc.close(); });
     const gina = { authorization: `Bearer ${await token('gina', { scope: 'admin' })}` };

@@ -35,7 +35,7 @@ void t.test('ratelimit runs after netpolicy and auth (PRODUCT §1 order); unlimi
   t.teardown(() => gw.retire());
   const names = (route: string) => gw.routes.routes.find((r) => r.name === route)!.stages.map((s) => s.name);
   t.equal(names('limited')[0], 'netpolicy');
-  t.equal(names('limited').at(-1), 'ratelimit');
+  t.same(names('limited').slice(-2), ['ratelimit', 'waf'], 'then only the WAF (on by default)');
   t.ok(names('limited').indexOf('auth') < names('limited').indexOf('ratelimit'), `order: ${names('limited').join(' → ')}`);
   t.notOk(names('open').includes('ratelimit'));
 });

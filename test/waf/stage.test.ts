@@ -45,7 +45,9 @@ void t.test('detect logs and counts but lets the request through; off compiles n
   t.same(ctx.wafRules, [941110]);
   t.match(await metrics.registry.metrics(), /portcullis_waf_matches_total\{rule="941110",action="detect"\} 1/);
   t.equal(compile({ mode: 'off' }).stage, null);
-  t.equal(compile(undefined).stage, null, 'no waf section: off');
+  const byDefault = compile(undefined).stage;
+  t.not(byDefault, null, 'no waf section: on (security by default)');
+  t.equal((await run(byDefault!, ATTACK)).verdict.kind, 'respond', 'and blocking at the default threshold');
 });
 
 void t.test('a route overrides the global mode', async (t) => {
