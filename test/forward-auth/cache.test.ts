@@ -34,7 +34,9 @@ void t.test('through the listener: headers of allows and denials', async (t) => 
   const admin = { authorization: `Bearer ${await token('ann', { scope: 'admin', ttl: '20s' })}` };
   const ok = await ask(pc.url + '/nginx', { 'x-original-uri': '/admin', 'x-original-method': 'GET', ...admin });
   t.equal(ok.status, 200);
-  t.match(ok.headers['cache-control'], /^max-age=(19|20)$/, 'bounded by the 20 s token');
+  // min(30, seconds left of the 20 s token): 20 less however long minting and asking took here.
+  const maxAge = Number(/^max-age=(\d+)$/.exec(String(ok.headers['cache-control']))?.[1]);
+  t.ok(maxAge <= 20 && maxAge >= 12, `bounded by the 20 s token (${String(ok.headers['cache-control'])})`);
   t.equal(ok.headers['vary'], 'Authorization, Cookie');
   const limited = await ask(pc.url + '/envoy/api/x', admin);
   t.equal(limited.status, 200);
