@@ -11,6 +11,7 @@
  * out when a stalled Redis answers again, so recovery needs neither traffic nor a restart
  * (Traefik's health_tracker stops calling a failing Redis for a backoff window in the same way).
  */
+import { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { Resource } from '../pipeline/gateway.js';
@@ -71,8 +72,33 @@ export class RedisStore implements Resource {
     return this.#up;
   }
 
+  #corked: Socket | null = null;
+  readonly #uncork = (): void => {
+    const s = this.#corked;
+    this.#corked = null;
+    s?.uncork();
+  };
+
+  /**
+   * The EVALSHAs of one event-loop turn leave in one write: the connection's socket is corked
+   * until the turn's I/O callbacks have run (setImmediate), so N concurrent requests cost Redis
+   * one read and this process one writev instead of N writes — what ioredis's autopipelining
+   * does, without its per-batch Pipeline object (tried: its GC cost more than it saved). Measured
+   * on the full-pipeline bench: 5.3 → 4.45 syscalls per request. A Cluster client has no single
+   * stream and is left alone.
+   */
+  #coalesce(): void {
+    if (this.#corked !== null) return;
+    const stream = (this.#client as { stream?: unknown }).stream;
+    if (!(stream instanceof Socket) || stream.destroyed) return;
+    stream.cork();
+    this.#corked = stream;
+    setImmediate(this.#uncork);
+  }
+
   /** One atomic decision; rejects on any failure (the caller applies failMode). */
   async take(key: string, spec: BucketSpec): Promise<BucketDecision> {
+    this.#coalesce();
     try {
       const decision = parseReply(await this.#client.portcullisTokenBucket(key, spec.capacityArg, spec.refillArg));
       if (!this.#up) this.#markUp();

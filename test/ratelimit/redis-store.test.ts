@@ -36,6 +36,19 @@ void t.test('exact burst, then continuous refill on Redis time', async (t) => {
   t.same(after, [true, true, false, false], 'two whole tokens after 250 ms');
 });
 
+void t.test('the takes of one event-loop turn reach Redis in one write', async (t) => {
+  const spec = bucketSpec(1000, 1000);
+  const reads = async (): Promise<number> => Number(/total_reads_processed:(\d+)/.exec(await redis.command('INFO stats'))?.[1]);
+  const before = await reads();
+  // 40 requests decided in the same turn, as under load; each still gets its own decision.
+  const decisions = await Promise.all(Array.from({ length: 40 }, (_, i) => kit.store.take(`portcullis:rl:{turn:v:${i % 4}}`, spec)));
+  const delta = (await reads()) - before;
+  t.same(decisions.map((d) => d.allowed), Array(40).fill(true));
+  t.same(decisions.filter((_, i) => i % 4 === 0).map((d) => d.remaining), [999, 998, 997, 996, 995, 994, 993, 992, 991, 990], 'in order');
+  // One read for the batch, plus the INFO connections' own (uncoalesced, that is about 40).
+  t.ok(delta <= 6, `Redis read the 40 EVALSHAs in ${delta} reads (INFO included)`);
+});
+
 void t.test('an allowed take expires the key when the bucket would be full again, plus 1 s', async (t) => {
   const spec = bucketSpec(10, 2); // one take: full again in 500 ms
   const key = 'portcullis:rl:{ttl:v:a}';
