@@ -144,13 +144,13 @@ export class RuleSet {
   }
 }
 
-/** At most MAX_CLEAN_CHARS × 2 bytes (4 MiB) of cached strings, in at most MAX_CLEAN_VALUES entries. */
+/** At most MAX_CLEAN_CHARS × 2 bytes (2 MiB) of cached strings, in at most MAX_CLEAN_VALUES entries. */
 /** Values that went through the rules: ids, names, labels repeat; long prose rarely does. */
 const MAX_CACHED_CHARS = 512;
 /** Plain values the gate cleared, remembered when long: tokens, long cookies and Referers repeat. */
 const MAX_LONG_PLAIN_CHARS = 8192;
 const MAX_CLEAN_VALUES = 4096;
-const MAX_CLEAN_CHARS = 2 * 1024 * 1024;
+const MAX_CLEAN_CHARS = 1024 * 1024;
 /** From this length a lookup is cheaper than the plain gate's two passes over the value. */
 const LONG_VALUE_CHARS = 256;
 
