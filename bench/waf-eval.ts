@@ -164,7 +164,12 @@ async function main(): Promise<void> {
   }
   const ok = summaries.every(meetsTargets);
   if (json) console.log(JSON.stringify({ paranoia, corpora: summaries, targetsMet: ok }, null, 2));
-  else console.log(`\ntargets (detection ≥ 90% overall and ≥ 80% per family, false positives ≤ 1%): ${ok ? 'met' : 'MISSED'}`);
+  else {
+    // Per corpus: the shared corpus is what issue 5's targets are set on; the held-out sets are
+    // our own harder estimate for traffic the rules were not written against.
+    console.log('\ntargets (detection ≥ 90% overall and ≥ 80% per family, false positives ≤ 1%):');
+    for (const sum of summaries) console.log(`  ${sum.corpus}: ${meetsTargets(sum) ? 'met' : 'MISSED'}`);
+  }
   if (strict && !ok) process.exitCode = 1;
 }
 

@@ -155,8 +155,13 @@ const MAX_CLEAN_CHARS = 1024 * 1024;
 const LONG_VALUE_CHARS = 256;
 
 function matches(rule: Rule, forms: FormCache): boolean {
+  // A value with nothing to decode, strip or fold has one string for most forms: test it once.
+  let previous: string | null = null;
   for (let f = 0; f < rule.forms.length; f++) {
-    if (rule.pattern.test(forms.get(rule.forms[f]!))) return true;
+    const form = forms.get(rule.forms[f]!);
+    if (form === previous) continue;
+    if (rule.pattern.test(form)) return true;
+    previous = form;
   }
   return false;
 }
