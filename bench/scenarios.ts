@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, freePort, waitForHttp, waitForListening } from './children.js';
 import type { LoadSpec } from './load.js';
+import { passthroughConfig } from './passthrough-config.js';
 import { authFixture, pipelineScenarios } from './pipeline-rows.js';
 import { tlsScenarios } from './tls-rows.js';
 import { wafScenarios } from './waf-rows.js';
@@ -78,25 +79,6 @@ export async function startUpstream(): Promise<Target> {
 }
 
 /**
- * A Portcullis config whose only route sends everything, unauthenticated and uninspected (the WAF
- * is on by default, so it is switched off here), to the upstream.
- */
-export function passthroughConfig(port: number, upstreamUrl: string): string {
-  return [
-    'server: { trustedProxies: [] }',
-    'listeners:',
-    `  http: { host: 127.0.0.1, port: ${port} }`,
-    'waf: { mode: off }',
-    'routes:',
-    '  - name: bench',
-    '    match: { path: / }',
-    '    auth: none',
-    `    upstream: ${upstreamUrl}`,
-    '',
-  ].join('\n');
-}
-
-/**
  * Runs `node dist/src/main.js serve --config <file>` with the YAML from makeConfig(port).
  * Its access log (one JSON line per request on stdout) goes to a file in the work dir, as it
  * would to a log collector, rather than to a pipe this process would have to drain.
@@ -150,7 +132,7 @@ export const scenarios: readonly Scenario[] = [
   // WAF off/on for a GET with a query and a 2 KB JSON POST (issue 5). See waf-rows.ts.
   ...wafScenarios(startPortcullis),
   // TLS termination (issue 7): HTTPS keep-alive vs plain, and new handshakes per second. See tls-rows.ts.
-  ...tlsScenarios(startPortcullis, passthroughConfig, authFixture.load),
+  ...tlsScenarios(startPortcullis, authFixture.load),
   // Forward-auth decisions per second (issue 6): /nginx asked directly, and a real NGINX's auth_request. See forward-auth-rows.ts.
   ...forwardAuthScenarios(startPortcullis),
 ];

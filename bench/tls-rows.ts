@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './children.js';
 import type { LoadSpec } from './load.js';
+import { passthroughConfig } from './passthrough-config.js';
 import type { BenchEnv, Scenario, Target } from './scenarios.js';
 
 const run = promisify(execFile);
@@ -41,18 +42,9 @@ async function selfSigned(workDir: string, kind: KeyKind): Promise<{ cert: strin
 
 /** Passthrough with an HTTPS listener beside the plain one (startPortcullis polls the plain one for readiness). */
 function httpsPassthroughConfig(port: number, httpsPort: number, upstreamUrl: string, files: { cert: string; key: string }): string {
-  return [
-    'server: { trustedProxies: [] }',
-    'listeners:',
-    `  http: { host: 127.0.0.1, port: ${port} }`,
-    `  https: { host: 127.0.0.1, port: ${httpsPort}, cert: "${files.cert}", key: "${files.key}", minVersion: TLSv1.3 }`,
-    'routes:',
-    '  - name: bench',
-    '    match: { path: / }',
-    '    auth: none',
-    `    upstream: ${upstreamUrl}`,
-    '',
-  ].join('\n');
+  return passthroughConfig(port, upstreamUrl, {
+    listeners: [`https: { host: 127.0.0.1, port: ${httpsPort}, cert: "${files.cert}", key: "${files.key}", minVersion: TLSv1.3 }`],
+  });
 }
 
 const PER_CONNECTION_NOTE = 'one request per connection: req/s = new connections (TLS: full handshakes) per second; ignore its latency columns';
@@ -64,7 +56,7 @@ async function startHttps(start: StartPortcullis, env: BenchEnv, slug: string, k
   return { ...target, url: `https://127.0.0.1:${httpsPort}`, notes };
 }
 
-export function tlsScenarios(start: StartPortcullis, plainConfig: (port: number, upstreamUrl: string) => string, load: LoadSpec): Scenario[] {
+export function tlsScenarios(start: StartPortcullis, load: LoadSpec): Scenario[] {
   // A getter: the shared request's headers (the token) are filled in when the baseline starts.
   const perConnection: LoadSpec = {
     method: load.method ?? 'GET',
@@ -81,7 +73,7 @@ export function tlsScenarios(start: StartPortcullis, plainConfig: (port: number,
     {
       name: 'new connection per request, plain HTTP',
       load: perConnection,
-      start: async (env) => ({ ...await start(env, 'plain-per-connection', (port) => plainConfig(port, env.upstreamUrl)), notes: [PER_CONNECTION_NOTE] }),
+      start: async (env) => ({ ...await start(env, 'plain-per-connection', (port) => passthroughConfig(port, env.upstreamUrl)), notes: [PER_CONNECTION_NOTE] }),
     },
     {
       name: 'new TLS handshake per request (TLS 1.3, ECDSA P-256)',

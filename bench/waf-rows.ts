@@ -3,6 +3,7 @@
 // POST whose body the WAF reads before forwarding. Compare each "on" row with its "off" row:
 // the WAF's cost is the drop between them (target: under 10 %).
 import type { LoadSpec } from './load.js';
+import { passthroughConfig } from './passthrough-config.js';
 import type { BenchEnv, Scenario, Target } from './scenarios.js';
 
 type StartPortcullis = (env: BenchEnv, slug: string, makeConfig: (port: number) => string) => Promise<Target>;
@@ -46,24 +47,9 @@ export const POST_JSON: LoadSpec = {
   body: orderBody(),
 };
 
-function config(port: number, upstreamUrl: string, waf: boolean): string {
-  return [
-    'server: { trustedProxies: [] }',
-    'listeners:',
-    `  http: { host: 127.0.0.1, port: ${port} }`,
-    `waf: { mode: ${waf ? 'block' : 'off'}, paranoia: 1 }`,
-    'routes:',
-    '  - name: bench',
-    '    match: { path: / }',
-    '    auth: none',
-    `    upstream: ${upstreamUrl}`,
-    '',
-  ].join('\n');
-}
-
 export function wafScenarios(start: StartPortcullis): Scenario[] {
   const row = (name: string, slug: string, load: LoadSpec, waf: boolean): Scenario => ({
-    name, load, start: (env) => start(env, slug, (port) => config(port, env.upstreamUrl, waf)),
+    name, load, start: (env) => start(env, slug, (port) => passthroughConfig(port, env.upstreamUrl, { waf: waf ? 'block' : 'off' })),
   });
   return [
     row('WAF off: GET with query', 'waf-off-get', GET_QUERY, false),
