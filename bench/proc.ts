@@ -58,14 +58,8 @@ export async function processTree(pid: number): Promise<number[]> {
 /** CPU seconds (user + system) used so far by the processes `pids`; null when none could be read. */
 export async function readCpuSeconds(pids: readonly number[]): Promise<number | null> {
   const stats = await Promise.all(pids.map(readStat));
-  let ticks = 0;
-  let seen = 0;
-  for (const s of stats) {
-    if (s === null) continue;
-    ticks += s.cpuTicks;
-    seen++;
-  }
-  return seen === 0 ? null : ticks / USER_HZ;
+  const ticks = sumKnown(stats.map((s) => (s === null ? null : s.cpuTicks)));
+  return ticks === null ? null : ticks / USER_HZ;
 }
 
 /** Summed resident set size of `pids` in bytes (VmRSS); null when none could be read. */
@@ -76,6 +70,18 @@ export function readRssBytesOf(pids: readonly number[]): Promise<number | null> 
 /** Summed peak resident set size of `pids` over their lifetimes (VmHWM), in bytes; null when unreadable. */
 export function readPeakRssBytesOf(pids: readonly number[]): Promise<number | null> {
   return sumStatusField(pids, 'VmHWM');
+}
+
+/** The sum of the values that could be read; null when none could. */
+function sumKnown(values: readonly (number | null)[]): number | null {
+  let sum = 0;
+  let seen = 0;
+  for (const v of values) {
+    if (v === null) continue;
+    sum += v;
+    seen++;
+  }
+  return seen === 0 ? null : sum;
 }
 
 async function sumStatusField(pids: readonly number[], field: 'VmRSS' | 'VmHWM'): Promise<number | null> {
@@ -89,14 +95,7 @@ async function sumStatusField(pids: readonly number[], field: 'VmRSS' | 'VmHWM')
       return null;
     }
   }));
-  let sum = 0;
-  let seen = 0;
-  for (const v of values) {
-    if (v === null) continue;
-    sum += v;
-    seen++;
-  }
-  return seen === 0 ? null : sum;
+  return sumKnown(values);
 }
 
 /**
@@ -115,12 +114,5 @@ export async function readIoSyscalls(pids: readonly number[]): Promise<number | 
       return null;
     }
   }));
-  let sum = 0;
-  let seen = 0;
-  for (const v of values) {
-    if (v === null) continue;
-    sum += v;
-    seen++;
-  }
-  return seen === 0 ? null : sum;
+  return sumKnown(values);
 }
