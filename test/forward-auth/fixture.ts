@@ -38,6 +38,18 @@ export async function shippedDocCacheableAdmin(): Promise<Doc> {
   return doc;
 }
 
+/**
+ * The shipped doc as the endpoint tests use it: 127.0.0.1 trusted as the asking proxy (or
+ * nothing trusted), a per-user bucket of one token, and `routes` in front of the shipped ones.
+ */
+export async function endpointDoc(trusted: boolean, routes: Record<string, unknown>[]): Promise<Doc> {
+  const d = await shippedDoc();
+  d.server['trustedProxies'] = trusted ? ['127.0.0.1/32'] : [];
+  d.rateLimits.policies['per-user'] = { key: 'sub', capacity: 1, refillPerSecond: 0.001 };
+  d.routes.unshift(...structuredClone(routes));
+  return d;
+}
+
 export interface AuthGateway {
   readonly gw: TestGateway;
   readonly port: number;

@@ -5,19 +5,14 @@
  */
 import t from 'tap';
 import { rawRequest } from '../helpers/raw-http.js';
-import { accessLine, ask, shippedDoc, startAuthGateway, token, type AuthGateway, type Doc } from './fixture.js';
+import { accessLine, ask, endpointDoc, startAuthGateway, token, type AuthGateway, type Doc } from './fixture.js';
 
-async function doc(trusted: boolean): Promise<Doc> {
-  const d = await shippedDoc();
-  d.server['trustedProxies'] = trusted ? ['127.0.0.1/32'] : [];
-  d.rateLimits.policies['per-user'] = { key: 'sub', capacity: 1, refillPerSecond: 0.001 };
-  d.routes.unshift(
-    { name: 'private', match: { path: '/private' }, forwardAuthorization: false, upstream: 'http://127.0.0.1:1' },
-    { name: 'hosted', match: { hosts: ['app.example.com'], path: '/hosted' }, auth: 'none', upstream: 'http://127.0.0.1:1' },
-    { name: 'office', match: { path: '/office' }, auth: 'none', allowCidrs: ['203.0.113.0/24'], upstream: 'http://127.0.0.1:1' },
-  );
-  return d;
-}
+const ROUTES = [
+  { name: 'private', match: { path: '/private' }, forwardAuthorization: false, upstream: 'http://127.0.0.1:1' },
+  { name: 'hosted', match: { hosts: ['app.example.com'], path: '/hosted' }, auth: 'none', upstream: 'http://127.0.0.1:1' },
+  { name: 'office', match: { path: '/office' }, auth: 'none', allowCidrs: ['203.0.113.0/24'], upstream: 'http://127.0.0.1:1' },
+];
+const doc = (trusted: boolean): Promise<Doc> => endpointDoc(trusted, ROUTES);
 
 let trusted: AuthGateway;
 let untrusted: AuthGateway;
