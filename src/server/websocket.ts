@@ -11,15 +11,15 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
 import type { Respond } from '../pipeline/types.js';
-import { runStages } from '../pipeline/run.js';
+import { decide, recordInternalError, type Terminal } from '../pipeline/decide.js';
+import { BAD_REQUEST, NO_ROUTE } from '../pipeline/respond.js';
+import type { CompiledRoute } from '../route/compiled-route.js';
 import { createExchange, type GatewayHolder } from './edge.js';
 import type { Exchange } from './exchange.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { stripPathPrefix } from '../route/match.js';
 import type { Hsts } from './tls-hsts.js';
 
-const BAD_REQUEST: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
-const NO_ROUTE: Respond = Object.freeze({ kind: 'respond', status: 404, decision: 'no_route', error: 'not_found' });
 const NOT_ALLOWED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'forbidden', error: 'websocket_not_allowed' });
 
 export class WebSocketHandler {
@@ -62,32 +62,13 @@ export class WebSocketHandler {
     // The socket left Node's HTTP machinery (half-open allowed): end it after a denial so it
     // closes, which is what emits the response's 'close' and so logs the exchange.
     res.once('finish', endSocket);
-    const deny = this.#decide(x, head);
-    if (deny === null) return;
-    if (deny instanceof Promise) {
-      deny.then((d) => (d === null ? undefined : x.respond(d, true)), () => x.respond(BAD_REQUEST, true));
-      return;
-    }
-    x.respond(deny, true);
+    if (!x.targetOk || req.headers.upgrade?.toLowerCase() !== 'websocket' || req.method !== 'GET') return x.respond(BAD_REQUEST, true);
+    // The edge's own decision (pipeline/decide.ts); only the ends are the upgrade's.
+    decide(x, new UpgradeTerminal(this, head));
   };
 
-  /** null when the upgrade was handed to the upstream, else the denial. */
-  #decide(x: Exchange, head: Buffer): Respond | null | Promise<Respond | null> {
-    if (!x.targetOk || x.req.headers.upgrade?.toLowerCase() !== 'websocket' || x.req.method !== 'GET') return BAD_REQUEST;
-    const ctx = x.ctx;
-    const route = x.gateway.routes.match(ctx.host, ctx.method, ctx.path);
-    // A forward-auth-only route (no upstream) does not exist on the edge, as in server/edge.ts.
-    if (route === null || !route.forwards) return NO_ROUTE;
-    x.route = route;
-    ctx.route = route;
-    if (!route.websocket) return NOT_ALLOWED;
-    const verdict = runStages(route.stages, ctx);
-    if (verdict instanceof Promise) return verdict.then((v) => (v === null ? this.#proxyUpgrade(x, head) : v));
-    return verdict === null ? this.#proxyUpgrade(x, head) : verdict;
-  }
-
-  #proxyUpgrade(x: Exchange, head: Buffer): null {
-    const route = x.route!;
+  /** The route allowed it: hand the socket to the upstream. */
+  proxyUpgrade(x: Exchange, route: CompiledRoute, head: Buffer): void {
     const target = route.upstream.pick();
     const flat = buildUpstreamHeaders(x.req.rawHeaders, x.ctx, route, x.gateway.injectable, x);
     const headers: Record<string, string> = { connection: 'Upgrade', upgrade: 'websocket' };
@@ -104,7 +85,6 @@ export class WebSocketHandler {
     // https targets: the route's CA, client certificate and fixed server name (proxy/upstream-tls.ts).
     const options = { target: target.url, proxyTimeout: route.upstream.options.timeoutMs, ...(target.tls === null ? {} : { agent: target.tls.agent() }) };
     this.#proxy.ws(req, socket, head, options, (err) => this.#proxyError(x, socket, err));
-    return null;
   }
 
   #proxyError(x: Exchange, socket: Socket, err: unknown): void {
@@ -113,6 +93,38 @@ export class WebSocketHandler {
     x.gateway.logUpstreamError(x, err, 'websocket upstream error');
     if (socket.writable) socket.end(`HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nX-Request-Id: ${x.ctx.id}\r\n${this.#hsts?.line() ?? ''}Content-Length: 0\r\n\r\n`);
     else socket.destroy();
+  }
+}
+
+/**
+ * The upgrade's ends of the shared decision. One per upgrade (it carries the handshake's `head`);
+ * upgrades are rare next to requests, so the object costs nothing that matters.
+ */
+class UpgradeTerminal implements Terminal {
+  readonly #handler: WebSocketHandler;
+  readonly #head: Buffer;
+
+  constructor(handler: WebSocketHandler, head: Buffer) {
+    this.#handler = handler;
+    this.#head = head;
+  }
+
+  admit(_x: Exchange, route: CompiledRoute): Respond | null {
+    // A forward-auth-only route (no upstream) does not exist on the edge, as in server/edge.ts.
+    if (!route.forwards) return NO_ROUTE;
+    return route.websocket ? null : NOT_ALLOWED;
+  }
+
+  allow(x: Exchange, route: CompiledRoute): void {
+    this.#handler.proxyUpgrade(x, route, this.#head);
+  }
+
+  deny(x: Exchange, r: Respond): void {
+    x.respond(r, true);
+  }
+
+  fail(x: Exchange, err: unknown): void {
+    x.respond(recordInternalError(x, err), true);
   }
 }
 
