@@ -37,6 +37,9 @@ export const C_QMARK = 1 << 28;
 export const C_MISC = 1 << 29; // ! ^ ~
 export const C_UNDERSCORE = 1 << 30;
 
+/** Letters, digits, spaces and `. - _ , / : @ +`: ids, names, dates, e-mail addresses, URLs, tokens. */
+export const PLAIN = C_ALPHA | C_DIGIT | C_SPACE | C_DOT | C_DASH | C_UNDERSCORE | C_COMMA | C_SLASH | C_COLON | C_AT | C_PLUS;
+
 /** Characters that a decoding transform can turn into other characters. */
 export const C_ENCODING = C_PERCENT | C_AMP | C_BSLASH | C_NONASCII | C_PLUS;
 

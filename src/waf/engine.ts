@@ -2,15 +2,17 @@
  * The rule engine: one RuleSet per paranoia level, compiled at config load, that inspects one
  * value at a time and records matches in a Scan (the per-request anomaly score).
  *
- * Per value: one pass builds the character-class mask (chars.ts); a rule whose `needs` misses
- * the mask is skipped; the surviving rules share the value's transformed forms through one
+ * Per value: a value known clean is looked up and done; otherwise one pass builds the
+ * character-class mask (chars.ts), and the prefilter (prefilter.ts) reads the value for every
+ * rule's required literals at once. A rule whose character classes or literals are missing is
+ * skipped without its regex; the few that remain share the value's transformed forms through one
  * FormCache. A rule contributes its severity once per request however often it matches, so
  * repeating a harmless pattern cannot add up to a block, and a rule that has matched is not
  * tried again.
  */
-import { C_ENCODING, charMask } from './chars.js';
-import { PLAIN, plainGate, type PlainGate } from './plain-gate.js';
+import { C_ENCODING, PLAIN, charMask } from './chars.js';
 import { FormCache } from './forms.js';
+import { Prefilter } from './prefilter.js';
 import { Form, type Rule } from './rule.js';
 import { ALL_RULES } from './rules/index.js';
 import { NO_EXCLUSIONS, type Exclusions, type Source } from './exclusions.js';
@@ -48,11 +50,11 @@ export class Scan {
   }
 }
 
-/** The rules of one combination of target bits, with the gates compiled for exactly them. */
+/** The rules of one combination of target bits. */
 interface Plan {
   readonly rules: readonly Rule[];
-  /** The plain-value gate (plain-gate.ts); null: no fast path. */
-  readonly gate: PlainGate | null;
+  /** Per rule, its index in RuleSet.rules (the prefilter's numbering). */
+  readonly index: Int32Array;
 }
 
 export class RuleSet {
@@ -66,26 +68,29 @@ export class RuleSet {
    * Values that matched no rule, with the target bits they were checked under. Browsers send the
    * same User-Agent, Accept-Language and Referer on every request; an API's JSON keys and form
    * field names repeat just as much, and so do its enumerations, country names, short labels and
-   * names with an apostrophe. Remembering that they are clean spares the rules their work.
-   * Short plain values are not remembered (the plain gate is cheaper than a lookup); long ones
-   * are, and are looked up first: a bearer token is ~800 plain characters that the gate scans
-   * twice (5.7 µs) on every request of a client that sends the same token for its whole life,
-   * where a lookup hashes it once (~1 µs). Bounded in entries and in characters; cleared when
-   * full, so a flood of new values costs only the cache.
+   * names with an apostrophe. Remembering that they are clean spares the rules their work; a
+   * lookup hashes the value once, cheaper than one pass of the prefilter. Long plain values are
+   * remembered too: a bearer token is ~800 plain characters that a client sends on every
+   * request for its whole life. Bounded in entries and in characters; cleared when full, so a
+   * flood of new values costs only the cache.
    */
   readonly #clean = new Map<string, number>();
   #cleanChars = 0;
 
+  /** Which rules' literals occur in a value (prefilter.ts). */
+  readonly #prefilter: Prefilter;
+
   constructor(paranoia: number, rules: readonly Rule[] = ALL_RULES) {
     this.paranoia = paranoia;
     this.rules = rules.filter((r) => r.paranoia <= paranoia && r.targets !== 0);
+    this.#prefilter = new Prefilter(this.rules);
   }
 
   #planFor(bits: number): Plan {
     let plan = this.#plans.get(bits);
     if (plan === undefined) {
       const rules = this.rules.filter((r) => (r.targets & bits) !== 0);
-      plan = { rules, gate: plainGate(rules) };
+      plan = { rules, index: Int32Array.from(rules, (r) => this.rules.indexOf(r)) };
       this.#plans.set(bits, plan);
     }
     return plan;
@@ -96,35 +101,46 @@ export class RuleSet {
    * from, for exclusions.
    */
   inspect(scan: Scan, bits: number, value: string, source: Source, name: string): void {
-    if (value.length === 0) return;
-    const long = value.length > LONG_VALUE_CHARS && value.length <= MAX_LONG_PLAIN_CHARS;
-    if (long && this.#clean.get(value) === bits) return;
+    const length = value.length;
+    if (length === 0 || (length <= MAX_LONG_PLAIN_CHARS && this.#clean.get(value) === bits)) return;
     const plan = this.#planFor(bits);
-    let mask = charMask(value);
-    // A plain value: one combined test of the few triggers that could make any rule match.
-    if ((mask & ~PLAIN) === 0 && plan.gate !== null && !plan.gate.opens(value)) {
-      if (long) this.#remember(value, bits);
-      return;
-    }
-    const cacheable = value.length <= MAX_CACHED_CHARS;
-    if (cacheable && !long && this.#clean.get(value) === bits) return;
     const rules = plan.rules;
+    let mask = charMask(value);
     const forms = this.#forms;
-    forms.reset(value);
+    const prefilter = this.#prefilter;
+    forms.reset(value, prefilter.begin(value, mask));
     // Decoding can only add characters when the raw value holds an escape of some kind.
     if ((mask & C_ENCODING) !== 0) mask |= charMask(forms.get(Form.Decoded)) | charMask(forms.get(Form.Norm));
     // Only a value checked against every rule, with no match at all (excluded or not), is clean.
-    let clean = cacheable && scan.ids === null;
+    let clean = scan.ids === null && (length <= MAX_CACHED_CHARS || (length <= MAX_LONG_PLAIN_CHARS && (mask & ~PLAIN) === 0));
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
-      if ((rule.needs & mask) === 0 || scan.has(rule.id)) continue;
-      if (!matches(rule, forms)) continue;
+      const index = plan.index[i]!;
+      if ((prefilter.needs[index]! & mask) === 0 || scan.has(rule.id)) continue;
+      if (!prefilter.mayMatch(index) || !this.#matches(rule, index, forms)) continue;
       clean = false;
       if (scan.exclusions.excludes(rule.id, source, name)) continue;
       if (rule.unlessName !== undefined && rule.unlessName.test(name)) continue;
       scan.add(rule);
     }
     if (clean) this.#remember(value, bits);
+  }
+
+  /** Does `rule` (this.rules[index]) match one of its forms of the current value? */
+  #matches(rule: Rule, index: number, forms: FormCache): boolean {
+    const prefilter = this.#prefilter;
+    const perForm = !prefilter.simple;
+    // A value with nothing to decode, strip or fold has one string for most forms: try it once.
+    let previous: string | null = null;
+    for (let f = 0; f < rule.forms.length; f++) {
+      const form = rule.forms[f]!;
+      const s = forms.get(form);
+      if (s === previous) continue;
+      previous = s;
+      if (perForm && !prefilter.admits(index, form, s)) continue;
+      if (rule.pattern.test(s)) return true;
+    }
+    return false;
   }
 
   /** For tests: what the clean-value cache holds. */
@@ -145,23 +161,9 @@ export class RuleSet {
 }
 
 /** At most MAX_CLEAN_CHARS × 2 bytes (2 MiB) of cached strings, in at most MAX_CLEAN_VALUES entries. */
-/** Values that went through the rules: ids, names, labels repeat; long prose rarely does. */
+/** Values remembered whatever they hold: ids, names, labels repeat; long prose rarely does. */
 const MAX_CACHED_CHARS = 512;
-/** Plain values the gate cleared, remembered when long: tokens, long cookies and Referers repeat. */
+/** Longer plain values (chars.ts PLAIN) are remembered too: tokens, long cookies and Referers repeat. */
 const MAX_LONG_PLAIN_CHARS = 8192;
 const MAX_CLEAN_VALUES = 4096;
 const MAX_CLEAN_CHARS = 1024 * 1024;
-/** From this length a lookup is cheaper than the plain gate's two passes over the value. */
-const LONG_VALUE_CHARS = 256;
-
-function matches(rule: Rule, forms: FormCache): boolean {
-  // A value with nothing to decode, strip or fold has one string for most forms: test it once.
-  let previous: string | null = null;
-  for (let f = 0; f < rule.forms.length; f++) {
-    const form = forms.get(rule.forms[f]!);
-    if (form === previous) continue;
-    if (rule.pattern.test(form)) return true;
-    previous = form;
-  }
-  return false;
-}

@@ -5,6 +5,7 @@
  * serves every request without a per-value allocation.
  */
 import { htmlEntityDecode, jsUnescape, urlDecodeRepeated } from './decode.js';
+import { SAW_DROPPED, SAW_WHITESPACE_RUN } from './literal-set.js';
 import { FORM_COUNT, Form } from './rule.js';
 
 const isWs = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
@@ -130,12 +131,22 @@ export function pathNormalise(s: string): string {
   return out;
 }
 
+/**
+ * What a pass over the value already established (prefilter.ts), so that forms skip their own
+ * checks: VALUE_SIMPLE is skeleton.ts's "simple" (nothing to decode, no comment, no `$`, no path
+ * to fold); the other two bits are scanSkeleton()'s SAW_* and mean something only with it.
+ */
+export const VALUE_SIMPLE = 4;
+
 export class FormCache {
   #raw = '';
+  #known = 0;
   readonly #forms: (string | undefined)[] = new Array<string | undefined>(FORM_COUNT).fill(undefined);
 
-  reset(raw: string): void {
+  /** Starts a value; `known`: VALUE_SIMPLE | SAW_* bits when a pass established them, else 0. */
+  reset(raw: string, known = 0): void {
     this.#raw = raw;
+    this.#known = known;
     this.#forms.fill(undefined);
   }
 
@@ -152,6 +163,7 @@ export class FormCache {
   }
 
   #compute(form: Form): string {
+    if ((this.#known & VALUE_SIMPLE) !== 0) return this.#computeSimple(form);
     switch (form) {
       case Form.Lower:
         return this.#raw.toLowerCase();
@@ -181,6 +193,27 @@ export class FormCache {
         return pathNormalise(this.get(Form.Norm));
       default:
         return this.#raw;
+    }
+  }
+
+  /**
+   * A simple value's forms (skeleton.ts): each is the lower-cased value, with whitespace runs
+   * collapsed if it has any, for the shell form `'` `"` `^` removed if it has any, and for the
+   * path form slash and dot runs folded.
+   */
+  #computeSimple(form: Form): string {
+    const known = this.#known;
+    switch (form) {
+      case Form.Lower:
+        return this.#raw.toLowerCase();
+      case Form.Cmd:
+        return (known & (SAW_WHITESPACE_RUN | SAW_DROPPED)) === 0 ? this.get(Form.Lower) : shellNormalise(this.get(Form.Lower));
+      case Form.Decoded:
+        return this.get(Form.Lower);
+      case Form.Path:
+        return pathNormalise(this.get(Form.Norm));
+      default: // Norm, and the SQL forms, which have no comment to strip here
+        return (known & SAW_WHITESPACE_RUN) === 0 ? this.get(Form.Lower) : collapseWhitespace(this.get(Form.Lower));
     }
   }
 }

@@ -93,11 +93,11 @@ export interface Rule {
   /** Lower-case, bounded, no g/y flag (see the file comment). */
   readonly pattern: RegExp;
   /**
-   * Character classes (chars.ts C_* bits) of which the value must contain at least one for the
-   * pattern to be able to match: the cheap pre-filter that keeps clean values off the regexes.
-   * It must be implied by the pattern, or the rule would miss.
+   * Only for a pattern that requires no literal (required-literals.ts): the character classes
+   * (chars.ts C_* bits) of which a value must hold one for the pattern to match. Every other
+   * rule's pre-filter is derived from its pattern (prefilter.ts), so it cannot drift from it.
    */
-  readonly needs: number;
+  readonly needs?: number;
   /** What the rule detects; for docs and operators, never sent to clients. */
   readonly msg: string;
   /**

