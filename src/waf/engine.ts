@@ -50,12 +50,8 @@ export class Scan {
   }
 }
 
-/** The rules of one combination of target bits. */
-interface Plan {
-  readonly rules: readonly Rule[];
-  /** Per rule, its index in RuleSet.rules (the prefilter's numbering). */
-  readonly index: Int32Array;
-}
+/** The rules of one combination of target bits, as indices in RuleSet.rules (the prefilter's numbering). */
+type Plan = Int32Array;
 
 export class RuleSet {
   readonly paranoia: number;
@@ -79,18 +75,20 @@ export class RuleSet {
 
   /** Which rules' literals occur in a value (prefilter.ts). */
   readonly #prefilter: Prefilter;
+  /** Scratch: the prefilter's candidates for the current value. */
+  readonly #candidates: Int32Array;
 
   constructor(paranoia: number, rules: readonly Rule[] = ALL_RULES) {
     this.paranoia = paranoia;
     this.rules = rules.filter((r) => r.paranoia <= paranoia && r.targets !== 0);
     this.#prefilter = new Prefilter(this.rules);
+    this.#candidates = new Int32Array(this.rules.length);
   }
 
   #planFor(bits: number): Plan {
     let plan = this.#plans.get(bits);
     if (plan === undefined) {
-      const rules = this.rules.filter((r) => (r.targets & bits) !== 0);
-      plan = { rules, index: Int32Array.from(rules, (r) => this.rules.indexOf(r)) };
+      plan = Int32Array.from(this.rules.keys()).filter((i) => (this.rules[i]!.targets & bits) !== 0);
       this.#plans.set(bits, plan);
     }
     return plan;
@@ -98,13 +96,12 @@ export class RuleSet {
 
   /**
    * Runs the rules that apply to `bits` on `value`. `source` and `name` say where the value came
-   * from, for exclusions.
+   * from, for exclusions; a non-empty `nameSuffix` is joined to `name` with a dot, only when a
+   * rule matches (a JSON value's key path is built only if something needs it).
    */
-  inspect(scan: Scan, bits: number, value: string, source: Source, name: string): void {
+  inspect(scan: Scan, bits: number, value: string, source: Source, name: string, nameSuffix = ''): void {
     const length = value.length;
     if (length === 0 || (length <= MAX_LONG_PLAIN_CHARS && this.#clean.get(value) === bits)) return;
-    const plan = this.#planFor(bits);
-    const rules = plan.rules;
     let mask = charMask(value);
     const forms = this.#forms;
     const prefilter = this.#prefilter;
@@ -113,17 +110,29 @@ export class RuleSet {
     if ((mask & C_ENCODING) !== 0) mask |= charMask(forms.get(Form.Decoded)) | charMask(forms.get(Form.Norm));
     // Only a value checked against every rule, with no match at all (excluded or not), is clean.
     let clean = scan.ids === null && (length <= MAX_CACHED_CHARS || (length <= MAX_LONG_PLAIN_CHARS && (mask & ~PLAIN) === 0));
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i]!;
-      const index = plan.index[i]!;
-      if ((prefilter.needs[index]! & mask) === 0 || scan.has(rule.id)) continue;
-      if (!prefilter.mayMatch(index) || !this.#matches(rule, index, forms)) continue;
-      clean = false;
-      if (scan.exclusions.excludes(rule.id, source, name)) continue;
-      if (rule.unlessName !== undefined && rule.unlessName.test(name)) continue;
-      scan.add(rule);
+    if (prefilter.simple) {
+      // The few rules whose literals the one pass found, instead of every rule.
+      const candidates = this.#candidates;
+      const n = prefilter.candidates(candidates);
+      for (let k = 0; k < n; k++) {
+        const index = candidates[k]!;
+        if ((this.rules[index]!.targets & bits) !== 0 && this.#check(scan, index, mask, source, name, nameSuffix)) clean = false;
+      }
+    } else {
+      const plan = this.#planFor(bits);
+      for (let i = 0; i < plan.length; i++) if (this.#check(scan, plan[i]!, mask, source, name, nameSuffix)) clean = false;
     }
     if (clean) this.#remember(value, bits);
+  }
+
+  /** Runs rule `index` on the current value; true when it matched (scored or excluded). */
+  #check(scan: Scan, index: number, mask: number, source: Source, name: string, nameSuffix: string): boolean {
+    const rule = this.rules[index]!;
+    if ((this.#prefilter.needs[index]! & mask) === 0 || scan.has(rule.id)) return false;
+    if (!this.#matches(rule, index, this.#forms)) return false;
+    const full = nameSuffix === '' ? name : name === '' ? nameSuffix : `${name}.${nameSuffix}`;
+    if (!scan.exclusions.excludes(rule.id, source, full) && (rule.unlessName === undefined || !rule.unlessName.test(full))) scan.add(rule);
+    return true;
   }
 
   /** Does `rule` (this.rules[index]) match one of its forms of the current value? */

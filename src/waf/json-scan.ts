@@ -59,21 +59,53 @@ function readString(text: string, start: number): string {
   return out + text.slice(from, Math.min(i, text.length));
 }
 
+/**
+ * `parent + "." + key`, remembered: an API's key paths repeat in every element of an array and
+ * in every request, and a remembered string comes with its hash, which the engine's clean-value
+ * lookup would otherwise compute again. Bounded; cleared when full.
+ */
+const joined = new Map<string, Map<string, string>>();
+let joinedCount = 0;
+const MAX_JOINED = 4096;
+
+function join(parent: string, key: string): string {
+  if (parent === '') return key;
+  let byKey = joined.get(parent);
+  if (byKey === undefined) {
+    if (joinedCount >= MAX_JOINED) {
+      joined.clear();
+      joinedCount = 0;
+    }
+    byKey = new Map();
+    joined.set(parent, byKey);
+  }
+  let path = byKey.get(key);
+  if (path === undefined) {
+    if (joinedCount++ >= MAX_JOINED) return parent + '.' + key;
+    // Flattened copies: a slice of the body must not keep the whole body alive in the map.
+    path = ('.' + parent + '.' + key).slice(1);
+    byKey.set((' ' + key).slice(1), path);
+  }
+  return path;
+}
+
 export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
-  // Per container: is it an object, and the key path of its members.
+  // Per container: is it an object, its key path, and the last key of that path.
   const isObject: boolean[] = [];
   const paths: string[] = [];
+  const lastKeys: string[] = [];
   let key: string | null = null; // the last key read in the current object
   let expectKey = false;
   let i = 0;
   while (i < text.length) {
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      const parent = paths.length === 0 ? '' : paths[paths.length - 1]!;
-      const path = key === null ? parent : parent === '' ? key : parent + '.' + key;
-      if (isObject.length < MAX_PATH_DEPTH) {
+      const depth = paths.length;
+      const parent = depth === 0 ? '' : paths[depth - 1]!;
+      if (depth < MAX_PATH_DEPTH) {
         isObject.push(c === 0x7b);
-        paths.push(path);
+        paths.push(key === null ? parent : join(parent, key));
+        lastKeys.push(key ?? (depth === 0 ? '' : lastKeys[depth - 1]!));
       }
       key = null;
       expectKey = c === 0x7b;
@@ -82,6 +114,7 @@ export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
       if (isObject.length > 0) {
         isObject.pop();
         paths.pop();
+        lastKeys.pop();
       }
       key = null;
       expectKey = false;
@@ -94,16 +127,15 @@ export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
     } else if (c === 0x22 /* " */) {
       const value = readString(text, i + 1);
       i = stringEnd;
-      const parent = paths.length === 0 ? '' : paths[paths.length - 1]!;
+      const depth = paths.length;
+      const parent = depth === 0 ? '' : paths[depth - 1]!;
       if (expectKey) {
         key = value;
         expectKey = false;
-        const lastDot = parent.lastIndexOf('.');
-        const parentKey = lastDot < 0 ? parent : parent.slice(lastDot + 1);
-        rules.inspect(scan, T_NAME, parentKey === '' ? value : parentKey + '.' + value, S_BODY, parent === '' ? value : parent + '.' + value);
+        // The name rules see a key with its parent key (`constructor.prototype`).
+        rules.inspect(scan, T_NAME, join(depth === 0 ? '' : lastKeys[depth - 1]!, value), S_BODY, parent, value);
       } else {
-        const name = key === null ? parent : parent === '' ? key : parent + '.' + key;
-        rules.inspect(scan, T_VALUE, value, S_BODY, name);
+        rules.inspect(scan, T_VALUE, value, S_BODY, parent, key ?? '');
       }
     } else {
       i++;

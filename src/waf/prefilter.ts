@@ -99,6 +99,10 @@ export class Prefilter {
   /** Whether the current value is simple; when it is, #skeletonFound holds its one scan. */
   #simple = false;
   readonly #skeletonFound: Uint32Array;
+  /** Per skeleton group: the rule whose first group it is, or -1. */
+  readonly #anchorOf: Int32Array;
+  /** The rules without a skeleton set, ascending: on a simple value, always candidates. */
+  readonly #unanchored: Int32Array;
   /** Per form: the groups found in that form's string, and the string they were found in. */
   readonly #found: Uint32Array[];
   readonly #scanned: (string | null)[] = new Array<string | null>(FORM_COUNT).fill(null);
@@ -109,6 +113,12 @@ export class Prefilter {
     this.#exact = new GroupRanges(clauses);
     this.#skeleton = new GroupRanges(clauses.map(skeletonClauses));
     this.#skeletonFound = new Uint32Array(this.#skeleton.automaton.words);
+    const { start, end } = this.#skeleton;
+    this.#anchorOf = new Int32Array(this.#skeletonFound.length * 32).fill(-1);
+    rules.forEach((_, i) => {
+      if (start[i]! < end[i]!) this.#anchorOf[start[i]!] = i;
+    });
+    this.#unanchored = Int32Array.from(rules.keys()).filter((i) => start[i] === end[i]);
     this.#found = Array.from({ length: FORM_COUNT }, () => new Uint32Array(this.#exact.automaton.words));
   }
 
@@ -125,11 +135,28 @@ export class Prefilter {
   }
 
   /**
-   * Can rule `index` match the current value at all? For a simple value this is the whole
-   * answer for every form; otherwise it is true, and `admits` answers per form.
+   * For a simple value: the rules that may match it (all their sets found, or no set at all),
+   * ascending, written to `out`; returns how many. Reads only the sets that were found, so a
+   * clean value costs a few word tests instead of a test per rule.
    */
-  mayMatch(index: number): boolean {
-    return !this.#simple || this.#skeleton.allFound(index, this.#skeletonFound);
+  candidates(out: Int32Array): number {
+    const found = this.#skeletonFound;
+    const unanchored = this.#unanchored;
+    let n = 0;
+    let u = 0;
+    for (let w = 0; w < found.length; w++) {
+      let word = found[w]!;
+      while (word !== 0) {
+        const low = word & -word;
+        word ^= low;
+        const rule = this.#anchorOf[(w << 5) + 31 - Math.clz32(low)]!;
+        if (rule < 0 || !this.#skeleton.allFound(rule, found)) continue;
+        while (u < unanchored.length && unanchored[u]! < rule) out[n++] = unanchored[u++]!;
+        out[n++] = rule;
+      }
+    }
+    while (u < unanchored.length) out[n++] = unanchored[u++]!;
+    return n;
   }
 
   /** Is the current value simple (then `admits` need not be asked)? */
