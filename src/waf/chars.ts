@@ -43,7 +43,9 @@ export const PLAIN = C_ALPHA | C_DIGIT | C_SPACE | C_DOT | C_DASH | C_UNDERSCORE
 /** Characters that a decoding transform can turn into other characters. */
 export const C_ENCODING = C_PERCENT | C_AMP | C_BSLASH | C_NONASCII | C_PLUS;
 
-const TABLE = new Int32Array(128);
+/** ASCII code → its class bit (the table charMask reads; LiteralGroups.scanSkeleton reads it too). */
+export const CLASS_OF_ASCII = new Int32Array(128);
+const TABLE = CLASS_OF_ASCII;
 (function fill(): void {
   for (let c = 0; c < 128; c++) {
     const ch = String.fromCharCode(c);

@@ -10,7 +10,7 @@
  * repeating a harmless pattern cannot add up to a block, and a rule that has matched is not
  * tried again.
  */
-import { C_ENCODING, PLAIN, charMask } from './chars.js';
+import { CLASS_OF_ASCII, C_ENCODING, PLAIN, charMask } from './chars.js';
 import { FormCache } from './forms.js';
 import { Prefilter } from './prefilter.js';
 import { Form, type Rule } from './rule.js';
@@ -101,11 +101,14 @@ export class RuleSet {
    */
   inspect(scan: Scan, bits: number, value: string, source: Source, name: string, nameSuffix = ''): void {
     const length = value.length;
-    if (length === 0 || (length <= MAX_LONG_PLAIN_CHARS && this.#clean.get(value) === bits)) return;
-    let mask = charMask(value);
+    if (length === 0) return;
+    // A long value is remembered only when plain: one that is not cannot be found, and hashing
+    // 1 KB of prose for nothing costs more than a regex.
+    if ((length <= MAX_CACHED_CHARS || (length <= MAX_LONG_PLAIN_CHARS && startsPlain(value))) && this.#clean.get(value) === bits) return;
     const forms = this.#forms;
     const prefilter = this.#prefilter;
-    forms.reset(value, prefilter.begin(value, mask));
+    forms.reset(value, prefilter.begin(value));
+    let mask = prefilter.mask;
     // Decoding can only add characters when the raw value holds an escape of some kind.
     if ((mask & C_ENCODING) !== 0) mask |= charMask(forms.get(Form.Decoded)) | charMask(forms.get(Form.Norm));
     // Only a value checked against every rule, with no match at all (excluded or not), is clean.
@@ -167,6 +170,16 @@ export class RuleSet {
     // keeps the whole body alive for as long as the cache holds it.
     this.#clean.set(('.' + value).slice(1), bits);
   }
+}
+
+/** Are the first 64 characters of `value` plain (chars.ts PLAIN)? A cheap guess at "might be remembered". */
+function startsPlain(value: string): boolean {
+  const end = Math.min(value.length, 64);
+  for (let i = 0; i < end; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x80 || (CLASS_OF_ASCII[c]! & ~PLAIN) !== 0 || CLASS_OF_ASCII[c] === 0) return false;
+  }
+  return true;
 }
 
 /** At most MAX_CLEAN_CHARS × 2 bytes (2 MiB) of cached strings, in at most MAX_CLEAN_VALUES entries. */

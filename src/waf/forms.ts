@@ -101,6 +101,14 @@ export function replaceSqlComments(s: string, repl: string): string {
 /** What a shell (or cmd.exe's ^) drops between the letters of a word. */
 const CMD_DROP = /['"\\^]/;
 
+/** What a shell (or cmd.exe's ^) drops between the letters of a word, all of it. */
+const SHELL_QUOTING = /['"\\^]/g;
+
+/** `s` without `'` `"` `\` `^` (a global replace: V8 runs it natively, 3× a charCode loop). */
+function dropShellQuoting(s: string): string {
+  return s.replace(SHELL_QUOTING, '');
+}
+
 /**
  * A shell's reading: quote splitting (`c''at`), `\`, `^` (cmd.exe) vanish; `$IFS`, `${IFS}` are
  * spaces; line breaks stay (as one "\n") because they separate commands.
@@ -109,7 +117,7 @@ export function shellNormalise(s: string): string {
   let t = s;
   if (t.includes('ifs')) t = t.split('${ifs}').join(' ').split('$ifs').join(' ');
   if (t.includes('$@')) t = t.split('$@').join('');
-  if (CMD_DROP.test(t)) t = t.split("'").join('').split('"').join('').split('\\').join('').split('^').join('');
+  if (CMD_DROP.test(t)) t = dropShellQuoting(t);
   if (t.includes('\r')) t = t.split('\r').join('\n');
   return collapseWhitespace(t, true);
 }
@@ -207,7 +215,10 @@ export class FormCache {
       case Form.Lower:
         return this.#raw.toLowerCase();
       case Form.Cmd:
-        return (known & (SAW_WHITESPACE_RUN | SAW_DROPPED)) === 0 ? this.get(Form.Lower) : shellNormalise(this.get(Form.Lower));
+        // No `$` and no `\` here. Without whitespace runs in the skeleton, which reads quotes
+        // as absent, removing the quotes cannot leave a run either: nothing to collapse.
+        if ((known & SAW_WHITESPACE_RUN) !== 0) return shellNormalise(this.get(Form.Lower));
+        return (known & SAW_DROPPED) === 0 ? this.get(Form.Lower) : dropShellQuoting(this.get(Form.Lower));
       case Form.Decoded:
         return this.get(Form.Lower);
       case Form.Path:

@@ -163,12 +163,18 @@ export class LiteralGroups {
   }
 
   /**
+   * What the last scanSkeleton() saw on the way (SAW_* bits), which spares the forms work.
+   * Scratch state: scanning is synchronous.
+   */
+  saw = 0;
+
+  /**
    * scan() of the skeleton of `s` (skeleton.ts) without building it: `'` `"` `^` skipped, a run
    * of characters ≤ U+0020 read as one space, of `/` as one `/`, of dots as at most two. The
-   * literals must be skeletons themselves.
-   * Returns what the pass saw on the way (skeleton.ts SAW_*), which spares the forms work.
+   * literals must be skeletons themselves. Returns the OR of `classes[c]` over every character
+   * of `s` (non-ASCII: `nonAscii`): the value's chars.ts mask, in the same pass.
    */
-  scanSkeleton(s: string, found: Uint32Array): number {
+  scanSkeleton(s: string, found: Uint32Array, classes: Int32Array, nonAscii: number): number {
     const classOf = this.#classOf;
     const rows = this.#rows;
     const bits = this.#bits;
@@ -176,8 +182,11 @@ export class LiteralGroups {
     let last = 0; // the last two characters of the skeleton read so far
     let beforeLast = 0;
     let saw = 0;
+    let mask = 0;
     for (let i = 0; i < s.length; i++) {
       let c = s.charCodeAt(i);
+      if (c < ASCII) mask |= classes[c]!;
+      else mask |= nonAscii;
       if (c <= 0x20) {
         if (last === 0x20 || c !== 0x20) saw |= SAW_WHITESPACE_RUN;
         if (last === 0x20) continue;
@@ -194,6 +203,7 @@ export class LiteralGroups {
       const o = rows[row]!;
       if (o !== 0) for (let k = o + 1, end = o + 1 + 2 * bits[o]!; k < end; k += 2) found[bits[k]!]! |= bits[k + 1]!;
     }
-    return saw;
+    this.saw = saw;
+    return mask;
   }
 }

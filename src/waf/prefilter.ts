@@ -10,7 +10,7 @@
  * - any other value (escapes, comments, `$`, non-ASCII …) has each distinct form string that a
  *   rule asks about read by the automaton of exact literals, once per string.
  */
-import { C_ALPHA, C_BSLASH, C_COLON, C_COMMA, C_DASH, C_DIGIT, C_DOLLAR, C_DOT, C_NL, C_QUOTE, C_SLASH, C_SPACE, C_STAR, C_UNDERSCORE, charMask } from './chars.js';
+import { C_ALPHA, C_BSLASH, C_COLON, C_COMMA, C_DASH, C_DIGIT, C_DOLLAR, C_DOT, C_NL, C_QUOTE, C_SLASH, C_SPACE, C_STAR, C_UNDERSCORE, CLASS_OF_ASCII, C_NONASCII, charMask } from './chars.js';
 import { VALUE_SIMPLE } from './forms.js';
 import { LiteralGroups } from './literal-set.js';
 import { requiredLiterals } from './required-literals.js';
@@ -122,16 +122,23 @@ export class Prefilter {
     this.#found = Array.from({ length: FORM_COUNT }, () => new Uint32Array(this.#exact.automaton.words));
   }
 
+  /** The current value's chars.ts class mask (begin() computes it in its pass). */
+  mask = 0;
+
   /**
-   * Starts a value (`mask`: its chars.ts class mask). Returns what it established about the
-   * value for FormCache.reset (forms.ts VALUE_SIMPLE and SAW_* bits; 0 when not simple).
+   * Starts a value: one pass for its character-class mask (`this.mask`) and every rule's
+   * skeleton literals. Returns what it established about the value for FormCache.reset
+   * (forms.ts VALUE_SIMPLE and SAW_* bits; 0 when the value is not simple).
    */
-  begin(value: string, mask: number): number {
+  begin(value: string): number {
     this.#scanned.fill(null);
-    this.#simple = isSimple(value, mask);
-    if (!this.#simple) return 0;
+    const automaton = this.#skeleton.automaton;
     this.#skeletonFound.fill(0);
-    return VALUE_SIMPLE | this.#skeleton.automaton.scanSkeleton(value, this.#skeletonFound);
+    // Read as a skeleton before it is known to be simple: one pass instead of two for the
+    // common value; for the others the literals found are ignored.
+    this.mask = automaton.scanSkeleton(value, this.#skeletonFound, CLASS_OF_ASCII, C_NONASCII);
+    this.#simple = isSimple(value, this.mask);
+    return this.#simple ? VALUE_SIMPLE | automaton.saw : 0;
   }
 
   /**

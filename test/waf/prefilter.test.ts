@@ -16,7 +16,7 @@ import { isSimple, skeleton, skeletonClauses } from '../../src/waf/skeleton.js';
 import { LiteralGroups } from '../../src/waf/literal-set.js';
 import { RuleSet, Scan } from '../../src/waf/engine.js';
 import { FormCache } from '../../src/waf/forms.js';
-import { charMask } from '../../src/waf/chars.js';
+import { C_NONASCII, CLASS_OF_ASCII, charMask } from '../../src/waf/chars.js';
 import { S_QUERY } from '../../src/waf/exclusions.js';
 import { ALL_RULES } from '../../src/waf/rules/index.js';
 import { inspectHead } from '../../src/waf/targets.js';
@@ -102,7 +102,7 @@ void t.test('skeletons, and reading a value as its skeleton', async (t) => {
   const a = new LiteralGroups(groups);
   for (const s of ['O"R', 'a  \t b', "x ' ' y", ';', 'nothing', "'o'r'", 'A\n\nB', '//etc//passwd', '.../', ".'./", "/'/etc"]) {
     const viaSkeleton = new Uint32Array(a.words);
-    a.scanSkeleton(s, viaSkeleton);
+    t.equal(a.scanSkeleton(s, viaSkeleton, CLASS_OF_ASCII, C_NONASCII), charMask(s), 'and the value\'s class mask in the same pass');
     const direct = new Uint32Array(a.words);
     a.scan(skeleton(s), direct);
     t.same([...viaSkeleton], [...direct], `scanSkeleton(${JSON.stringify(s)}) = scan(skeleton(…))`);
