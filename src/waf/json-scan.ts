@@ -21,10 +21,17 @@ const ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '
 /** Where readString stopped: the index after the closing quote (scanning is synchronous, so one slot serves). */
 let stringEnd = 0;
 
+/**
+ * The next backslash at or after the last string read (-1: none left), so that a body without
+ * escapes is not searched to its end once per string.
+ */
+let nextBackslash = -1;
+
 /** Reads the string starting after the opening quote at `start`; stringEnd is set past its closing quote. */
 function readString(text: string, start: number): string {
   const close = text.indexOf('"', start);
-  const slash = text.indexOf('\\', start);
+  if (nextBackslash >= 0 && nextBackslash < start) nextBackslash = text.indexOf('\\', start);
+  const slash = nextBackslash;
   // The common case: no escape before the closing quote.
   if (close >= 0 && (slash < 0 || slash > close)) {
     stringEnd = close + 1;
@@ -90,6 +97,7 @@ function join(parent: string, key: string): string {
 }
 
 export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
+  nextBackslash = text.indexOf('\\');
   // Per container: is it an object, its key path, and the last key of that path.
   const isObject: boolean[] = [];
   const paths: string[] = [];

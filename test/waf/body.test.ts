@@ -37,6 +37,10 @@ void t.test('JSON: every key and string value, nested, with names; tolerant of c
   t.ok(body('application/json', '{"a":"x","b":"<scri').length === 0, 'a cut string is still read (and here harmless)');
   t.ok(body('application/json', '{"a":"x","b":"<script>al').includes(941110), 'a body cut at the bound is read up to the cut');
   t.ok(body('application/x-ndjson', '{"a":1}\n{"b":"../../../etc/passwd"}\n').includes(930110));
+  // Escapes anywhere: before, between and after plain strings (the scanner tracks the next one).
+  t.ok(body('application/json', '{"a":"x","b":"y","c":"\\u003cscript\\u003e"}').includes(941110), 'an escape in a later string');
+  t.ok(body('application/json', '{"a":"\\"q\\"","b":"y","c":"<script>"}').includes(941110), 'a plain string after an escaped one');
+  t.ok(body('application/json', '{"a":"\\t","b":"\\"","c":"\\u003c\\u0073cript>"}').includes(941110), 'several escaped strings in a row');
   t.same(body('application/json', '{"price": 10, "ok": true, "n": null, "tags": ["a","b"]}'), []);
   const names: string[] = [];
   const scan = new Scan();
