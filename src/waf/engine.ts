@@ -96,10 +96,10 @@ export class RuleSet {
 
   /**
    * Runs the rules that apply to `bits` on `value`. `source` and `name` say where the value came
-   * from, for exclusions; a non-empty `nameSuffix` is joined to `name` with a dot, only when a
-   * rule matches (a JSON value's key path is built only if something needs it).
+   * from, for exclusions; a `nameSuffix` (null: none) is joined to `name` with a dot, only when
+   * a rule matches (a JSON value's key path is built only if something needs it).
    */
-  inspect(scan: Scan, bits: number, value: string, source: Source, name: string, nameSuffix = ''): void {
+  inspect(scan: Scan, bits: number, value: string, source: Source, name: string, nameSuffix: string | null = null): void {
     const length = value.length;
     if (length === 0) return;
     // A long value is remembered only when plain: one that is not cannot be found, and hashing
@@ -129,11 +129,11 @@ export class RuleSet {
   }
 
   /** Runs rule `index` on the current value; true when it matched (scored or excluded). */
-  #check(scan: Scan, index: number, mask: number, source: Source, name: string, nameSuffix: string): boolean {
+  #check(scan: Scan, index: number, mask: number, source: Source, name: string, nameSuffix: string | null): boolean {
     const rule = this.rules[index]!;
     if ((this.#prefilter.needs[index]! & mask) === 0 || scan.has(rule.id)) return false;
     if (!this.#matches(rule, index, this.#forms)) return false;
-    const full = nameSuffix === '' ? name : name === '' ? nameSuffix : `${name}.${nameSuffix}`;
+    const full = nameSuffix === null ? name : name === '' ? nameSuffix : `${name}.${nameSuffix}`;
     if (!scan.exclusions.excludes(rule.id, source, full) && (rule.unlessName === undefined || !rule.unlessName.test(full))) scan.add(rule);
     return true;
   }

@@ -96,6 +96,21 @@ function join(parent: string, key: string): string {
   return path;
 }
 
+function lastSegment(key: string): string {
+  const dot = key.lastIndexOf('.');
+  return dot < 0 ? key : key.slice(dot + 1);
+}
+
+/** Letters, digits, `_` and `-` only: the keys APIs use, which no rule matches alone. */
+function isIdentifier(key: string): boolean {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    const ok = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
   nextBackslash = text.indexOf('\\');
   // Per container: is it an object, its key path, and the last key of that path.
@@ -113,7 +128,8 @@ export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
       if (depth < MAX_PATH_DEPTH) {
         isObject.push(c === 0x7b);
         paths.push(key === null ? parent : join(parent, key));
-        lastKeys.push(key ?? (depth === 0 ? '' : lastKeys[depth - 1]!));
+        // The last dot-separated segment of the new path: what the name rules put before a key.
+        lastKeys.push(key === null ? (depth === 0 ? '' : lastKeys[depth - 1]!) : lastSegment(key));
       }
       key = null;
       expectKey = c === 0x7b;
@@ -141,9 +157,12 @@ export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
         key = value;
         expectKey = false;
         // The name rules see a key with its parent key (`constructor.prototype`).
-        rules.inspect(scan, T_NAME, join(depth === 0 ? '' : lastKeys[depth - 1]!, value), S_BODY, parent, value);
+        const parentKey = depth === 0 ? '' : lastKeys[depth - 1]!;
+        rules.inspect(scan, T_NAME, join(parentKey, value), S_BODY, parent, value);
+        // Anchored name rules (a Shellshock or traversal key) must also see a nested key alone.
+        if (parentKey !== '' && !isIdentifier(value)) rules.inspect(scan, T_NAME, value, S_BODY, parent, value);
       } else {
-        rules.inspect(scan, T_VALUE, value, S_BODY, parent, key ?? '');
+        rules.inspect(scan, T_VALUE, value, S_BODY, parent, key);
       }
     } else {
       i++;

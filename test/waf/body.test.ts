@@ -48,6 +48,23 @@ void t.test('JSON: every key and string value, nested, with names; tolerant of c
   scanJson(new RuleSet(1), scan, '{"items":[{"note":"<script>"}],"other":{"note":"<script>"}}');
   names.push(...(scan.ids ?? []).map(String));
   t.same(scan.ids, [941110], 'items.note excluded (array index dropped), other.note still matches');
+  // Names: a key is inspected with the last segment of its parent's key, and alone when nested
+  // and not an identifier, so anchored name rules see it whatever its parent is called.
+  const named = (text: string, paranoia = 2): number[] => {
+    const s = new Scan();
+    scanJson(new RuleSet(paranoia), s, text);
+    return s.ids ?? [];
+  };
+  t.ok(named('{"a":{"() { :; }; echo pwned":1}}').includes(932140), 'a Shellshock key under a plain parent');
+  t.ok(named('{"x.":{"() { :; }; echo pwned":1}}').includes(932140), 'under a parent key ending in a dot');
+  t.ok(named('{"a.":{"../../x":1}}').includes(930110), 'a traversal key under a dotted parent');
+  t.ok(named('{"a, b.c":{"etc/passwd":1}}').includes(930120), 'the parent key\'s last segment, not the whole key');
+  t.ok(named('{"a.b":{"__proto__":{"x":1}}}').includes(934130), 'prototype pollution under a dotted parent');
+  t.same(named('{"orders":{"line_items":[{"unit-price":1}]}}'), [], 'identifier keys stay quiet');
+  const empty = new Scan();
+  empty.reset(new Exclusions([{ rules: [941110], target: 'args:a' }]));
+  scanJson(new RuleSet(1), empty, '{"a":{"":"<script>x"}}');
+  t.same(empty.ids, [941110], 'a value under an empty key is named `a.`, not `a` (the exclusion does not cover it)');
 });
 
 void t.test('forms and multipart: names, file names, text parts; binary parts skipped', async (t) => {
