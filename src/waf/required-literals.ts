@@ -320,7 +320,9 @@ class Parser {
       }
       case 'c': {
         const letter = this.#s[this.pos];
-        if (letter === undefined || !/[a-zA-Z]/.test(letter)) return this.#char(0x5c); // "\c" is a literal backslash, c
+        // Without a letter, `\c` is the two characters backslash and c (Annex B); not one
+        // character, so not something a class could hold either.
+        if (letter === undefined || !/[a-zA-Z]/.test(letter)) return { exact: ['\\c'], clauses: [] };
         this.pos++;
         return this.#char(letter.charCodeAt(0) % 32);
       }

@@ -46,6 +46,9 @@ void t.test('required literals of hand-written patterns', async (t) => {
   t.same(req(/[^a]bc/), [['bc']]);
   t.same(req(/a\d{1,3}b/), [['a'], ['b']]);
   t.same(req(/x/u), [], 'no claims under the u flag');
+  t.same(req(new RegExp('a\\c1')), [['a\\c1']], 'a `\\c` without a letter is a backslash and a c');
+  t.ok(new RegExp('a\\c1').test('a\\c1'), 'as JavaScript reads it');
+  t.same(req(/\cJx/), [['\nx']], 'a control escape is its character');
   const ascii = (l: string): boolean => [...l].every((c) => c.charCodeAt(0) < 0x80);
   const malformed = ALL_RULES.filter((r) => requiredLiterals(r.pattern).some((set) => set.length === 0 || set.some((l) => l.length === 0 || l !== l.toLowerCase() || !ascii(l))));
   t.same(malformed.map((r) => r.id), [], 'every rule\'s sets are non-empty, of non-empty lower-case ASCII literals');
