@@ -69,30 +69,32 @@ function readString(text: string, start: number): string {
 /**
  * `parent + "." + key`, remembered: an API's key paths repeat in every element of an array and
  * in every request, and a remembered string comes with its hash, which the engine's clean-value
- * lookup would otherwise compute again. Bounded; cleared when full.
+ * lookup would otherwise compute again. At most MAX_JOINED paths; cleared when full.
  */
 const joined = new Map<string, Map<string, string>>();
 let joinedCount = 0;
 const MAX_JOINED = 4096;
 
+/** A flat copy: `s` may be a slice of a request body, which must not stay alive in a map. */
+const copy = (s: string): string => ('.' + s).slice(1);
+
 function join(parent: string, key: string): string {
   if (parent === '') return key;
   let byKey = joined.get(parent);
+  const known = byKey?.get(key);
+  if (known !== undefined) return known;
+  if (joinedCount >= MAX_JOINED) {
+    joined.clear();
+    joinedCount = 0;
+    byKey = undefined;
+  }
   if (byKey === undefined) {
-    if (joinedCount >= MAX_JOINED) {
-      joined.clear();
-      joinedCount = 0;
-    }
     byKey = new Map();
-    joined.set(parent, byKey);
+    joined.set(copy(parent), byKey);
   }
-  let path = byKey.get(key);
-  if (path === undefined) {
-    if (joinedCount++ >= MAX_JOINED) return parent + '.' + key;
-    // Flattened copies: a slice of the body must not keep the whole body alive in the map.
-    path = ('.' + parent + '.' + key).slice(1);
-    byKey.set((' ' + key).slice(1), path);
-  }
+  const path = copy(parent + '.' + key);
+  byKey.set(copy(key), path);
+  joinedCount++;
   return path;
 }
 
