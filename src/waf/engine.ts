@@ -177,15 +177,15 @@ function startsPlain(value: string): boolean {
   const end = Math.min(value.length, 64);
   for (let i = 0; i < end; i++) {
     const c = value.charCodeAt(i);
-    if (c >= 0x80 || (CLASS_OF_ASCII[c]! & ~PLAIN) !== 0 || CLASS_OF_ASCII[c] === 0) return false;
+    if (c >= 0x80 || (CLASS_OF_ASCII[c]! & ~PLAIN) !== 0) return false;
   }
   return true;
 }
 
-/** At most MAX_CLEAN_CHARS × 2 bytes (2 MiB) of cached strings, in at most MAX_CLEAN_VALUES entries. */
 /** Values remembered whatever they hold: ids, names, labels repeat; long prose rarely does. */
 const MAX_CACHED_CHARS = 512;
 /** Longer plain values (chars.ts PLAIN) are remembered too: tokens, long cookies and Referers repeat. */
 const MAX_LONG_PLAIN_CHARS = 8192;
+/** At most MAX_CLEAN_CHARS × 2 bytes (2 MiB) of cached strings, in at most MAX_CLEAN_VALUES entries. */
 const MAX_CLEAN_VALUES = 4096;
 const MAX_CLEAN_CHARS = 1024 * 1024;

@@ -99,9 +99,6 @@ export function replaceSqlComments(s: string, repl: string): string {
 }
 
 /** What a shell (or cmd.exe's ^) drops between the letters of a word. */
-const CMD_DROP = /['"\\^]/;
-
-/** What a shell (or cmd.exe's ^) drops between the letters of a word, all of it. */
 const SHELL_QUOTING = /['"\\^]/g;
 
 /** `s` without `'` `"` `\` `^` (a global replace: V8 runs it natively, 3× a charCode loop). */
@@ -117,7 +114,7 @@ export function shellNormalise(s: string): string {
   let t = s;
   if (t.includes('ifs')) t = t.split('${ifs}').join(' ').split('$ifs').join(' ');
   if (t.includes('$@')) t = t.split('$@').join('');
-  if (CMD_DROP.test(t)) t = dropShellQuoting(t);
+  t = dropShellQuoting(t);
   if (t.includes('\r')) t = t.split('\r').join('\n');
   return collapseWhitespace(t, true);
 }

@@ -25,7 +25,7 @@ interface Automaton {
   /** Number of character classes, the row width of `next`. */
   readonly width: number;
   /** next[state * width + class] → the next state. */
-  readonly next: Uint16Array | Uint32Array;
+  readonly next: Int32Array;
   /** The states in breadth-first order (each after its failure state), the root first. */
   readonly order: Int32Array;
   /** The failure link of each state (the longest proper suffix that is a trie state). */
@@ -61,8 +61,7 @@ function build(literals: readonly string[]): Automaton {
   }
   // Breadth-first from the root: failure links, and the full transition table from them.
   const states = go.length;
-  // 16-bit states when they fit: half the table, more of it in cache.
-  const next = states < 0x10000 ? new Uint16Array(states * width) : new Uint32Array(states * width);
+  const next = new Int32Array(states * width);
   const fail = new Int32Array(states);
   const order = new Int32Array(states);
   let tail = 1; // order[0] is the root
