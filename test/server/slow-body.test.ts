@@ -9,6 +9,7 @@
  */
 import t, { type Test } from 'tap';
 import { connect as netConnect } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import type { ClientHttp2Session } from 'node:http2';
 import { startUpstream } from '../helpers/upstream.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
@@ -20,10 +21,10 @@ interface Outcome { status: number; body: string; ms: number; retryAfter: string
 const CAP_MS = 9_000;
 
 /** POSTs over HTTP/2, writing `chunk` every `everyMs` ms until the gateway answers or CAP_MS passes. */
-function h2Drip(session: ClientHttp2Session, chunk: string, everyMs: number, totalBytes = Infinity): Promise<Outcome> {
+function h2Drip(session: ClientHttp2Session, chunk: string, everyMs: number, totalBytes = Infinity, type = 'application/octet-stream'): Promise<Outcome> {
   return new Promise((resolve) => {
     const start = Date.now();
-    const stream = session.request({ ':method': 'POST', ':path': '/up', 'content-type': 'application/octet-stream' }, { endStream: false });
+    const stream = session.request({ ':method': 'POST', ':path': '/up', 'content-type': type }, { endStream: false });
     let status = 0;
     let body = '';
     let retryAfter: string | null = null;
@@ -101,12 +102,15 @@ void t.test('HTTP/2: a body dripped a byte at a time gets 408 at requestTimeoutM
   const session = await h2Connect(port, { ca });
   t.teardown(() => session.destroy());
   // Every 200 ms: an idle timeout never fires; 1.5 s is well inside the rate's grace period.
-  const got = await h2Drip(session, 'x', 200);
+  // A binary body streams to the upstream; a JSON one is still being read for the WAF.
+  const [got, json] = await Promise.all([h2Drip(session, 'x', 200), h2Drip(session, ' ', 200, Infinity, 'application/json')]);
   t.equal(got.status, 408, `answered 408 after ${got.ms} ms`);
   t.match(JSON.parse(got.body || '{}'), { error: 'request_timeout', requestId: String }, 'with the JSON error body');
   t.ok(got.ms >= 1_400 && got.ms < 3_500, `at the deadline (${got.ms} ms)`);
+  t.equal(json.status, 408, `a body the WAF is reading: 408 after ${json.ms} ms`);
+  t.ok(json.ms >= 1_400 && json.ms < 3_500, 'at the deadline too');
   t.ok(await eventually(() => up.received.length === 1 && up.received[0]!.aborted), 'the upstream request was aborted');
-  t.ok(await eventually(() => gw.access().some((l) => l['status'] === 408 && l['protocol'] === 'HTTP/2')), 'logged as 408');
+  t.ok(await eventually(() => gw.access().filter((l) => l['status'] === 408 && l['protocol'] === 'HTTP/2').length === 2), 'both logged as 408');
   t.equal((await h2Request(session, '/after')).status, 200, 'the session still serves');
 });
 
@@ -175,4 +179,42 @@ void t.test('one client with 280 slow HTTP/2 uploads over 3 connections cannot s
   const refused = outcomes.filter((o) => o.status === 429);
   t.equal(refused.length, 280 - 128, 'the other uploads were refused with 429');
   t.ok(refused.length > 0 && refused.every((o) => o.retryAfter === '1' && JSON.parse(o.body).error === 'too_many_in_flight'), 'each with Retry-After and a JSON error');
+});
+
+void t.test('time the upstream holds a body back is not the client\'s: a fast upload to a slow reader passes', { timeout: 30_000 }, async (t) => {
+  // Reads nothing for 4 s (past the grace period), then everything: meanwhile only
+  // backpressure stops the client, and the rate check must not count that against it. A rate
+  // far above what the buffers on the way can hold in 4 s makes counting that time fail.
+  const up = await startUpstream();
+  t.teardown(() => up.close());
+  up.server.removeAllListeners('request');
+  let received = 0;
+  up.server.on('request', (req, res) => {
+    req.pause();
+    setTimeout(() => {
+      req.on('data', (c: Buffer) => { received += c.length; });
+      req.on('end', () => res.end('{"ok":true}'));
+      req.resume();
+    }, 4_000);
+  });
+  const size = 16 * 1024 * 1024;
+  const limits = { requestTimeoutMs: 20_000, maxBodyBytes: 2 * size, minBodyBytesPerSec: 3 * 1024 * 1024, minBodyRateGraceMs: 2_000 };
+  const { gw, port, ca } = await tlsGateway(t, limits, up.url);
+  const session = await h2Connect(port, { ca });
+  t.teardown(() => session.destroy());
+  const body = 'b'.repeat(size);
+  const [h2, h1] = await Promise.all([
+    h2Request(session, '/up', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } }).then((r) => r.status, () => 0),
+    new Promise<number>((resolve) => {
+      const req = httpRequest(`${gw.url}/up`, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(0));
+      req.end(body);
+    }),
+  ]);
+  t.equal(h2, 200, 'HTTP/2: 200');
+  t.equal(h1, 200, 'HTTP/1.1: 200');
+  t.equal(received, 2 * size, 'both bodies reached the upstream whole');
 });
