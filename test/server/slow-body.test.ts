@@ -15,7 +15,7 @@ import { startUpstream } from '../helpers/upstream.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { h2Connect, h2Request, listenerPort, serverPki, tempDir } from '../helpers/certs.js';
 
-interface Outcome { status: number; body: string; ms: number; retryAfter: string | null }
+interface Outcome { status: number; body: string; ms: number; retryAfter: string | null; rst?: number | undefined }
 
 /** Test bound: no body here is meant to take longer (before the fix, dripped ones did). */
 const CAP_MS = 9_000;
@@ -48,7 +48,7 @@ function h2Drip(session: ClientHttp2Session, chunk: string, everyMs: number, tot
     stream.on('close', () => {
       clearInterval(drip);
       clearTimeout(cap);
-      resolve({ status, body, ms: Date.now() - start, retryAfter });
+      resolve({ status, body, ms: Date.now() - start, retryAfter, rst: stream.rstCode });
     });
   });
 }
@@ -107,6 +107,7 @@ void t.test('HTTP/2: a body dripped a byte at a time gets 408 at requestTimeoutM
   t.equal(got.status, 408, `answered 408 after ${got.ms} ms`);
   t.match(JSON.parse(got.body || '{}'), { error: 'request_timeout', requestId: String }, 'with the JSON error body');
   t.ok(got.ms >= 1_400 && got.ms < 3_500, `at the deadline (${got.ms} ms)`);
+  t.same([got.rst, json.rst], [0, 0], 'then RST_STREAM(NO_ERROR) ends the rest of each upload');
   t.equal(json.status, 408, `a body the WAF is reading: 408 after ${json.ms} ms`);
   t.ok(json.ms >= 1_400 && json.ms < 3_500, 'at the deadline too');
   t.ok(await eventually(() => up.received.length === 1 && up.received[0]!.aborted), 'the upstream request was aborted');
