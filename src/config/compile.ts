@@ -65,7 +65,8 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: 
 
 /**
  * `previous` is the Gateway being replaced on reload: providers whose key source is unchanged
- * start from its keys instead of refetching (src/auth/compile.ts).
+ * start from its keys instead of refetching (src/auth/compile.ts), and the per-client in-flight
+ * counts carry on (proxy/client-inflight.ts).
  */
 export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
   const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM);
@@ -76,6 +77,6 @@ export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?:
   const identityNames = cfg.routes.flatMap((r) => Object.keys(r.identityHeaders));
   return new Gateway(
     cfg, new RouteTable(routes), new TrustedProxies(cfg.server.trustedProxies),
-    new InjectableHeaders(identityNames), resources, deps,
+    new InjectableHeaders(identityNames), resources, deps, previous?.clientInFlight,
   );
 }

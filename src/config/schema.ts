@@ -124,8 +124,17 @@ const server = {
         maxBodyBytes: integer('Largest request body accepted, in bytes; larger bodies get 413. 0 rejects any body.', 0, 1073741824, 1048576),
         maxHeaderBytes: integer('Largest request head (request line plus headers) accepted, in bytes; larger heads get 431.', 1024, 1048576, 16384),
         headersTimeoutMs: integer('Time allowed to receive the complete request head, in milliseconds (slowloris guard). Must not exceed requestTimeoutMs.', 1, 600000, 10000),
-        requestTimeoutMs: integer('Time allowed to receive the complete request (head and body), in milliseconds.', 1, 3600000, 30000),
+        requestTimeoutMs: integer('Time allowed to receive the complete request (head and body), in milliseconds, counted from its first byte whatever arrives meanwhile, on HTTP/1.1 and HTTP/2 alike: a request still incomplete then gets 408 (or, once its response has started, its connection or HTTP/2 stream is cut) and its upstream request is aborted.', 1, 3600000, 30000),
         keepAliveTimeoutMs: integer('How long an idle keep-alive connection stays open, in milliseconds.', 1, 600000, 5000),
+        minBodyBytesPerSec: integer(
+          'Slowest average rate a request body may arrive at, in bytes per second, counted only while the gateway is waiting for the client (not while the upstream or a full connection pool holds the body back); a slower body gets 408 and its upstream request is aborted. Checked once the body has been awaited for minBodyRateGraceMs. 0 turns the check off. The default is Kestrel\'s MinRequestBodyDataRate: far below any real uplink, far above a body dripped a byte at a time (docs/operations.md).',
+          0, 1073741824, 240,
+        ),
+        minBodyRateGraceMs: integer('How long a request body may be awaited before minBodyBytesPerSec applies, in milliseconds (a client ramping up, a mobile radio waking).', 0, 3600000, 5000),
+        maxInFlightPerClient: integer(
+          'Most requests one client address (as the gateway computes it: the peer, or X-Forwarded-For from server.trustedProxies) may have forwarded to upstreams at once, over all routes; one more gets 429 with Retry-After: 1 until one of them ends. So one client cannot take the 256 connections of a target\'s pool. The default fits a browser\'s whole HTTP/2 session (128 streams) and is half a pool. 0 turns the cap off.',
+          0, 1000000, 128,
+        ),
       },
     },
     shutdownGraceMs: integer(

@@ -10,6 +10,11 @@ export interface LimitsConfig {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Request bodies slower than this (while awaited, after the grace period) get 408; 0 = off. */
+  minBodyBytesPerSec: number;
+  minBodyRateGraceMs: number;
+  /** Forwarded requests in flight per client address; 0 = no cap. */
+  maxInFlightPerClient: number;
 }
 
 export interface ServerConfig {

@@ -15,6 +15,7 @@ import type { InjectableHeaders } from '../route/sanitise.js';
 import type { Exchange } from '../server/exchange.js';
 import { accessLine } from '../observe/access-log.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
+import { ClientInFlight } from '../proxy/client-inflight.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -38,6 +39,8 @@ export class Gateway {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly resources: readonly Resource[];
+  /** server.limits.maxInFlightPerClient's counts; the previous Gateway's on reload (compile.ts). */
+  readonly clientInFlight: ClientInFlight;
   readonly #requestMetrics: RequestMetrics;
   #inflight = 0;
   #retired = false;
@@ -47,6 +50,7 @@ export class Gateway {
   constructor(
     config: GatewayConfig, routes: RouteTable<CompiledRoute>, trusted: TrustedProxies,
     injectable: InjectableHeaders, resources: readonly Resource[], deps: GatewayDeps,
+    clientInFlight: ClientInFlight = new ClientInFlight(),
   ) {
     this.config = config;
     this.routes = routes;
@@ -54,6 +58,7 @@ export class Gateway {
     this.injectable = injectable;
     this.limits = config.server.limits;
     this.resources = resources;
+    this.clientInFlight = clientInFlight;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     this.#requestMetrics = new RequestMetrics(deps.metrics);
@@ -78,6 +83,7 @@ export class Gateway {
       const upstreamMs = x.ctx.upstreamMs;
       this.#requestMetrics.record(routeName, x.ctx.method, status, x.decision, durationMs / 1000, upstreamMs === null ? null : upstreamMs / 1000);
     } finally {
+      if (x.inFlightCounted) this.clientInFlight.release(x.ctx.clientIp);
       this.#release();
     }
   }

@@ -22,10 +22,15 @@ import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { UpstreamCall } from '../proxy/forward.js';
 import { BodyLimit } from '../proxy/body-limit.js';
 import { RequestBody } from '../proxy/request-body.js';
+import { BodyWatch } from './body-watch.js';
 
 const NOT_ORIGIN_FORM = Object.freeze({ ok: false, reason: 'not_origin_form' } as const);
 const BAD_HOST = Object.freeze({ ok: false, reason: 'bad_host_header' } as const);
 const TOO_LARGE: Respond = Object.freeze({ kind: 'respond', status: 413, decision: 'bad_request', error: 'payload_too_large' });
+/** server.limits.maxInFlightPerClient reached: a 429 says "later", and PRODUCT §1.9 gives every 429 a Retry-After. */
+const TOO_MANY_IN_FLIGHT: Respond = Object.freeze({
+  kind: 'respond', status: 429, decision: 'rate_limited', error: 'too_many_in_flight', headers: Object.freeze({ 'retry-after': '1' }),
+});
 
 /** Where the current Gateway lives; a reload swaps `current` and nothing else. */
 export interface GatewayHolder {
@@ -79,6 +84,8 @@ function rawPathForLog(url: string | undefined): string {
 export class EdgeHandler {
   readonly #holder: GatewayHolder;
   readonly #proto: string;
+  /** This listener's bodies in transit: the HTTP/2 deadline and the minimum rate (body-watch.ts). */
+  readonly #bodies = new BodyWatch();
 
   constructor(holder: GatewayHolder, proto: 'http' | 'https') {
     this.#holder = holder;
@@ -90,7 +97,9 @@ export class EdgeHandler {
     const gateway = this.#holder.current;
     gateway.acquire();
     if (this.#holder.shuttingDown) res.shouldKeepAlive = false;
-    decide(createExchange(req, res, gateway, this.#proto), FORWARD);
+    const x = createExchange(req, res, gateway, this.#proto);
+    if (hasBody(req)) this.#bodies.watch(x);
+    decide(x, FORWARD);
   };
 }
 
@@ -107,6 +116,12 @@ class ForwardToUpstream implements Terminal {
 
   allow(x: Exchange, route: CompiledRoute): void {
     const req = x.req;
+    // One client must not hold a route's whole pool (issue 22); released when the exchange is recorded.
+    const maxInFlight = x.gateway.limits.maxInFlightPerClient;
+    if (maxInFlight > 0) {
+      if (!x.gateway.clientInFlight.tryAcquire(x.ctx.clientIp, maxInFlight)) return x.respond(TOO_MANY_IN_FLIGHT);
+      x.inFlightCounted = true;
+    }
     let body: Readable | Buffer | null = null;
     if (hasBody(req)) {
       const declared = req.headers['content-length'];

@@ -39,6 +39,8 @@ export class Exchange {
   bodyCounter: { readonly bytes: number } | null = null;
   /** A WebSocket handed to the upstream: logged as 101 when its socket closes. */
   upgraded = false;
+  /** Counted in gateway.clientInFlight (server.limits.maxInFlightPerClient) until it is recorded. */
+  inFlightCounted = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, ctx: RequestCtx, gateway: Gateway) {
     this.req = req;

@@ -78,12 +78,6 @@ function handshakeReason(code: string | undefined): string {
   return 'other';
 }
 
-function onStreamIdle(this: ServerHttp2Stream): void {
-  // Still receiving the request (body) with nothing moving: the HTTP/2 counterpart of
-  // requestTimeoutMs. A stream waiting for its upstream is bounded by the route's timeout.
-  if (!this.headersSent && !this.readableEnded) this.close(h2.NGHTTP2_CANCEL);
-}
-
 /**
  * RFC 9113 §8.1: after a complete response (a denial, a 413) the server "MAY request that the
  * client abort transmission of a request without error by sending a RST_STREAM with an error
@@ -134,8 +128,9 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
       // Idle sessions end gracefully (GOAWAY): streams in flight still finish.
       session.setTimeout(current.keepAliveTimeoutMs, () => session.close());
     });
+    // requestTimeoutMs and minBodyBytesPerSec bound a stream's body (body-watch.ts): an idle
+    // timer here would be reset by every byte of a body dripped one byte at a time.
     h2server.on('stream', (stream: ServerHttp2Stream) => {
-      stream.setTimeout(current.requestTimeoutMs, onStreamIdle);
       stream.once('finish', onResponseSent);
     });
     server = Object.assign(h2server, {

@@ -25,7 +25,8 @@ void t.test('defaults are filled in, deep-frozen, and the input is left alone', 
   t.same(cfg, {
     server: {
       trustedProxies: [],
-      limits: { maxBodyBytes: 1048576, maxHeaderBytes: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000 },
+      limits: { maxBodyBytes: 1048576, maxHeaderBytes: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000,
+        minBodyBytesPerSec: 240, minBodyRateGraceMs: 5000, maxInFlightPerClient: 128 },
       shutdownGraceMs: 10000,
       workers: 1,
     },

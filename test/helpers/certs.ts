@@ -113,6 +113,8 @@ export interface TlsClientOptions {
   headers?: Record<string, string>;
   method?: string;
   body?: string;
+  /** Where the client connects from (127.0.0.2 …: another client address on loopback). */
+  localAddress?: string;
 }
 
 /** One HTTP/1.1 request over a new TLS connection (https.request, no agent, no keep-alive). */
@@ -142,9 +144,12 @@ export async function h1Request(port: number, path: string, opts: TlsClientOptio
 export async function h2Connect(port: number, opts: TlsClientOptions = {}): Promise<import('node:http2').ClientHttp2Session> {
   const { connect } = await import('node:http2');
   return new Promise((resolve, reject) => {
-    const session = connect(`https://localhost:${port}`, {
+    // localAddress reaches net.connect through tls.connect; Node's types leave it out of the TLS options.
+    const options: import('node:http2').SecureClientSessionOptions & { localAddress?: string } = {
       host: '127.0.0.1', servername: opts.servername ?? 'localhost', ca: opts.ca, cert: opts.cert, key: opts.key,
-    });
+      localAddress: opts.localAddress,
+    };
+    const session = connect(`https://localhost:${port}`, options);
     session.once('connect', () => resolve(session));
     session.once('error', reject);
   });

@@ -13,6 +13,8 @@ export interface Received {
   bodyBytes: number;
   body: string;
   rawTrailers: string[];
+  /** The request closed before its body was complete (the gateway aborted it). */
+  aborted: boolean;
 }
 
 export type UpstreamBehaviour = (req: IncomingMessage, res: ServerResponse, rec: Received) => void;
@@ -35,8 +37,9 @@ const defaultBehaviour: UpstreamBehaviour = (_req, res, rec) => {
 export async function startUpstream(behaviour: UpstreamBehaviour = defaultBehaviour, keepBody = 64 * 1024): Promise<RecordingUpstream> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
-    const rec: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodyBytes: 0, body: '', rawTrailers: [] };
+    const rec: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, bodyBytes: 0, body: '', rawTrailers: [], aborted: false };
     received.push(rec);
+    req.on('close', () => { if (!req.complete) rec.aborted = true; });
     const kept: Buffer[] = [];
     let keptBytes = 0;
     req.on('data', (chunk: Buffer) => {
