@@ -167,6 +167,11 @@ const listeners = {
           'Lets a cache on the caller (NGINX proxy_cache, ingress-nginx auth-cache-key) keep an allow for up to this many seconds (never past the token exp), with Vary on the token headers: only for routes whose only stages are authentication and authorisation. 0: every answer is Cache-Control: no-store.',
           0, 3600, 0,
         ),
+        trustOriginalUrl: {
+          type: 'boolean',
+          description: 'Whether the NGINX caller of /nginx writes X-Original-URL itself on every auth request, as ingress-nginx does (`$scheme://$http_host$request_uri`). true: X-Original-URL is required, and from a caller inside server.trustedProxies its host and scheme name the original request (X-Forwarded-Host is never read). false: the original request is X-Original-URI with Host / X-Forwarded-Host and X-Forwarded-Proto (config/nginx/nginx.conf), and a request carrying X-Original-URL is refused (400): a plain NGINX passes its client\'s copy on unless its config clears it. Default: false.',
+          default: false,
+        },
       },
     },
     admin: listener('Admin listener: /metrics, /healthz, /readyz. Bind it to a private address such as 127.0.0.1.'),

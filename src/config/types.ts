@@ -56,6 +56,8 @@ export interface HttpsListenerConfig extends PlainListenerConfig {
 export interface AuthListenerConfig extends PlainListenerConfig {
   /** > 0: allows of credential-only routes may be cached by the caller this long (forward-auth/cache.ts). */
   cacheMaxAgeSec: number;
+  /** /nginx: the caller writes X-Original-URL itself (ingress-nginx), so its host and scheme are believed (forward-auth/nginx.ts). */
+  trustOriginalUrl: boolean;
 }
 
 export interface ListenersConfig {

@@ -11,6 +11,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { NGINX_READ_HEADERS } from '../../src/forward-auth/nginx.js';
 import { shippedDoc } from './fixture.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -26,9 +27,12 @@ const problems = (doc: unknown): readonly string[] => {
 };
 const route = { name: 'r', match: {}, auth: 'none', upstream: 'http://127.0.0.1:1' };
 
-void t.test('listeners.auth: host, port and cacheMaxAgeSec (default 0)', async (t) => {
+void t.test('listeners.auth: host, port, cacheMaxAgeSec (default 0) and trustOriginalUrl (default false)', async (t) => {
   const cfg = validateConfig({ listeners: { auth: { host: '127.0.0.1', port: 8081 } }, routes: [route] });
-  t.same(cfg.listeners.auth, { host: '127.0.0.1', port: 8081, cacheMaxAgeSec: 0 });
+  t.same(cfg.listeners.auth, { host: '127.0.0.1', port: 8081, cacheMaxAgeSec: 0, trustOriginalUrl: false });
+  t.same(problems({ listeners: { auth: { host: '127.0.0.1', port: 0, trustOriginalUrl: 'yes' } }, routes: [] }), [
+    'listeners.auth.trustOriginalUrl: must be a boolean (true or false)',
+  ]);
   t.same(problems({ listeners: { auth: { host: '127.0.0.1', port: 0, cacheMaxAgeSec: 3601 } }, routes: [] }), [
     'listeners.auth.cacheMaxAgeSec: must be between 0 and 3600',
   ]);
@@ -57,6 +61,17 @@ void t.test('config/nginx/nginx.conf passes on every identity header of config/n
   t.match(conf, /proxy_pass_request_body off;/);
   const directives = conf.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
   t.notMatch(directives, /proxy_ignore_headers|proxy_cache_valid/, 'the auth cache must follow Portcullis\'s Cache-Control');
+});
+
+void t.test('config/nginx/nginx.conf: the auth location sets (or clears) every header /nginx reads', async (t) => {
+  // issue 22 §1: an auth subrequest carries every client header; one the config leaves alone is the client's.
+  const conf = (await read('config/nginx/nginx.conf')).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  const auth = /location = \/_portcullis \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+  const set = new Set([...auth.matchAll(/proxy_set_header\s+(\S+)\s/g)].map((m) => m[1]!.toLowerCase()));
+  for (const name of NGINX_READ_HEADERS) t.ok(set.has(name), `${name}: proxy_set_header in location = /_portcullis`);
+  t.match(auth, /proxy_set_header X-Original-URL\s+"";/, 'X-Original-URL cleared: listeners.auth.trustOriginalUrl is off in portcullis.yaml');
+  const listener = (await shippedDoc()).listeners['auth'] as Record<string, unknown>;
+  t.equal(listener['trustOriginalUrl'], false, 'portcullis.yaml: the default, since this NGINX never writes X-Original-URL');
 });
 
 void t.test('config/traefik and config/envoy: the right endpoint, fail closed, the identity headers', async (t) => {
@@ -111,7 +126,7 @@ void t.test('config/k8s: the ConfigMap is a valid Portcullis config and the Ingr
   t.ok(configMap, 'a ConfigMap');
   const text = (configMap!['data'] as Record<string, string>)['gateway.yaml']!;
   const cfg = parseConfigText(text, 'config/k8s/portcullis.yaml#gateway.yaml', {});
-  t.same(cfg.listeners.auth, { host: '0.0.0.0', port: 8081, cacheMaxAgeSec: 0 });
+  t.same(cfg.listeners.auth, { host: '0.0.0.0', port: 8081, cacheMaxAgeSec: 0, trustOriginalUrl: true }, 'ingress-nginx writes X-Original-URL itself');
   const ingress = parse(await read('config/k8s/ingress.yaml')) as { metadata: { annotations: Record<string, string> } };
   const a = ingress.metadata.annotations;
   t.equal(a['nginx.ingress.kubernetes.io/auth-url'], 'http://portcullis.portcullis.svc.cluster.local:8081/nginx');
