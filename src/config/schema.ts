@@ -385,7 +385,7 @@ const route = {
       properties: {
         set: {
           type: 'object',
-          description: 'Headers to set (replacing incoming values): { X-Env: prod }. Default: {}.',
+          description: 'Headers to set, replacing incoming values: { X-Env: prod }. Every client copy of a set name is removed first, in any case and in the `_` / `.` spellings upstream frameworks fold into `-` (X_Env, x.env). Default: {}.',
           default: {},
           maxProperties: 64,
           propertyNames: headerName('Header name.'),

@@ -19,7 +19,7 @@ t.before(async () => {
   gw = await startGateway({
     routes: [
       { name: 'a', match: { path: '/a' }, auth: 'none', upstream: up.url,
-        identityHeaders: { 'X-User-Id': 'sub' }, requestHeaders: { set: { 'X-Env': 'test' }, remove: ['X-Debug'] } },
+        identityHeaders: { 'X-User-Id': 'sub' }, requestHeaders: { set: { 'X-Env': 'test', 'X-Tenant-Verified': 'gateway' }, remove: ['X-Debug'] } },
       { name: 'b', match: { path: '/b' }, auth: 'none', upstream: up.url, identityHeaders: { 'X-Tenant': 'tenant' } },
     ],
   });
@@ -43,6 +43,22 @@ void t.test('identity headers of every route, in every spelling, never reach the
   t.notOk(JSON.stringify(rec.rawHeaders).includes('evil'), 'no spoofed value arrives under any name');
   t.notOk(names.includes('x-debug'), 'requestHeaders.remove');
   t.equal(rec.headers['x-env'], 'test', 'requestHeaders.set');
+});
+
+void t.test('requestHeaders.set replaces the client\'s copies, in any case or alias spelling (issue 22 §5)', async (t) => {
+  const res = await rawRequest(gw.port, 'GET /a/set HTTP/1.1\r\nHost: h\r\nX-Tenant-Verified: attacker\r\nx-tenant-verified: attacker2\r\n' +
+    'X_Tenant_Verified: attacker3\r\nx.tenant.verified: attacker4\r\nX-ENV: prod\r\nConnection: close\r\n\r\n');
+  t.equal(res.status, 200);
+  const rec = up.received.at(-1)!;
+  t.equal(rec.headers['x-tenant-verified'], 'gateway', 'the gateway\'s value alone, not "attacker, …, gateway"');
+  t.equal(rec.headers['x-env'], 'test');
+  const names = rec.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase().replace(/[_.]/g, '-'));
+  t.equal(names.filter((n) => n === 'x-tenant-verified').length, 1, 'one X-Tenant-Verified field line');
+  t.equal(names.filter((n) => n === 'x-env').length, 1, 'one X-Env field line');
+  t.notOk(JSON.stringify(rec.rawHeaders).includes('attacker'), 'no client value under any spelling');
+  // The twin: a route that sets nothing passes the same header on as sent.
+  await rawRequest(gw.port, 'GET /b/set HTTP/1.1\r\nHost: h\r\nX-Tenant-Verified: client\r\nConnection: close\r\n\r\n');
+  t.equal(up.received.at(-1)!.headers['x-tenant-verified'], 'client');
 });
 
 void t.test('hop-by-hop headers and the names Connection lists are not forwarded', async (t) => {
