@@ -14,6 +14,8 @@ export interface LimitsConfig {
 
 export interface ServerConfig {
   trustedProxies: string[];
+  /** Well-known identity header names removed from every request (route/sanitise.ts InjectableHeaders). */
+  stripIdentityHeaders: string[];
   limits: LimitsConfig;
   shutdownGraceMs: number;
   /** Worker processes (node:cluster); 1 = this process only, 0 = one per CPU (server/workers.ts). */

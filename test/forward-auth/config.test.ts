@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { ConfigError } from '../../src/config/errors.js';
+import { DEFAULT_STRIP_IDENTITY_HEADERS } from '../../src/config/schema.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { NGINX_READ_HEADERS } from '../../src/forward-auth/nginx.js';
@@ -74,6 +75,11 @@ void t.test('config/nginx/nginx.conf: the auth location sets (or clears) every h
   t.equal(listener['trustOriginalUrl'], false, 'portcullis.yaml: the default, since this NGINX never writes X-Original-URL');
 });
 
+void t.test('config/nginx/nginx.conf clears every server.stripIdentityHeaders default on the way to the backend', async (t) => {
+  const conf = (await read('config/nginx/nginx.conf')).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  for (const name of DEFAULT_STRIP_IDENTITY_HEADERS) t.match(conf, new RegExp(`proxy_set_header ${name}\\s+"";`), name);
+});
+
 void t.test('config/traefik and config/envoy: the right endpoint, fail closed, the identity headers', async (t) => {
   const names = await identityNames();
   const traefik = parse(await read('config/traefik/dynamic.yaml')) as { http: { middlewares: { portcullis: { forwardAuth: Record<string, unknown> } } } };
@@ -84,7 +90,8 @@ void t.test('config/traefik and config/envoy: the right endpoint, fail closed, t
   // The regex is Go's (RE2); this is the same pattern in JavaScript's syntax.
   const regex = new RegExp(String(fa['authResponseHeadersRegex']).replace('(?i)', ''), 'i');
   for (const h of ['X-User-Id', 'X_user_id', 'X.User.Id', 'X-Auth-Request-User']) t.ok(regex.test(h), h);
-  for (const h of ['X-Users', 'Authorization', 'X-Request-Id']) t.notOk(regex.test(h), h);
+  for (const h of [...DEFAULT_STRIP_IDENTITY_HEADERS, 'remote_user', 'X.Forwarded.Email']) t.ok(regex.test(h), `${h}: server.stripIdentityHeaders`);
+  for (const h of ['X-Users', 'Authorization', 'X-Request-Id', 'X-Forwarded-For', 'X-Forwarded-Host', 'Remote-Addr', 'X-Forwarded-Username']) t.notOk(regex.test(h), h);
 
   const envoyText = await read('config/envoy/envoy.yaml');
   const envoy = JSON.stringify(parse(envoyText));

@@ -142,7 +142,7 @@ if (findNginx() === null) {
     const res = await rawRequest(ngx.port, [
       'GET /api/me HTTP/1.1', 'Host: 127.0.0.1', `Authorization: Bearer ${tok}`, 'X-User-Id: mallory', 'x-user-id: mallory2',
       'X-User-Email: mallory@example.com', 'X-User-Roles: admin', 'X_User_Id: mallory3', 'x.user.id: mallory4',
-      'X-Auth-Request-User: mallory5', 'Connection: close', '', '',
+      'X-Auth-Request-User: mallory5', 'X-Forwarded-User: mallory6', 'Remote-User: mallory7', 'X-WEBAUTH-USER: mallory8', 'Connection: close', '', '',
     ].join('\r\n'));
     t.equal(res.status, 200);
     const seen = backend.received.at(-1)!;
@@ -153,6 +153,7 @@ if (findNginx() === null) {
     const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     t.same(names.filter((n) => n.replace(/[_.]/g, '-').startsWith('x-user-')), ['x-user-id'], 'no alias spelling either');
     t.equal(seen.headers['x-auth-request-user'], undefined, 'oauth2-proxy\'s names are cleared too');
+    t.notOk(JSON.stringify(seen.rawHeaders).includes('mallory'), 'and the server.stripIdentityHeaders names (issue 22 §9)');
   });
 
   void t.test('forward-auth decisions are logged like edge requests', async (t) => {

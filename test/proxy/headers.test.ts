@@ -61,6 +61,37 @@ void t.test('requestHeaders.set replaces the client\'s copies, in any case or al
   t.equal(up.received.at(-1)!.headers['x-tenant-verified'], 'client');
 });
 
+void t.test('the identity headers other auth proxies set never reach the upstream, auth: none included (issue 22 §9)', async (t) => {
+  const spoof = [
+    'X-Forwarded-User: admin', 'Remote-User: admin', 'X-Remote-User: admin', 'X-Auth-User: admin', 'X-Forwarded-Email: admin@x',
+    'X-Forwarded-Preferred-Username: admin', 'X-Forwarded-Groups: admins', 'X-Forwarded-Access-Token: t', 'Remote-Groups: admins',
+    'Remote-Email: admin@x', 'Remote-Name: Admin', 'X-WEBAUTH-USER: admin', 'remote_user: admin', 'X_Forwarded_User: admin', 'x.remote.user: admin',
+  ];
+  const res = await rawRequest(gw.port, `GET /a/who HTTP/1.1\r\nHost: h\r\n${spoof.join('\r\n')}\r\nX-Forwarded-Username: kept\r\nConnection: close\r\n\r\n`);
+  t.equal(res.status, 200);
+  const rec = up.received.at(-1)!;
+  t.notOk(JSON.stringify(rec.rawHeaders).includes('admin'), 'none arrives, in any spelling');
+  t.equal(rec.headers['x-forwarded-username'], 'kept', 'the twin: a name not on the list passes');
+});
+
+void t.test('server.stripIdentityHeaders replaces the list; [] lets them through; route identity headers go whatever it says', async (t) => {
+  for (const [list, stripped, passed] of [
+    [['X-Custom-User'], ['x-custom-user', 'x-user-id'], ['x-forwarded-user', 'remote-user']],
+    [[], ['x-user-id'], ['x-forwarded-user', 'remote-user', 'x-custom-user']],
+  ] as const) {
+    const custom = await startGateway({
+      server: { stripIdentityHeaders: [...list] },
+      routes: [{ name: 'a', match: { path: '/a' }, auth: 'none', upstream: up.url, identityHeaders: { 'X-User-Id': 'sub' } }],
+    });
+    t.teardown(() => custom.close());
+    const res = await rawRequest(custom.port, 'GET /a/x HTTP/1.1\r\nHost: h\r\nX-Custom-User: c\r\nX-Forwarded-User: f\r\nRemote-User: r\r\nX-User-Id: u\r\nConnection: close\r\n\r\n');
+    t.equal(res.status, 200);
+    const h = up.received.at(-1)!.headers;
+    for (const name of stripped) t.equal(h[name], undefined, `${JSON.stringify(list)}: ${name} removed`);
+    for (const name of passed) t.ok(h[name], `${JSON.stringify(list)}: ${name} passes`);
+  }
+});
+
 void t.test('hop-by-hop headers and the names Connection lists are not forwarded', async (t) => {
   const res = await rawRequest(gw.port,
     'GET /a/hop HTTP/1.1\r\nHost: h\r\nConnection: close, X-Private\r\nX-Private: 1\r\nKeep-Alive: timeout=9\r\nTE: trailers\r\n' +
