@@ -14,7 +14,7 @@ import { parseJwt, type ParsedJwt } from './jwt.js';
 import type { Provider } from './provider.js';
 import type { AuthFailureReason, AuthResponses, InvalidTokenReason } from './responses.js';
 import { tokenKey, type TokenCache } from './token-cache.js';
-import { MULTIPLE_TOKENS, type TokenSources } from './token-source.js';
+import { AMBIGUOUS_COOKIE, MULTIPLE_TOKENS, type TokenSources } from './token-source.js';
 
 /** What every route's auth stage of one config shares: compiled once in compile.ts. */
 export interface AuthShared {
@@ -75,6 +75,10 @@ export class AuthenticateStage implements Stage {
       return s.responses.missing;
     }
     if (token === MULTIPLE_TOKENS) return this.#fail(ctx, '', 'multiple_tokens');
+    if (token === AMBIGUOUS_COOKIE) {
+      s.failures.count('', 'ambiguous_cookie');
+      return s.responses.ambiguousCookie;
+    }
     // Bounded before any decoding: parsing cost and memory stay proportional to a sane token.
     if (token.length > s.maxTokenBytes) return this.#fail(ctx, '', 'malformed');
     const key = s.cache === null ? '' : tokenKey(token);

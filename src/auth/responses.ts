@@ -26,8 +26,11 @@ export type InvalidTokenReason =
 /** 403 reasons: a valid token that this route does not accept (PRODUCT §1.8). */
 export type ForbiddenReason = 'insufficient_scope' | 'missing_role' | 'claim_mismatch';
 
-/** Every failure label: plus `missing` (no token), `keys_unavailable` (503) and `blocked` (429, brute-force brake). */
-export type AuthFailureReason = InvalidTokenReason | ForbiddenReason | 'missing' | 'keys_unavailable' | 'blocked';
+/**
+ * Every failure label: plus `missing` (no token), `keys_unavailable` (503), `blocked` (429,
+ * brute-force brake) and `ambiguous_cookie` (400: a token cookie named twice or by an alias).
+ */
+export type AuthFailureReason = InvalidTokenReason | ForbiddenReason | 'missing' | 'keys_unavailable' | 'blocked' | 'ambiguous_cookie';
 
 /**
  * RFC 6750 §3: error_description is human-readable ASCII without `"` or `\`.
@@ -66,6 +69,11 @@ export class AuthResponses {
    * 503 rather than a 401 that would make clients throw away a good token. Fail closed either way.
    */
   readonly unavailable: Respond;
+  /**
+   * The Cookie headers name a token cookie twice or by an alias (token-source.ts): a malformed
+   * request, not a bad token — 400 `bad_request`, no challenge, and no brute-force count.
+   */
+  readonly ambiguousCookie: Respond;
   readonly #realm: string;
   readonly #invalid: ReadonlyMap<InvalidTokenReason, Respond>;
 
@@ -73,6 +81,7 @@ export class AuthResponses {
     this.#realm = realm;
     this.missing = freeze(401, 'unauthenticated', 'unauthorized', { 'www-authenticate': `Bearer realm="${realm}"` });
     this.unavailable = freeze(503, 'unauthenticated', 'unavailable', { 'retry-after': KEYS_UNAVAILABLE_RETRY_AFTER_SEC });
+    this.ambiguousCookie = freeze(400, 'bad_request', 'bad_request', {});
     const invalid = new Map<InvalidTokenReason, Respond>();
     for (const [reason, description] of Object.entries(INVALID_TOKEN_DESCRIPTIONS) as [InvalidTokenReason, string][]) {
       invalid.set(reason, freeze(401, 'unauthenticated', 'invalid_token', {

@@ -3,38 +3,40 @@
  * credential at all — not the Authorization header, nor any configured token
  * header, nor the token cookie (the other cookies pass). Compiled per route;
  * src/proxy/headers.ts applies it while copying the request headers.
+ *
+ * The token cookie is found as the token source finds it (cookies.ts): names
+ * trimmed as RFC 6265 §5.2 reads them, and its alias spellings (`Access_Token`,
+ * `access.token`) go too, since an upstream may read them as the token cookie.
  */
+import { cookiePairs, matchCookieName, type TokenCookieName } from './cookies.js';
 import type { TokenSources } from './token-source.js';
 
 export class CredentialStrip {
   /** Lowercased header names removed whole: authorization plus the token headers. */
   readonly headers: ReadonlySet<string>;
-  readonly #cookies: ReadonlySet<string>;
+  readonly #cookies: readonly TokenCookieName[];
 
   constructor(sources: TokenSources) {
     this.headers = new Set(['authorization', ...sources.headerNames]);
-    this.#cookies = new Set(sources.cookieNames);
+    this.#cookies = sources.cookieNames;
   }
 
   get stripsCookies(): boolean {
-    return this.#cookies.size > 0;
+    return this.#cookies.length > 0;
   }
 
   /** A Cookie header value without the token cookies; null when nothing is left (RFC 6265 §5.4 pairs). */
   cookie(value: string): string | null {
     let out = '';
-    let start = 0;
-    while (start < value.length) {
-      let end = value.indexOf(';', start);
-      if (end < 0) end = value.length;
-      const pair = value.slice(start, end).trim();
-      start = end + 1;
-      if (pair === '') continue;
-      const eq = pair.indexOf('=');
-      const name = eq < 0 ? pair : pair.slice(0, eq);
-      if (this.#cookies.has(name)) continue;
-      out = out === '' ? pair : out + '; ' + pair;
+    for (const c of cookiePairs(value)) {
+      if (this.#isToken(c.name)) continue;
+      out = out === '' ? c.pair : out + '; ' + c.pair;
     }
     return out === '' ? null : out;
+  }
+
+  #isToken(name: string): boolean {
+    for (const token of this.#cookies) if (matchCookieName(name, token) !== null) return true;
+    return false;
   }
 }

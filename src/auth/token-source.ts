@@ -3,19 +3,24 @@
  * `Authorization: Bearer` (RFC 6750 §2.1), another header read whole, or a
  * cookie (RFC 6265 §4.2). All sources are read; two different tokens in one
  * request are refused, since the gateway would verify one while the upstream
- * might read the other.
+ * might read the other — and so is a token cookie named twice or ambiguously.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TokenSourceConfig } from '../config/types.js';
+import { cookiePairs, matchCookieName, tokenCookieName, type TokenCookieName } from './cookies.js';
 
 /** The request carried two different tokens. */
 export const MULTIPLE_TOKENS = Symbol('multiple tokens');
-export type Extracted = string | null | typeof MULTIPLE_TOKENS;
+/**
+ * The Cookie headers name a token cookie twice, or carry an alias of its name (cookies.ts): which
+ * one an upstream reads is up to its parser, so the request is refused as malformed (400).
+ */
+export const AMBIGUOUS_COOKIE = Symbol('ambiguous cookie');
+export type Extracted = string | null | typeof MULTIPLE_TOKENS | typeof AMBIGUOUS_COOKIE;
 
-type Source = { readonly kind: 'bearer' } | { readonly kind: 'header'; readonly name: string } | { readonly kind: 'cookie'; readonly name: string };
+type Source = { readonly kind: 'bearer' } | { readonly kind: 'header'; readonly name: string } | { readonly kind: 'cookie'; readonly cookie: TokenCookieName };
 
 const SP = 32;
-const HTAB = 9;
 
 /**
  * RFC 6750 §2.1: `Bearer 1*SP b64token`, scheme case-insensitive (RFC 9110 §11.1). Another
@@ -32,25 +37,21 @@ export function bearerToken(value: string): string | null {
 }
 
 /**
- * The value of cookie `name` in a Cookie header (RFC 6265 §5.4), or MULTIPLE_TOKENS when the
- * name occurs twice with different values (several Cookie headers are joined by Node with "; ").
- * Names are case-sensitive; a value in double quotes is unquoted (§4.1.1 cookie-value).
+ * The value of cookie `name` in a Cookie header (several Cookie headers are joined by Node with
+ * "; "), names and values trimmed as RFC 6265 §5.2 reads them; AMBIGUOUS_COOKIE when the name
+ * occurs twice (whatever the values) or an alias of it occurs (cookies.ts). Names are
+ * case-sensitive; a value in double quotes is unquoted (§4.1.1 cookie-value).
  */
-export function readCookie(header: string, name: string): Extracted {
+export function readCookie(header: string, name: string | TokenCookieName): Extracted {
+  const token = typeof name === 'string' ? tokenCookieName(name) : name;
   let found: string | null = null;
-  let start = 0;
-  while (start < header.length) {
-    let end = header.indexOf(';', start);
-    if (end < 0) end = header.length;
-    let s = start;
-    while (s < end && (header.charCodeAt(s) === SP || header.charCodeAt(s) === HTAB)) s++;
-    if (header.startsWith(name, s) && header.charCodeAt(s + name.length) === 61 /* '=' */ && s + name.length < end) {
-      let value = header.slice(s + name.length + 1, end).trim();
-      if (value.length >= 2 && value.charCodeAt(0) === 34 && value.charCodeAt(value.length - 1) === 34) value = value.slice(1, -1);
-      if (found !== null && found !== value) return MULTIPLE_TOKENS;
-      found = value;
-    }
-    start = end + 1;
+  for (const c of cookiePairs(header)) {
+    const match = matchCookieName(c.name, token);
+    if (match === null) continue;
+    if (match === 'alias' || found !== null) return AMBIGUOUS_COOKIE;
+    let value = c.value;
+    if (value.length >= 2 && value.charCodeAt(0) === 34 && value.charCodeAt(value.length - 1) === 34) value = value.slice(1, -1);
+    found = value;
   }
   return found;
 }
@@ -59,19 +60,19 @@ export class TokenSources {
   readonly #sources: readonly Source[];
   /** Lowercased names of the non-Authorization headers that carry tokens. */
   readonly headerNames: readonly string[];
-  readonly cookieNames: readonly string[];
+  readonly cookieNames: readonly TokenCookieName[];
 
   constructor(cfg: readonly TokenSourceConfig[]) {
     this.#sources = Object.freeze(cfg.map((s): Source => {
-      if ('cookie' in s) return Object.freeze({ kind: 'cookie', name: s.cookie });
+      if ('cookie' in s) return Object.freeze({ kind: 'cookie', cookie: tokenCookieName(s.cookie) });
       const name = s.header.toLowerCase();
       return Object.freeze(name === 'authorization' ? { kind: 'bearer' } : { kind: 'header', name });
     }));
     this.headerNames = Object.freeze(this.#sources.flatMap((s) => (s.kind === 'header' ? [s.name] : [])));
-    this.cookieNames = Object.freeze(this.#sources.flatMap((s) => (s.kind === 'cookie' ? [s.name] : [])));
+    this.cookieNames = Object.freeze(this.#sources.flatMap((s) => (s.kind === 'cookie' ? [s.cookie] : [])));
   }
 
-  /** The request's token, null when it has none, MULTIPLE_TOKENS when sources disagree. */
+  /** The request's token, null when it has none, MULTIPLE_TOKENS when sources disagree, AMBIGUOUS_COOKIE (readCookie). */
   extract(headers: IncomingHttpHeaders): Extracted {
     let token: string | null = null;
     for (const source of this.#sources) {
@@ -85,8 +86,9 @@ export class TokenSources {
         if (typeof value === 'string' && value !== '') found = value.trim();
       } else {
         const cookie = headers.cookie;
-        if (cookie !== undefined) found = readCookie(cookie, source.name);
+        if (cookie !== undefined) found = readCookie(cookie, source.cookie);
       }
+      if (found === AMBIGUOUS_COOKIE) return found;
       if (found === MULTIPLE_TOKENS) return found;
       if (found === null) continue;
       if (token !== null && token !== found) return MULTIPLE_TOKENS;

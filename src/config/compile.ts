@@ -74,7 +74,8 @@ export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?:
   const waf = new WafPolicy(cfg, deps);
   const resources: Resource[] = [...auth.resources, ...rateLimits.resources];
   const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, rateLimits, waf, deps), compileUpstream(r, deps, resources), auth.credentialStrip(r)));
-  const identityNames = cfg.routes.flatMap((r) => Object.keys(r.identityHeaders));
+  // The route's own identity headers and the well-known names other auth proxies set (issue 22 §9).
+  const identityNames = [...cfg.routes.flatMap((r) => Object.keys(r.identityHeaders)), ...cfg.server.stripIdentityHeaders];
   return new Gateway(
     cfg, new RouteTable(routes), new TrustedProxies(cfg.server.trustedProxies),
     new InjectableHeaders(identityNames), resources, deps, previous?.clientInFlight,

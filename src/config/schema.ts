@@ -40,6 +40,16 @@ export const AUTH_DEFAULTS = Object.freeze({
   bruteForce: Object.freeze({ maxFailures: 20, windowSec: 60, blockSec: 300 }),
 });
 
+/**
+ * Identity header names other auth proxies set and the upstreams written for them trust:
+ * oauth2-proxy (X-Forwarded-*), Authelia / Authentik-style (Remote-*), Apache (X-Remote-User),
+ * Grafana's auth proxy (X-WEBAUTH-USER), and the generic X-Auth-User. Never a client's to send.
+ */
+export const DEFAULT_STRIP_IDENTITY_HEADERS = Object.freeze([
+  'X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Groups', 'X-Forwarded-Access-Token',
+  'Remote-User', 'Remote-Email', 'Remote-Groups', 'Remote-Name', 'X-Remote-User', 'X-Auth-User', 'X-WEBAUTH-USER',
+] as const);
+
 /** RFC 7230 §3.2.6 `token`: the characters allowed in a header name (and an RFC 6265 cookie name). */
 const TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
@@ -115,6 +125,14 @@ const server = {
     trustedProxies: cidrList(
       'Peers whose X-Forwarded-For, X-Request-Id and forward-auth X-Original-*/X-Forwarded-* headers are believed, hop by hop. Nothing is trusted by default.',
     ),
+    stripIdentityHeaders: {
+      type: 'array',
+      description: `Identity headers other auth proxies set (oauth2-proxy, Authelia, Apache, Grafana) and upstreams written for them trust: a client's copies are removed from every forwarded request, on every route (auth: none included), compared like identityHeaders names (any case; "_" and "." read as "-"); in the forward-auth shape Envoy is told to remove them (x-envoy-auth-headers-to-remove), and the shipped NGINX config clears them. X-Auth-Request-* and every route's identityHeaders are removed whatever this says. A route's own identityHeaders and requestHeaders.set values are added after the removal. Replaces the list: [] lets them through. Default: [${DEFAULT_STRIP_IDENTITY_HEADERS.join(', ')}].`,
+      items: headerName('Header name.'),
+      uniqueItems: true,
+      maxItems: 256,
+      default: [...DEFAULT_STRIP_IDENTITY_HEADERS],
+    },
     limits: {
       type: 'object',
       description: 'Bounds on each request, applied before any route logic. Default: {} (all defaults).',
@@ -176,6 +194,11 @@ const listeners = {
           'Lets a cache on the caller (NGINX proxy_cache, ingress-nginx auth-cache-key) keep an allow for up to this many seconds (never past the token exp), with Vary on the token headers: only for routes whose only stages are authentication and authorisation. 0: every answer is Cache-Control: no-store.',
           0, 3600, 0,
         ),
+        trustOriginalUrl: {
+          type: 'boolean',
+          description: 'Whether the NGINX caller of /nginx writes X-Original-URL itself on every auth request, as ingress-nginx does (`$scheme://$http_host$request_uri`). true: X-Original-URL is required, and from a caller inside server.trustedProxies its host and scheme name the original request (X-Forwarded-Host is never read). false: the original request is X-Original-URI with Host / X-Forwarded-Host and X-Forwarded-Proto (config/nginx/nginx.conf), and a request carrying X-Original-URL is refused (400): a plain NGINX passes its client\'s copy on unless its config clears it. Default: false.',
+          default: false,
+        },
       },
     },
     admin: listener('Admin listener: /metrics, /healthz, /readyz. Bind it to a private address such as 127.0.0.1.'),
@@ -389,7 +412,7 @@ const route = {
       properties: {
         set: {
           type: 'object',
-          description: 'Headers to set (replacing incoming values): { X-Env: prod }. Default: {}.',
+          description: 'Headers to set, replacing incoming values: { X-Env: prod }. Every client copy of a set name is removed first, in any case and in the `_` / `.` spellings upstream frameworks fold into `-` (X_Env, x.env). Default: {}.',
           default: {},
           maxProperties: 64,
           propertyNames: headerName('Header name.'),

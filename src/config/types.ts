@@ -19,6 +19,8 @@ export interface LimitsConfig {
 
 export interface ServerConfig {
   trustedProxies: string[];
+  /** Well-known identity header names removed from every request (route/sanitise.ts InjectableHeaders). */
+  stripIdentityHeaders: string[];
   limits: LimitsConfig;
   shutdownGraceMs: number;
   /** Worker processes (node:cluster); 1 = this process only, 0 = one per CPU (server/workers.ts). */
@@ -61,6 +63,8 @@ export interface HttpsListenerConfig extends PlainListenerConfig {
 export interface AuthListenerConfig extends PlainListenerConfig {
   /** > 0: allows of credential-only routes may be cached by the caller this long (forward-auth/cache.ts). */
   cacheMaxAgeSec: number;
+  /** /nginx: the caller writes X-Original-URL itself (ingress-nginx), so its host and scheme are believed (forward-auth/nginx.ts). */
+  trustOriginalUrl: boolean;
 }
 
 export interface ListenersConfig {

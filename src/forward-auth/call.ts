@@ -39,8 +39,8 @@ export function endpointOf(url: string): CallerKind | null {
   return null;
 }
 
-function readOriginal(kind: CallerKind, c: Caller, req: IncomingMessage, url: string): Original {
-  if (kind === 'nginx') return readNginx(c);
+function readOriginal(kind: CallerKind, c: Caller, req: IncomingMessage, url: string, gateway: Gateway): Original {
+  if (kind === 'nginx') return readNginx(c, gateway.config.listeners.auth?.trustOriginalUrl === true);
   if (kind === 'traefik') return readTraefik(c);
   return readEnvoy(c, req.method, url);
 }
@@ -58,7 +58,7 @@ export class ForwardAuthCall implements Terminal {
     const url = req.url ?? '';
     const kind = endpointOf(url);
     const caller: Caller = { headers: req.headers, peer, trusted, trustedProxies: gateway.trusted, listenerProto: 'http' };
-    const original = kind === null ? fail('unknown_endpoint', pathForLog(url)) : readOriginal(kind, caller, req, url);
+    const original = kind === null ? fail('unknown_endpoint', pathForLog(url)) : readOriginal(kind, caller, req, url, gateway);
     const seen = stageHeaders(req.headers, req.rawHeaders, gateway.injectable, META[kind ?? 'envoy']);
     const id = chooseRequestId(req.headers['x-request-id'], trusted);
     const ctx = original.ok

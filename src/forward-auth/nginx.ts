@@ -4,15 +4,20 @@
  * NGINX sends the auth subrequest to a location of its own config; nothing of the original
  * request line survives unless the config passes it (nginx.org ngx_http_auth_request_module:
  * "proxy_set_header X-Original-URI $request_uri"). The subrequest also carries every header of
- * the client's request, so a header the config does not set is one the client chose. Hence:
- * - method: X-Original-Method (required; ingress-nginx sets it too);
- * - URI: X-Original-URL when present — ingress-nginx always sets it (`$scheme://$http_host$request_uri`)
- *   but sets X-Original-URI only with `auth-method`, so an X-Original-URI next to it may be the
- *   client's own: it must then say the same path and query, or the request is refused. Without
- *   X-Original-URL, X-Original-URI (path and query, `$request_uri`: config/nginx/nginx.conf).
- * - host and scheme, from a trusted caller: the X-Original-URL's own — ingress-nginx does not set
- *   X-Forwarded-Host in its auth location, so one there came from the client — else
- *   X-Forwarded-Host / -Proto, else Host (original.ts);
+ * the client's request, so a header the config does not set is one the client chose: what is
+ * read depends on which headers the caller is known to write (`listeners.auth.trustOriginalUrl`).
+ *
+ * - method: X-Original-Method (required; both callers set it).
+ * - trustOriginalUrl false (default; config/nginx/nginx.conf): the URI is X-Original-URI (path and
+ *   query, `$request_uri`); host and scheme, from a trusted caller, X-Forwarded-Host / Host and
+ *   X-Forwarded-Proto (original.ts). An X-Original-URL is refused: this caller does not write it
+ *   (the shipped config clears it), so it is the client's — believing its host let a client
+ *   route itself onto another host's anonymous route (issue 22 §1).
+ * - trustOriginalUrl true (ingress-nginx, which always overwrites X-Original-URL with
+ *   `$scheme://$http_host$request_uri`): X-Original-URL is required and, from a trusted caller,
+ *   its host and scheme win — ingress-nginx sets no X-Forwarded-Host in its auth location, so
+ *   one there came from the client. It sets X-Original-URI only with `auth-method`, so an
+ *   X-Original-URI next to the URL may be the client's own: it must say the same path and query.
  * - client: X-Forwarded-For, else X-Real-IP (trusted callers only).
  */
 import { complete, fail, knownMethod, single, type Caller, type Original, type Trusting } from './original.js';
@@ -26,13 +31,27 @@ const TRUSTING: Trusting = { addressHeader: 'x-real-ip', forwardedHost: true };
 /** The headers this adapter consumes: not part of the original request the stages see. */
 export const NGINX_META_HEADERS: readonly string[] = ['x-original-method', 'x-original-uri', 'x-original-url'];
 
-export function readNginx(c: Caller): Original {
+/**
+ * Every header `/nginx` reads, with either setting: a caller's config must set each of them
+ * itself (or clear it) so that none is left to its client (test/forward-auth/nginx-conf.test.ts
+ * holds config/nginx/nginx.conf to this list).
+ */
+export const NGINX_READ_HEADERS: readonly string[] = [
+  ...NGINX_META_HEADERS, 'host', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for', 'x-real-ip', 'x-request-id',
+];
+
+export function readNginx(c: Caller, trustOriginalUrl: boolean): Original {
   const h = c.headers;
   const method = knownMethod(single(h['x-original-method']));
   if (method === null) return fail(h['x-original-method'] === undefined ? 'missing_original_method' : 'bad_original_method');
   const uri = single(h['x-original-uri']);
+  if (!trustOriginalUrl) {
+    // Present at all, even empty: the caller does not write it, so a client did.
+    if (h['x-original-url'] !== undefined) return fail('original_url_not_trusted');
+    return uri === undefined ? fail('missing_original_uri') : complete(c, method, uri, TRUSTING);
+  }
   const url = single(h['x-original-url']);
-  if (url === undefined) return uri === undefined ? fail('missing_original_uri') : complete(c, method, uri, TRUSTING);
+  if (url === undefined) return fail('missing_original_url');
   const m = ABSOLUTE_URL.exec(url);
   if (m === null) return fail('bad_original_url');
   const authority = m[2]!;

@@ -1,10 +1,12 @@
 /**
  * The access-log line (PRODUCT §6): one JSON object per request with the
  * normative field names. Query strings, tokens, cookies and Authorization
- * never appear: `path` is the normalised path without its query, and no
- * header but User-Agent is read.
+ * never appear: `path` is the normalised path without its query and with its
+ * `;name=value` parameter values redacted (log-path.ts), and no header but
+ * User-Agent is read.
  */
 import type { Exchange } from '../server/exchange.js';
+import { redactPathParams } from './log-path.js';
 
 const MAX_UA = 256;
 
@@ -43,7 +45,7 @@ export function accessLine(x: Exchange, status: number, durationMs: number): Acc
     clientIp: ctx.clientIp,
     method: ctx.method,
     host: ctx.host,
-    path: ctx.path,
+    path: redactPathParams(ctx.path),
     route: x.route === null ? null : x.route.name,
     status,
     decision: x.decision,

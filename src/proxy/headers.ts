@@ -30,6 +30,7 @@ export function buildUpstreamHeaders(
   const headers = ctx.headers;
   const listed = connectionListed(firstValue(headers.connection));
   const remove = route.removeHeaders;
+  const replaced = route.replacedHeaders;
   // forwardAuthorization: false — token headers and the token cookie go too (src/auth/strip.ts).
   const strip = route.credentialStrip;
   let authorizationSeen = false;
@@ -39,6 +40,7 @@ export function buildUpstreamHeaders(
     const lower = name.toLowerCase();
     if (isDroppedHeader(lower, injectable, listed)) continue;
     if (remove !== null && remove.has(lower)) continue;
+    if (replaced !== null && replaced.has(lower)) continue;
     if (lower === 'authorization' && !route.forwardAuthorization) continue;
     if (lower === 'authorization') {
       // Node keeps only the first Authorization in req.headers, and that is the one the auth stage

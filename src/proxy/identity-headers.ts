@@ -1,9 +1,12 @@
+/// <reference lib="es2024.string" />
 /**
  * Identity header values from verified claims (PRODUCT §4). Claims are IdP
  * data that users can sometimes edit (names, emails), so values are made
  * header-safe here: arrays joined by commas, control characters dropped,
  * non-ASCII percent-encoded (UTF-8), and the result bounded so NGINX
  * `auth_request_set` buffers and upstream header limits are not overflowed.
+ * Nothing here throws, whatever a signed claim holds: JSON may spell a lone
+ * UTF-16 surrogate (`"\ud800"`), which encodeURI refuses with a URIError.
  */
 import { readClaim } from '../auth/claims.js';
 import type { IdentityHeader } from '../route/compiled-route.js';
@@ -24,7 +27,9 @@ function scalarToString(value: unknown): string | null {
 
 function headerSafe(value: string): string {
   let out = value.replace(UNSAFE, '');
-  if (NON_ASCII.test(out)) out = encodeURI(out);
+  // A lone surrogate becomes U+FFFD first (what a UTF-8 encoder writes for it): encodeURI throws
+  // on ill-formed UTF-16, and a throw here was a 500 for every request with the token (issue 22 §8).
+  if (NON_ASCII.test(out)) out = encodeURI(out.toWellFormed());
   return out;
 }
 

@@ -9,6 +9,7 @@ import type { UpstreamGroup } from '../proxy/upstreams.js';
 import { compileClaimPath, type ClaimPath } from '../auth/claims.js';
 import type { CredentialStrip } from '../auth/strip.js';
 import { RouteMatcher } from './match.js';
+import { CanonicalHeaderNames } from './sanitise.js';
 
 export interface IdentityHeader {
   /** Header name as configured (sent in this spelling). */
@@ -36,6 +37,11 @@ export class CompiledRoute implements RouteRef {
   readonly removeHeaders: ReadonlySet<string> | null;
   /** [name, value] pairs from requestHeaders.set. */
   readonly setHeaders: readonly (readonly [string, string])[];
+  /**
+   * The requestHeaders.set names: a client's copies, in any case or alias spelling, are removed
+   * so that the set value replaces them rather than following them (`attacker, gateway`); null when none.
+   */
+  readonly replacedHeaders: CanonicalHeaderNames | null;
   /** `forwardAuthorization: false`: the credentials removed before the upstream; null forwards them. */
   readonly credentialStrip: CredentialStrip | null;
 
@@ -54,6 +60,7 @@ export class CompiledRoute implements RouteRef {
     const remove = cfg.requestHeaders.remove.map((h) => h.toLowerCase());
     this.removeHeaders = remove.length ? new Set(remove) : null;
     this.setHeaders = Object.freeze(Object.entries(cfg.requestHeaders.set).map(([k, v]) => Object.freeze([k, v] as const)));
+    this.replacedHeaders = this.setHeaders.length ? new CanonicalHeaderNames(this.setHeaders.map(([k]) => k)) : null;
     this.credentialStrip = credentialStrip;
   }
 

@@ -67,19 +67,39 @@ export function connectionListed(value: string | undefined): ReadonlySet<string>
   return names.size ? names : null;
 }
 
-/** The set of injectable header names, compiled once per config from every route. */
-export class InjectableHeaders {
+/**
+ * Header names compared in the canonical spelling (canonicalHeaderName): `X_Tenant`, `x.tenant`
+ * and `X-TENANT` are all `x-tenant`, since some upstream frameworks fold them together.
+ */
+export class CanonicalHeaderNames {
   readonly #canonical: ReadonlySet<string>;
 
-  constructor(identityHeaderNames: Iterable<string>) {
+  constructor(names: Iterable<string>) {
     const set = new Set<string>();
-    for (const name of identityHeaderNames) set.add(canonicalHeaderName(name));
+    for (const name of names) set.add(canonicalHeaderName(name));
     this.#canonical = set;
   }
 
   has(name: string): boolean {
+    return this.#canonical.has(canonicalHeaderName(name));
+  }
+
+  hasCanonical(canonical: string): boolean {
+    return this.#canonical.has(canonical);
+  }
+}
+
+/** The set of injectable header names, compiled once per config from every route. */
+export class InjectableHeaders {
+  readonly #names: CanonicalHeaderNames;
+
+  constructor(identityHeaderNames: Iterable<string>) {
+    this.#names = new CanonicalHeaderNames(identityHeaderNames);
+  }
+
+  has(name: string): boolean {
     const canonical = canonicalHeaderName(name);
-    return this.#canonical.has(canonical) || canonical.startsWith(INJECTED_PREFIX);
+    return this.#names.hasCanonical(canonical) || canonical.startsWith(INJECTED_PREFIX);
   }
 }
 

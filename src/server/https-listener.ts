@@ -224,8 +224,8 @@ export function listenerChangesNeedingRestart(old: ListenersConfig, next: Listen
     }
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (name === 'https' && LIVE_HTTPS_KEYS.has(key)) continue;
-      // Read from each Gateway's config per decision (forward-auth/cache.ts): live on reload.
-      if (name === 'auth' && key === 'cacheMaxAgeSec') continue;
+      // Read from each Gateway's config per decision (forward-auth/cache.ts, call.ts): live on reload.
+      if (name === 'auth' && (key === 'cacheMaxAgeSec' || key === 'trustOriginalUrl')) continue;
       if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) changed.push(`listeners.${name}.${key}`);
     }
   }

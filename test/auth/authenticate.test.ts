@@ -226,7 +226,7 @@ void t.test('two different tokens in two sources → 401; the same token twice i
   t.equal(res.status, 401);
   t.match(res.headers['www-authenticate'], /error_description="more than one token in the request"/);
   const dup = await get('/api/x', { cookie: `access_token=${a}; access_token=${b}` });
-  t.equal(dup.status, 401, 'one cookie name twice with different tokens');
+  t.equal(dup.status, 400, 'one cookie name twice: ambiguous, a bad request (issue 22 §7; test/auth/cookies.test.ts)');
   t.equal(up.received.length, before);
   t.equal((await get('/api/x', { ...bearer(a), cookie: `access_token=${a}` })).status, 200, 'same token in both');
   t.equal((await get('/api/x', { cookie: `access_token=${b}` })).status, 200, 'the cookie alone');

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { DEFAULT_STRIP_IDENTITY_HEADERS } from '../../src/config/schema.js';
 
 /** The problems of a config that must fail; fails the test if it passes or throws something else. */
 function problemsOf(doc: unknown): readonly string[] {
@@ -25,6 +26,7 @@ void t.test('defaults are filled in, deep-frozen, and the input is left alone', 
   t.same(cfg, {
     server: {
       trustedProxies: [],
+      stripIdentityHeaders: [...DEFAULT_STRIP_IDENTITY_HEADERS],
       limits: { maxBodyBytes: 1048576, maxHeaderBytes: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000,
         minBodyBytesPerSec: 240, minBodyRateGraceMs: 5000, maxInFlightPerClient: 128 },
       shutdownGraceMs: 10000,
@@ -50,6 +52,18 @@ void t.test('defaults are filled in, deep-frozen, and the input is left alone', 
   t.equal(JSON.stringify(doc), before, 'the argument is not modified');
   t.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.server.limits) && Object.isFrozen(cfg.routes[0]!.requestHeaders.remove));
   t.throws(() => (cfg.routes as unknown[]).push(route()), TypeError);
+});
+
+void t.test('server.stripIdentityHeaders: the well-known names by default, replaced when given, header names only', async (t) => {
+  t.same(validateConfig(withRoutes()).server.stripIdentityHeaders, [
+    'X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Groups', 'X-Forwarded-Access-Token',
+    'Remote-User', 'Remote-Email', 'Remote-Groups', 'Remote-Name', 'X-Remote-User', 'X-Auth-User', 'X-WEBAUTH-USER',
+  ]);
+  t.same(validateConfig({ ...withRoutes(), server: { stripIdentityHeaders: [] } }).server.stripIdentityHeaders, []);
+  t.same(problemsOf({ ...withRoutes(), server: { stripIdentityHeaders: ['Remote User'] } }), [
+    'server.stripIdentityHeaders[0]: must be a valid HTTP header name (RFC 7230 token characters)',
+  ]);
+  t.same(problemsOf({ ...withRoutes(), server: { stripIdentityHeaders: 'Remote-User' } }), ['server.stripIdentityHeaders: must be an array (a YAML list)']);
 });
 
 void t.test('the PRODUCT §3 example (the parts supported so far) is valid', async (t) => {

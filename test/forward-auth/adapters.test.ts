@@ -15,43 +15,58 @@ const proxies = new TrustedProxies(['10.0.0.0/8']);
 const caller = (headers: IncomingHttpHeaders, trusted: boolean): Caller => ({
   headers, peer: trusted ? '10.0.0.5' : '192.0.2.9', trusted, trustedProxies: proxies, listenerProto: 'http',
 });
+/** /nginx as configured for the shipped nginx.conf (the default) and for ingress-nginx (listeners.auth.trustOriginalUrl). */
+const viaUri = (headers: IncomingHttpHeaders, trusted: boolean) => readNginx(caller(headers, trusted), false);
+const viaUrl = (headers: IncomingHttpHeaders, trusted: boolean) => readNginx(caller(headers, trusted), true);
 
 void t.test('nginx: X-Original-URI and -Method; X-Forwarded-* believed only when trusted', async (t) => {
   const headers = {
     host: 'auth.internal:8081', 'x-original-method': 'POST', 'x-original-uri': '/a/./b//c?q=%20x',
     'x-forwarded-host': 'App.Example.com:443', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.7, 10.0.0.3',
   };
-  t.same(readNginx(caller(headers, true)), {
+  t.same(viaUri(headers, true), {
     ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'app.example.com', proto: 'https', clientIp: '198.51.100.7',
   });
-  t.same(readNginx(caller(headers, false)), {
+  t.same(viaUri(headers, false), {
     ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'auth.internal', proto: 'http', clientIp: '192.0.2.9',
   });
-  t.same(readNginx(caller({ ...headers, 'x-forwarded-for': undefined, 'x-real-ip': '::ffff:198.51.100.8' }, true)), {
+  t.same(viaUri({ ...headers, 'x-forwarded-for': undefined, 'x-real-ip': '::ffff:198.51.100.8' }, true), {
     ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'app.example.com', proto: 'https', clientIp: '198.51.100.8',
   });
-  t.match(readNginx(caller({ ...headers, 'x-forwarded-proto': 'ftp' }, true)), { proto: 'http' }, 'only http or https');
+  t.match(viaUri({ ...headers, 'x-forwarded-proto': 'ftp' }, true), { proto: 'http' }, 'only http or https');
 });
 
 void t.test('nginx: X-Original-URL (ingress-nginx) gives path, query, and when trusted host and scheme', async (t) => {
   const headers = { host: 'portcullis.auth.svc', 'x-original-method': 'GET', 'x-original-url': 'HTTPS://shop.example.com:8443/cart/%7Eitems?id=1' };
-  t.same(readNginx(caller(headers, true)), {
+  t.same(viaUrl(headers, true), {
     ok: true, method: 'GET', path: '/cart/~items', query: 'id=1', host: 'shop.example.com', proto: 'https', clientIp: '10.0.0.5',
   });
-  t.match(readNginx(caller(headers, false)), { ok: true, host: 'portcullis.auth.svc', proto: 'http', clientIp: '192.0.2.9' });
-  t.match(readNginx(caller({ ...headers, 'x-forwarded-host': 'evil.example.com', 'x-forwarded-proto': 'http' }, true)),
+  t.match(viaUrl(headers, false), { ok: true, host: 'portcullis.auth.svc', proto: 'http', clientIp: '192.0.2.9' });
+  t.match(viaUrl({ ...headers, 'x-forwarded-host': 'evil.example.com', 'x-forwarded-proto': 'http' }, true),
     { ok: true, host: 'shop.example.com', proto: 'https' }, 'the URL ingress-nginx built wins over X-Forwarded-* its client may have sent');
-  t.match(readNginx(caller({ ...headers, 'x-original-uri': '/cart/%7Eitems?id=1' }, true)), { ok: true, path: '/cart/~items' });
-  t.same(readNginx(caller({ ...headers, 'x-original-uri': '/public' }, true)), { ok: false, reason: 'original_uri_mismatch', pathForLog: '(no original uri)' });
-  t.match(readNginx(caller({ ...headers, 'x-original-url': 'https://shop.example.com' }, true)), { ok: true, path: '/', query: '' });
-  t.match(readNginx(caller({ ...headers, 'x-original-url': 'https://shop.example.com?x=1' }, true)), { ok: true, path: '/', query: 'x=1' });
+  t.match(viaUrl({ ...headers, 'x-original-uri': '/cart/%7Eitems?id=1' }, true), { ok: true, path: '/cart/~items' });
+  t.same(viaUrl({ ...headers, 'x-original-uri': '/public' }, true), { ok: false, reason: 'original_uri_mismatch', pathForLog: '(no original uri)' });
+  t.match(viaUrl({ ...headers, 'x-original-url': 'https://shop.example.com' }, true), { ok: true, path: '/', query: '' });
+  t.match(viaUrl({ ...headers, 'x-original-url': 'https://shop.example.com?x=1' }, true), { ok: true, path: '/', query: 'x=1' });
   for (const bad of ['/cart', 'https://a@shop.example.com/', 'https:///cart', 'gopher://shop.example.com/']) {
-    t.same(readNginx(caller({ ...headers, 'x-original-url': bad }, true)), { ok: false, reason: 'bad_original_url', pathForLog: '(no original uri)' }, bad);
+    t.same(viaUrl({ ...headers, 'x-original-url': bad }, true), { ok: false, reason: 'bad_original_url', pathForLog: '(no original uri)' }, bad);
   }
+  t.match(viaUrl({ ...headers, 'x-original-url': undefined, 'x-original-uri': '/cart' }, true), { ok: false, reason: 'missing_original_url' }, 'a caller said to write it always does');
+});
+
+void t.test('nginx, trustOriginalUrl false (the default): a client\'s X-Original-URL is refused, never believed', async (t) => {
+  // issue 22 §1: a plain NGINX passes the client's X-Original-URL on unless its config clears it.
+  const clean = { host: '127.0.0.1', 'x-original-method': 'GET', 'x-original-uri': '/admin/secret', 'x-forwarded-host': '127.0.0.1' };
+  const spoofed = { ...clean, 'x-original-url': 'http://status.example.com/admin/secret' };
+  for (const trusted of [true, false]) {
+    t.same(viaUri(spoofed, trusted), { ok: false, reason: 'original_url_not_trusted', pathForLog: '(no original uri)' }, `trusted: ${trusted}`);
+    t.match(viaUri({ ...spoofed, 'x-original-url': '' }, trusted), { ok: false, reason: 'original_url_not_trusted' }, 'even empty');
+  }
+  t.match(viaUri(clean, true), { ok: true, host: '127.0.0.1', path: '/admin/secret' }, 'the twin: the host NGINX states');
 });
 
 void t.test('nginx: what is missing or malformed, by name', async (t) => {
-  const reason = (h: IncomingHttpHeaders) => { const r = readNginx(caller({ host: 'x', ...h }, true)); return r.ok ? 'ok' : r.reason; };
+  const reason = (h: IncomingHttpHeaders) => { const r = viaUri({ host: 'x', ...h }, true); return r.ok ? 'ok' : r.reason; };
   t.equal(reason({ 'x-original-uri': '/' }), 'missing_original_method');
   t.equal(reason({ 'x-original-uri': '/', 'x-original-method': 'G E T' }), 'bad_original_method');
   t.equal(reason({ 'x-original-method': 'GET' }), 'missing_original_uri');
@@ -61,7 +76,7 @@ void t.test('nginx: what is missing or malformed, by name', async (t) => {
   t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '/a', 'x-forwarded-host': 'a b' }), 'bad_original_host');
   t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '/a', 'x-forwarded-host': 'a.example, b.example' }), 'bad_original_host');
   t.equal(reason({ 'x-original-method': 'GET', 'x-original-uri': '/a', host: undefined }), 'bad_original_host');
-  const refused = readNginx(caller({ host: 'x', 'x-original-method': 'GET', 'x-original-uri': '/p/%2f?token=secret' }, true));
+  const refused = viaUri({ host: 'x', 'x-original-method': 'GET', 'x-original-uri': '/p/%2f?token=secret' }, true);
   t.same(refused, { ok: false, reason: 'encoded_slash', pathForLog: '/p/%2f' }, 'the log path never has the query');
 });
 

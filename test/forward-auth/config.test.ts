@@ -9,8 +9,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { ConfigError } from '../../src/config/errors.js';
+import { DEFAULT_STRIP_IDENTITY_HEADERS } from '../../src/config/schema.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { NGINX_READ_HEADERS } from '../../src/forward-auth/nginx.js';
 import { shippedDoc } from './fixture.js';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -26,9 +28,12 @@ const problems = (doc: unknown): readonly string[] => {
 };
 const route = { name: 'r', match: {}, auth: 'none', upstream: 'http://127.0.0.1:1' };
 
-void t.test('listeners.auth: host, port and cacheMaxAgeSec (default 0)', async (t) => {
+void t.test('listeners.auth: host, port, cacheMaxAgeSec (default 0) and trustOriginalUrl (default false)', async (t) => {
   const cfg = validateConfig({ listeners: { auth: { host: '127.0.0.1', port: 8081 } }, routes: [route] });
-  t.same(cfg.listeners.auth, { host: '127.0.0.1', port: 8081, cacheMaxAgeSec: 0 });
+  t.same(cfg.listeners.auth, { host: '127.0.0.1', port: 8081, cacheMaxAgeSec: 0, trustOriginalUrl: false });
+  t.same(problems({ listeners: { auth: { host: '127.0.0.1', port: 0, trustOriginalUrl: 'yes' } }, routes: [] }), [
+    'listeners.auth.trustOriginalUrl: must be a boolean (true or false)',
+  ]);
   t.same(problems({ listeners: { auth: { host: '127.0.0.1', port: 0, cacheMaxAgeSec: 3601 } }, routes: [] }), [
     'listeners.auth.cacheMaxAgeSec: must be between 0 and 3600',
   ]);
@@ -59,6 +64,22 @@ void t.test('config/nginx/nginx.conf passes on every identity header of config/n
   t.notMatch(directives, /proxy_ignore_headers|proxy_cache_valid/, 'the auth cache must follow Portcullis\'s Cache-Control');
 });
 
+void t.test('config/nginx/nginx.conf: the auth location sets (or clears) every header /nginx reads', async (t) => {
+  // issue 22 §1: an auth subrequest carries every client header; one the config leaves alone is the client's.
+  const conf = (await read('config/nginx/nginx.conf')).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  const auth = /location = \/_portcullis \{([^}]*)\}/.exec(conf)?.[1] ?? '';
+  const set = new Set([...auth.matchAll(/proxy_set_header\s+(\S+)\s/g)].map((m) => m[1]!.toLowerCase()));
+  for (const name of NGINX_READ_HEADERS) t.ok(set.has(name), `${name}: proxy_set_header in location = /_portcullis`);
+  t.match(auth, /proxy_set_header X-Original-URL\s+"";/, 'X-Original-URL cleared: listeners.auth.trustOriginalUrl is off in portcullis.yaml');
+  const listener = (await shippedDoc()).listeners['auth'] as Record<string, unknown>;
+  t.equal(listener['trustOriginalUrl'], false, 'portcullis.yaml: the default, since this NGINX never writes X-Original-URL');
+});
+
+void t.test('config/nginx/nginx.conf clears every server.stripIdentityHeaders default on the way to the backend', async (t) => {
+  const conf = (await read('config/nginx/nginx.conf')).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  for (const name of DEFAULT_STRIP_IDENTITY_HEADERS) t.match(conf, new RegExp(`proxy_set_header ${name}\\s+"";`), name);
+});
+
 void t.test('config/traefik and config/envoy: the right endpoint, fail closed, the identity headers', async (t) => {
   const names = await identityNames();
   const traefik = parse(await read('config/traefik/dynamic.yaml')) as { http: { middlewares: { portcullis: { forwardAuth: Record<string, unknown> } } } };
@@ -69,7 +90,8 @@ void t.test('config/traefik and config/envoy: the right endpoint, fail closed, t
   // The regex is Go's (RE2); this is the same pattern in JavaScript's syntax.
   const regex = new RegExp(String(fa['authResponseHeadersRegex']).replace('(?i)', ''), 'i');
   for (const h of ['X-User-Id', 'X_user_id', 'X.User.Id', 'X-Auth-Request-User']) t.ok(regex.test(h), h);
-  for (const h of ['X-Users', 'Authorization', 'X-Request-Id']) t.notOk(regex.test(h), h);
+  for (const h of [...DEFAULT_STRIP_IDENTITY_HEADERS, 'remote_user', 'X.Forwarded.Email']) t.ok(regex.test(h), `${h}: server.stripIdentityHeaders`);
+  for (const h of ['X-Users', 'Authorization', 'X-Request-Id', 'X-Forwarded-For', 'X-Forwarded-Host', 'Remote-Addr', 'X-Forwarded-Username']) t.notOk(regex.test(h), h);
 
   const envoyText = await read('config/envoy/envoy.yaml');
   const envoy = JSON.stringify(parse(envoyText));
@@ -111,7 +133,7 @@ void t.test('config/k8s: the ConfigMap is a valid Portcullis config and the Ingr
   t.ok(configMap, 'a ConfigMap');
   const text = (configMap!['data'] as Record<string, string>)['gateway.yaml']!;
   const cfg = parseConfigText(text, 'config/k8s/portcullis.yaml#gateway.yaml', {});
-  t.same(cfg.listeners.auth, { host: '0.0.0.0', port: 8081, cacheMaxAgeSec: 0 });
+  t.same(cfg.listeners.auth, { host: '0.0.0.0', port: 8081, cacheMaxAgeSec: 0, trustOriginalUrl: true }, 'ingress-nginx writes X-Original-URL itself');
   const ingress = parse(await read('config/k8s/ingress.yaml')) as { metadata: { annotations: Record<string, string> } };
   const a = ingress.metadata.annotations;
   t.equal(a['nginx.ingress.kubernetes.io/auth-url'], 'http://portcullis.portcullis.svc.cluster.local:8081/nginx');

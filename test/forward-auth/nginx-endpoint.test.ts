@@ -15,11 +15,18 @@ const doc = (trusted: boolean): Promise<Doc> => endpointDoc(trusted, ROUTES);
 
 let trusted: AuthGateway;
 let untrusted: AuthGateway;
+/** As for ingress-nginx: listeners.auth.trustOriginalUrl, X-Original-URL's host believed from a trusted caller. */
+let ingress: AuthGateway;
+let ingressUntrusted: AuthGateway;
 t.before(async () => {
   trusted = await startAuthGateway(await doc(true));
   untrusted = await startAuthGateway(await doc(false));
+  ingress = await startAuthGateway(await doc(true), { trustOriginalUrl: true });
+  ingressUntrusted = await startAuthGateway(await doc(false), { trustOriginalUrl: true });
 });
-t.teardown(async () => { await trusted?.close(); await untrusted?.close(); });
+t.teardown(async () => {
+  for (const gw of [trusted, untrusted, ingress, ingressUntrusted]) await gw?.close();
+});
 
 const nginx = (gw: AuthGateway, uri: string | null, extra: Record<string, string> = {}) =>
   ask(gw.url + '/nginx', { ...(uri === null ? {} : { 'x-original-uri': uri, 'x-original-method': 'GET' }), ...extra });
@@ -83,8 +90,6 @@ void t.test('missing or bad original method / URI: 400, sent as 403 + X-Auth-Sta
     ['above the root', { 'x-original-uri': '/public/../../etc', 'x-original-method': 'GET' }],
     ['encoded slash', { 'x-original-uri': '/public%2f..%2fadmin', 'x-original-method': 'GET' }],
     ['relative', { 'x-original-uri': 'public', 'x-original-method': 'GET' }],
-    ['URL with userinfo', { 'x-original-url': 'https://u:p@app.example.com/hosted', 'x-original-method': 'GET' }],
-    ['URL not http(s)', { 'x-original-url': 'ftp://app.example.com/hosted', 'x-original-method': 'GET' }],
     ['bad X-Forwarded-Host', { 'x-original-uri': '/public', 'x-original-method': 'GET', 'x-forwarded-host': 'a b' }],
   ];
   for (const [name, headers] of cases) {
@@ -96,18 +101,39 @@ void t.test('missing or bad original method / URI: 400, sent as 403 + X-Auth-Sta
   t.equal((await nginx(trusted, '/public/%2e%2e/public/x')).headers['x-auth-status'], '200', 'the twin: normalised, then allowed');
 });
 
-void t.test('X-Original-URL (ingress-nginx): path and query, and its host for a trusted caller', async (t) => {
+void t.test('X-Original-URL by default: the caller does not write it, so a request carrying one is refused', async (t) => {
+  // issue 22 §1: through a plain NGINX that passes the client's header on, its host picked a host-bound anonymous route.
+  const spoof = { 'x-original-uri': '/hosted/x', 'x-original-method': 'GET', 'x-original-url': 'http://app.example.com/hosted/x' };
+  for (const gw of [trusted, untrusted]) {
+    const r = await ask(gw.url + '/nginx', spoof);
+    t.equal(r.headers['x-auth-status'], '400');
+    t.equal(r.body, body(r.headers['x-request-id'], 'bad_request'));
+    t.match(await accessLine(gw.gw, r.headers['x-request-id']), { decision: 'bad_request', status: 403, host: '127.0.0.1' });
+  }
+  t.equal((await ask(trusted.url + '/nginx', { ...spoof, 'x-original-url': '' })).headers['x-auth-status'], '400', 'empty: still not the caller\'s');
+  const { 'x-original-url': _spoofed, ...asked } = spoof;
+  t.equal((await ask(trusted.url + '/nginx', asked)).headers['x-auth-status'], '404', 'the twin: the host the caller states (127.0.0.1) has no such route');
+  t.equal((await ask(trusted.url + '/nginx', { ...asked, 'x-forwarded-host': 'app.example.com' })).headers['x-auth-status'], '200');
+});
+
+void t.test('trustOriginalUrl (ingress-nginx): X-Original-URL is required; path and query, and its host for a trusted caller', async (t) => {
   const url = { 'x-original-url': 'https://app.example.com/hosted/x?a=1', 'x-original-method': 'GET' };
-  t.equal((await ask(trusted.url + '/nginx', url)).headers['x-auth-status'], '200');
+  t.equal((await ask(ingress.url + '/nginx', url)).headers['x-auth-status'], '200');
   // ingress-nginx sets no X-Forwarded-Host in its auth location: one here came from its client.
-  t.equal((await ask(trusted.url + '/nginx', { ...url, 'x-forwarded-host': 'other.example.com' })).headers['x-auth-status'], '200', 'the URL\'s host wins');
-  t.equal((await ask(untrusted.url + '/nginx', url)).headers['x-auth-status'], '404', 'untrusted: the caller\'s own Host');
-  t.equal((await ask(untrusted.url + '/nginx', { ...url, host: 'app.example.com' })).headers['x-auth-status'], '200');
+  t.equal((await ask(ingress.url + '/nginx', { ...url, 'x-forwarded-host': 'other.example.com' })).headers['x-auth-status'], '200', 'the URL\'s host wins');
+  t.equal((await ask(ingressUntrusted.url + '/nginx', url)).headers['x-auth-status'], '404', 'untrusted: the caller\'s own Host');
+  t.equal((await ask(ingressUntrusted.url + '/nginx', { ...url, host: 'app.example.com' })).headers['x-auth-status'], '200');
   // ingress-nginx sets X-Original-URI only with auth-method: one that disagrees with the URL is the client's.
-  const spoofed = await ask(trusted.url + '/nginx', { ...url, 'x-original-uri': '/public' });
+  const spoofed = await ask(ingress.url + '/nginx', { ...url, 'x-original-uri': '/public' });
   t.equal(spoofed.headers['x-auth-status'], '400', 'an X-Original-URI that disagrees with X-Original-URL');
-  const agreed = await ask(trusted.url + '/nginx', { ...url, 'x-original-uri': '/hosted/x?a=1' });
+  const agreed = await ask(ingress.url + '/nginx', { ...url, 'x-original-uri': '/hosted/x?a=1' });
   t.equal(agreed.headers['x-auth-status'], '200', 'the twin: both say the same');
+  const cases: [string, Record<string, string>][] = [
+    ['no URL', { 'x-original-uri': '/hosted/x', 'x-original-method': 'GET', 'x-forwarded-host': 'app.example.com' }],
+    ['URL with userinfo', { 'x-original-url': 'https://u:p@app.example.com/hosted', 'x-original-method': 'GET' }],
+    ['URL not http(s)', { 'x-original-url': 'ftp://app.example.com/hosted', 'x-original-method': 'GET' }],
+  ];
+  for (const [name, headers] of cases) t.equal((await ask(ingress.url + '/nginx', headers)).headers['x-auth-status'], '400', name);
 });
 
 void t.test('client address: believed from a trusted caller only', async (t) => {

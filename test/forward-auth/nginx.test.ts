@@ -24,6 +24,8 @@ if (findNginx() === null) {
     const doc = await shippedDoc();
     // Small enough to run out within a test: 2 requests, then one token per 1000 s.
     doc.rateLimits.policies['per-user'] = { key: 'sub', capacity: 2, refillPerSecond: 0.001 };
+    // An anonymous route bound to another host, first: only requests NGINX received for that host may take it.
+    doc.routes.unshift({ name: 'status', match: { hosts: ['status.example.com'] }, auth: 'none' });
     pc = await startAuthGateway(doc);
     ngx = await startNginx({ auth: pc.port, backend: backend.port });
   });
@@ -120,12 +122,27 @@ if (findNginx() === null) {
     t.equal(backend.received.at(-1)!.url, '/public/x?q=1');
   });
 
+  void t.test('a client\'s X-Original-URL cannot move its request onto another host\'s anonymous route (issue 22 §1)', async (t) => {
+    // curl -H 'X-Original-URL: http://status.example.com/admin/secret' http://<nginx>/admin/secret
+    const before = backend.received.length;
+    const spoofed = await get('/admin/secret', { 'x-original-url': 'http://status.example.com/admin/secret' });
+    t.equal(spoofed.status, 401, 'decided for the host NGINX received (127.0.0.1): the admin route wants a token');
+    t.equal(spoofed.headers['www-authenticate'], 'Bearer realm="portcullis"');
+    t.equal(backend.received.length, before, 'the backend is not asked');
+    t.match(await accessLine(pc.gw, spoofed.headers['x-request-id']), { route: 'admin', host: '127.0.0.1', path: '/admin/secret', decision: 'unauthenticated' });
+    // The twin: a request NGINX really received for that host takes the anonymous route.
+    const asked = await get('/admin/secret', { host: 'status.example.com' });
+    t.equal(asked.status, 200);
+    t.equal(backend.received.length, before + 1);
+    t.equal(backend.received.at(-1)!.url, '/admin/secret');
+  });
+
   void t.test('spoofed identity headers from the client never reach the backend', async (t) => {
     const tok = await token('erin');
     const res = await rawRequest(ngx.port, [
       'GET /api/me HTTP/1.1', 'Host: 127.0.0.1', `Authorization: Bearer ${tok}`, 'X-User-Id: mallory', 'x-user-id: mallory2',
       'X-User-Email: mallory@example.com', 'X-User-Roles: admin', 'X_User_Id: mallory3', 'x.user.id: mallory4',
-      'X-Auth-Request-User: mallory5', 'Connection: close', '', '',
+      'X-Auth-Request-User: mallory5', 'X-Forwarded-User: mallory6', 'Remote-User: mallory7', 'X-WEBAUTH-USER: mallory8', 'Connection: close', '', '',
     ].join('\r\n'));
     t.equal(res.status, 200);
     const seen = backend.received.at(-1)!;
@@ -136,6 +153,7 @@ if (findNginx() === null) {
     const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     t.same(names.filter((n) => n.replace(/[_.]/g, '-').startsWith('x-user-')), ['x-user-id'], 'no alias spelling either');
     t.equal(seen.headers['x-auth-request-user'], undefined, 'oauth2-proxy\'s names are cleared too');
+    t.notOk(JSON.stringify(seen.rawHeaders).includes('mallory'), 'and the server.stripIdentityHeaders names (issue 22 §9)');
   });
 
   void t.test('forward-auth decisions are logged like edge requests', async (t) => {

@@ -102,9 +102,11 @@ void t.test('envoy: the prefix is cut before normalising; other paths are not en
 void t.test('envoy: spoofed identity headers are named in x-envoy-auth-headers-to-remove', async (t) => {
   const r = await ask(trusted.url + '/envoy/public/x', {
     'x-user-id': 'mallory', 'x_user_email': 'm@example.com', 'x.user.roles': 'admin', 'x-auth-request-user': 'm', 'x-other': 'kept',
+    // server.stripIdentityHeaders (issue 22 §9): other auth proxies' names, on an auth: none route too.
+    'x-forwarded-user': 'm', 'remote-user': 'm', 'x-forwarded-for': '127.0.0.1',
   });
   t.equal(r.status, 200);
-  t.equal(r.headers['x-envoy-auth-headers-to-remove'], 'x-user-id, x_user_email, x.user.roles, x-auth-request-user');
+  t.equal(r.headers['x-envoy-auth-headers-to-remove'], 'x-user-id, x_user_email, x.user.roles, x-auth-request-user, x-forwarded-user, remote-user');
   t.equal(r.headers['x-user-id'], undefined, 'anonymous route: no identity to send');
   const denied = await ask(trusted.url + '/envoy/api/x', { 'x-user-id': 'mallory' });
   t.equal(denied.status, 401);

@@ -19,7 +19,7 @@ t.before(async () => {
   gw = await startGateway({
     routes: [
       { name: 'a', match: { path: '/a' }, auth: 'none', upstream: up.url,
-        identityHeaders: { 'X-User-Id': 'sub' }, requestHeaders: { set: { 'X-Env': 'test' }, remove: ['X-Debug'] } },
+        identityHeaders: { 'X-User-Id': 'sub' }, requestHeaders: { set: { 'X-Env': 'test', 'X-Tenant-Verified': 'gateway' }, remove: ['X-Debug'] } },
       { name: 'b', match: { path: '/b' }, auth: 'none', upstream: up.url, identityHeaders: { 'X-Tenant': 'tenant' } },
     ],
   });
@@ -43,6 +43,53 @@ void t.test('identity headers of every route, in every spelling, never reach the
   t.notOk(JSON.stringify(rec.rawHeaders).includes('evil'), 'no spoofed value arrives under any name');
   t.notOk(names.includes('x-debug'), 'requestHeaders.remove');
   t.equal(rec.headers['x-env'], 'test', 'requestHeaders.set');
+});
+
+void t.test('requestHeaders.set replaces the client\'s copies, in any case or alias spelling (issue 22 §5)', async (t) => {
+  const res = await rawRequest(gw.port, 'GET /a/set HTTP/1.1\r\nHost: h\r\nX-Tenant-Verified: attacker\r\nx-tenant-verified: attacker2\r\n' +
+    'X_Tenant_Verified: attacker3\r\nx.tenant.verified: attacker4\r\nX-ENV: prod\r\nConnection: close\r\n\r\n');
+  t.equal(res.status, 200);
+  const rec = up.received.at(-1)!;
+  t.equal(rec.headers['x-tenant-verified'], 'gateway', 'the gateway\'s value alone, not "attacker, …, gateway"');
+  t.equal(rec.headers['x-env'], 'test');
+  const names = rec.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase().replace(/[_.]/g, '-'));
+  t.equal(names.filter((n) => n === 'x-tenant-verified').length, 1, 'one X-Tenant-Verified field line');
+  t.equal(names.filter((n) => n === 'x-env').length, 1, 'one X-Env field line');
+  t.notOk(JSON.stringify(rec.rawHeaders).includes('attacker'), 'no client value under any spelling');
+  // The twin: a route that sets nothing passes the same header on as sent.
+  await rawRequest(gw.port, 'GET /b/set HTTP/1.1\r\nHost: h\r\nX-Tenant-Verified: client\r\nConnection: close\r\n\r\n');
+  t.equal(up.received.at(-1)!.headers['x-tenant-verified'], 'client');
+});
+
+void t.test('the identity headers other auth proxies set never reach the upstream, auth: none included (issue 22 §9)', async (t) => {
+  const spoof = [
+    'X-Forwarded-User: admin', 'Remote-User: admin', 'X-Remote-User: admin', 'X-Auth-User: admin', 'X-Forwarded-Email: admin@x',
+    'X-Forwarded-Preferred-Username: admin', 'X-Forwarded-Groups: admins', 'X-Forwarded-Access-Token: t', 'Remote-Groups: admins',
+    'Remote-Email: admin@x', 'Remote-Name: Admin', 'X-WEBAUTH-USER: admin', 'remote_user: admin', 'X_Forwarded_User: admin', 'x.remote.user: admin',
+  ];
+  const res = await rawRequest(gw.port, `GET /a/who HTTP/1.1\r\nHost: h\r\n${spoof.join('\r\n')}\r\nX-Forwarded-Username: kept\r\nConnection: close\r\n\r\n`);
+  t.equal(res.status, 200);
+  const rec = up.received.at(-1)!;
+  t.notOk(JSON.stringify(rec.rawHeaders).includes('admin'), 'none arrives, in any spelling');
+  t.equal(rec.headers['x-forwarded-username'], 'kept', 'the twin: a name not on the list passes');
+});
+
+void t.test('server.stripIdentityHeaders replaces the list; [] lets them through; route identity headers go whatever it says', async (t) => {
+  for (const [list, stripped, passed] of [
+    [['X-Custom-User'], ['x-custom-user', 'x-user-id'], ['x-forwarded-user', 'remote-user']],
+    [[], ['x-user-id'], ['x-forwarded-user', 'remote-user', 'x-custom-user']],
+  ] as const) {
+    const custom = await startGateway({
+      server: { stripIdentityHeaders: [...list] },
+      routes: [{ name: 'a', match: { path: '/a' }, auth: 'none', upstream: up.url, identityHeaders: { 'X-User-Id': 'sub' } }],
+    });
+    t.teardown(() => custom.close());
+    const res = await rawRequest(custom.port, 'GET /a/x HTTP/1.1\r\nHost: h\r\nX-Custom-User: c\r\nX-Forwarded-User: f\r\nRemote-User: r\r\nX-User-Id: u\r\nConnection: close\r\n\r\n');
+    t.equal(res.status, 200);
+    const h = up.received.at(-1)!.headers;
+    for (const name of stripped) t.equal(h[name], undefined, `${JSON.stringify(list)}: ${name} removed`);
+    for (const name of passed) t.ok(h[name], `${JSON.stringify(list)}: ${name} passes`);
+  }
 });
 
 void t.test('hop-by-hop headers and the names Connection lists are not forwarded', async (t) => {
