@@ -67,3 +67,30 @@ export const TOO_MANY_ARGS: Rule = {
   id: 920380, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: 0, forms: [],
   msg: 'Too many query arguments to inspect', pattern: /(?!)/,
 };
+
+/**
+ * Raised by the stage, not by a pattern, when a body it was meant to inspect cannot be read
+ * (issue 22: these bodies went to the upstream uninspected). In block mode they are refused —
+ * 415 for a coding the WAF cannot undo, 400 for data invalid for its codings — whatever the
+ * threshold: a body the WAF cannot read cannot be said to be clean. An exclusion of the id lets
+ * such bodies through uninspected on a route that needs it.
+ */
+export const UNKNOWN_CODING: Rule = {
+  id: 920700, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: 0, forms: [],
+  msg: 'Inspected body with a Content-Encoding the WAF cannot decode (refused 415 in block mode)', pattern: /(?!)/,
+};
+
+export const CORRUPT_CODING: Rule = {
+  id: 920701, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: 0, forms: [],
+  msg: 'Inspected body that is not valid for its Content-Encoding (refused 400 in block mode)', pattern: /(?!)/,
+};
+
+/**
+ * Raised when inspection itself failed (a bug: the transforms and parsers are written never to
+ * throw). The request is refused in block mode like a match, never answered 500, and the
+ * error is logged for the operator.
+ */
+export const INSPECTION_FAILED: Rule = {
+  id: 920702, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: 0, forms: [],
+  msg: 'Request the WAF failed to inspect (an internal error, logged)', pattern: /(?!)/,
+};
