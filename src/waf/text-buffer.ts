@@ -34,7 +34,8 @@ export class TextBuffer {
   toString(): string {
     let out = '';
     for (let k = 0; k < this.length; k += UNITS_PER_CALL) {
-      out += String.fromCharCode(...this.#units.subarray(k, Math.min(this.length, k + UNITS_PER_CALL)));
+      // apply, not a spread: a typed array is array-like, and apply skips the iterator.
+      out += String.fromCharCode.apply(null, this.#units.subarray(k, Math.min(this.length, k + UNITS_PER_CALL)) as unknown as number[]);
     }
     return out;
   }
