@@ -28,6 +28,9 @@ export function formDecode(s: string): string {
 export function inspectArgs(rules: RuleSet, scan: Scan, text: string, valueBits: number, source: Source, maxArgs: number): void {
   let start = 0;
   let count = 0;
+  // The next '=' at or after `start` (-1: none left), searched again only once passed: a run of
+  // fields without '=' must not each search to the far end (issue 22).
+  let eq = text.indexOf('=');
   while (start <= text.length) {
     let end = text.indexOf('&', start);
     if (end < 0) end = text.length;
@@ -36,7 +39,7 @@ export function inspectArgs(rules: RuleSet, scan: Scan, text: string, valueBits:
         if (!scan.has(TOO_MANY_ARGS.id) && !scan.exclusions.excludes(TOO_MANY_ARGS.id, source, '')) scan.add(TOO_MANY_ARGS);
         return;
       }
-      const eq = text.indexOf('=', start);
+      if (eq >= 0 && eq < start) eq = text.indexOf('=', start);
       const hasValue = eq >= 0 && eq < end;
       const name = formDecode(text.slice(start, hasValue ? eq : end));
       rules.inspect(scan, T_NAME, name, source, name);
@@ -50,13 +53,14 @@ export function inspectArgs(rules: RuleSet, scan: Scan, text: string, valueBits:
 export function inspectCookies(rules: RuleSet, scan: Scan, header: string): void {
   let start = 0;
   let count = 0;
+  let eq = header.indexOf('='); // as in inspectArgs: the next '=', searched again only once passed
   while (start < header.length && count++ < MAX_COOKIES) {
     let end = header.indexOf(';', start);
     if (end < 0) end = header.length;
     let s = start;
     while (s < end && header.charCodeAt(s) === 0x20) s++;
     if (end > s) {
-      const eq = header.indexOf('=', s);
+      if (eq >= 0 && eq < s) eq = header.indexOf('=', s);
       const hasValue = eq >= 0 && eq < end;
       const name = header.slice(s, hasValue ? eq : end);
       rules.inspect(scan, T_NAME, name, S_COOKIE, name);

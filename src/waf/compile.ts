@@ -17,11 +17,13 @@ export class WafPolicy {
   readonly #cfg: GatewayConfig['waf'];
   readonly #rules: RuleSet;
   readonly #counters: WafCounters;
+  readonly #logger: GatewayDeps['logger'];
 
   constructor(cfg: GatewayConfig, deps: GatewayDeps) {
     this.#cfg = cfg.waf;
     this.#rules = new RuleSet(cfg.waf?.paranoia ?? WAF_DEFAULTS.paranoia);
     this.#counters = new WafCounters(deps.metrics.wafMatchesTotal);
+    this.#logger = deps.logger;
   }
 
   /** The route's WAF stage, or null when its mode is off. */
@@ -34,6 +36,6 @@ export class WafPolicy {
       inspectBodyBytes: this.#cfg?.inspectBodyBytes ?? WAF_DEFAULTS.inspectBodyBytes,
     });
     const mine = (this.#cfg?.exclusions ?? []).filter((e) => e.route === undefined || e.route === route.name);
-    return new WafStage(this.#rules, settings, new Exclusions(mine), this.#counters);
+    return new WafStage(this.#rules, settings, new Exclusions(mine), this.#counters, this.#logger);
   }
 }

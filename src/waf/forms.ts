@@ -7,6 +7,7 @@
 import { htmlEntityDecode, jsUnescape, urlDecodeRepeated } from './decode.js';
 import { SAW_DROPPED, SAW_WHITESPACE_RUN } from './literal-set.js';
 import { FORM_COUNT, Form } from './rule.js';
+import { TextBuffer } from './text-buffer.js';
 
 const isWs = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 
@@ -68,34 +69,45 @@ function hasNonAscii(s: string): boolean {
   return NON_ASCII.test(s);
 }
 
-/** `/*…*\/` → `repl`; a MySQL executable comment `/*!50000 … *\/` keeps its content; an unclosed one runs to the end. */
+/**
+ * `/*…*\/` → `repl`; a MySQL executable comment `/*!50000 … *\/` keeps its content; an unclosed
+ * one runs to the end. One forward pass (issue 22): every search starts where the previous one
+ * stopped, so the cost is linear in `s` whatever it holds. `repl` is `' '` or `''`.
+ */
 export function replaceSqlComments(s: string, repl: string): string {
   // A "*/" before any "/*" closes a comment opened in another field (`user=admin'/*`,
-  // `pass=*/OR 1=1#`): the upstream concatenates both into one query, so what precedes it is comment.
-  const strayClose = s.indexOf('*/');
-  if (strayClose >= 0) {
-    const open = s.indexOf('/*');
-    if (open < 0 || strayClose < open) return replaceSqlComments(repl + s.slice(strayClose + 2), repl);
-  }
-  let i = s.indexOf('/*');
-  if (i < 0) return s;
-  let out = '';
+  // `pass=*/OR 1=1#`): the upstream concatenates both into one query, so what precedes it is
+  // comment, and so is everything up to the last such stray close. `open` is the first "/*" at
+  // or after `from`, searched again only once `from` has passed it.
   let from = 0;
+  let open = s.indexOf('/*');
+  for (;;) {
+    const close = s.indexOf('*/', from);
+    if (close < 0) break;
+    if (open >= 0 && open < from) open = s.indexOf('/*', from);
+    if (open >= 0 && open < close) break;
+    from = close + 2;
+  }
+  const t = from === 0 ? s : repl + s.slice(from);
+  let i = t.indexOf('/*');
+  if (i < 0) return t;
+  let out = '';
+  let done = 0;
   while (i >= 0) {
-    out += s.slice(from, i);
-    const close = s.indexOf('*/', i + 2);
-    const end = close < 0 ? s.length : close + 2;
-    if (s.charCodeAt(i + 2) === 0x21 /* ! */) {
+    out += t.slice(done, i);
+    const close = t.indexOf('*/', i + 2);
+    const end = close < 0 ? t.length : close + 2;
+    if (t.charCodeAt(i + 2) === 0x21 /* ! */) {
       let k = i + 3;
-      while (k < end - 2 && s.charCodeAt(k) >= 0x30 && s.charCodeAt(k) <= 0x39) k++;
-      out += ' ' + s.slice(k, close < 0 ? s.length : close) + ' ';
+      while (k < end - 2 && t.charCodeAt(k) >= 0x30 && t.charCodeAt(k) <= 0x39) k++;
+      out += ' ' + t.slice(k, close < 0 ? t.length : close) + ' ';
     } else {
       out += repl;
     }
-    from = end;
-    i = s.indexOf('/*', end);
+    done = end;
+    i = close < 0 ? -1 : t.indexOf('/*', end);
   }
-  return out + s.slice(from);
+  return out + t.slice(done);
 }
 
 /** What a shell (or cmd.exe's ^) drops between the letters of a word. */
@@ -119,21 +131,31 @@ export function shellNormalise(s: string): string {
   return collapseWhitespace(t, true);
 }
 
-/** `\` → `/`, `//` → `/`, `/./` → `/`, and any run of dots of two or more → `..`. */
+/** pathNormalise's output (one serves every value: evaluation is synchronous). */
+const pathOut = new TextBuffer();
+
+/**
+ * `\` → `/`, `//` → `/`, `/./` → `/`, and any run of dots of two or more → `..`. One pass
+ * (issue 22): the output's last two characters say whether a `/./` has just been written, so
+ * it is folded as it appears instead of searched for and copied again.
+ */
 export function pathNormalise(s: string): string {
   if (!s.includes('\\') && !s.includes('//') && !s.includes('/./') && !s.includes('...')) return s;
-  let out = '';
-  let prev = -1;
+  const out = pathOut;
+  out.reset(s.length);
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (c === 0x5c) c = 0x2f;
-    if (c === 0x2f && prev === 0x2f) continue;
-    if (c === 0x2e && prev === 0x2e && out.endsWith('..')) continue;
-    out += String.fromCharCode(c);
-    prev = c;
+    const last = out.last();
+    if (c === 0x2f && last === 0x2f) continue; // a slash run is one slash
+    if (c === 0x2e && last === 0x2e && out.last(1) === 0x2e) continue; // a dot run is at most two
+    if (c === 0x2f && last === 0x2e && out.last(1) === 0x2f) {
+      out.length--; // "/." then "/": drop the dot; the slash before it stays
+      continue;
+    }
+    out.push(c);
   }
-  while (out.includes('/./')) out = out.split('/./').join('/');
-  return out;
+  return out.toString();
 }
 
 /**

@@ -69,17 +69,29 @@ function readString(text: string, start: number): string {
 /**
  * `parent + "." + key`, remembered: an API's key paths repeat in every element of an array and
  * in every request, and a remembered string comes with its hash, which the engine's clean-value
- * lookup would otherwise compute again. At most MAX_JOINED paths; cleared when full.
+ * lookup would otherwise compute again. At most MAX_JOINED paths of at most MAX_JOINED_CHARS
+ * each; cleared when full. A longer path is not an API's and is joined without a copy: copying
+ * it for every child of a long key would cost the square of the body (issue 22).
  */
 const joined = new Map<string, Map<string, string>>();
 let joinedCount = 0;
 const MAX_JOINED = 4096;
+const MAX_JOINED_CHARS = 256;
+
+/**
+ * How much of a parent key the name rules see before a key: its last segment, cut to its last
+ * MAX_PARENT_NAME_CHARS characters. Enough for every shape that spans the two
+ * (`constructor.prototype`), and it keeps the work per key independent of its parent's length:
+ * a 40 KB key with 4,000 children was 160 MB of inspection (issue 22).
+ */
+const MAX_PARENT_NAME_CHARS = 64;
 
 /** A flat copy: `s` may be a slice of a request body, which must not stay alive in a map. */
 const copy = (s: string): string => ('.' + s).slice(1);
 
 function join(parent: string, key: string): string {
   if (parent === '') return key;
+  if (parent.length + key.length >= MAX_JOINED_CHARS) return parent + '.' + key;
   let byKey = joined.get(parent);
   const known = byKey?.get(key);
   if (known !== undefined) return known;
@@ -98,9 +110,10 @@ function join(parent: string, key: string): string {
   return path;
 }
 
-function lastSegment(key: string): string {
+/** The part of a parent key the name rules see (MAX_PARENT_NAME_CHARS). */
+function parentName(key: string): string {
   const dot = key.lastIndexOf('.');
-  return dot < 0 ? key : key.slice(dot + 1);
+  return key.slice(Math.max(dot + 1, key.length - MAX_PARENT_NAME_CHARS));
 }
 
 /** Letters, digits, `_` and `-` only: the keys APIs use, which no rule matches alone. */
@@ -130,8 +143,8 @@ export function scanJson(rules: RuleSet, scan: Scan, text: string): void {
       if (depth < MAX_PATH_DEPTH) {
         isObject.push(c === 0x7b);
         paths.push(key === null ? parent : join(parent, key));
-        // The last dot-separated segment of the new path: what the name rules put before a key.
-        lastKeys.push(key === null ? (depth === 0 ? '' : lastKeys[depth - 1]!) : lastSegment(key));
+        // The last dot-separated segment of the new path (its tail when long): what the name rules put before a key.
+        lastKeys.push(key === null ? (depth === 0 ? '' : lastKeys[depth - 1]!) : parentName(key));
       }
       key = null;
       expectKey = c === 0x7b;

@@ -44,14 +44,20 @@ export function scanMultipart(rules: RuleSet, scan: Scan, text: string, boundary
   const delim = '--' + boundary;
   let pos = text.indexOf(delim);
   if (pos < 0) return false;
+  // The next blank line of each kind at or after the current head (-1: none left), searched
+  // again only once passed: a body of parts that lack one kind must not have each part search
+  // to the far end for it (issue 22).
+  let lf = text.indexOf('\n\n', pos);
+  let crlf = text.indexOf('\r\n\r\n', pos);
   for (let parts = 0; parts < MAX_PARTS; parts++) {
     pos += delim.length;
     if (text.startsWith('--', pos)) return true; // closing delimiter
     const lineEnd = text.indexOf('\n', pos);
     if (lineEnd < 0) return true;
     const headStart = lineEnd + 1;
-    let headEnd = text.indexOf('\n\n', headStart);
-    const crlf = text.indexOf('\r\n\r\n', headStart);
+    if (lf >= 0 && lf < headStart) lf = text.indexOf('\n\n', headStart);
+    if (crlf >= 0 && crlf < headStart) crlf = text.indexOf('\r\n\r\n', headStart);
+    let headEnd = lf;
     if (crlf >= 0 && (headEnd < 0 || crlf < headEnd)) headEnd = crlf;
     const head = headEnd < 0 ? text.slice(headStart) : text.slice(headStart, headEnd);
     const bodyStart = headEnd < 0 ? text.length : text.startsWith('\r\n\r\n', headEnd) ? headEnd + 4 : headEnd + 2;

@@ -21,6 +21,7 @@
  */
 import { C_AMP, C_BSLASH, C_CTRL, C_DOLLAR, C_NONASCII, C_PERCENT, C_SLASH, C_STAR } from './chars.js';
 import { minimise } from './required-literals.js';
+import { TextBuffer } from './text-buffer.js';
 
 /** Character classes (chars.ts) of which a simple value has none. */
 export const SIMPLE_EXCLUDED = C_PERCENT | C_AMP | C_BSLASH | C_STAR | C_DOLLAR | C_CTRL | C_NONASCII;
@@ -35,19 +36,28 @@ export function droppedFromSkeleton(c: number): boolean {
   return c === 0x27 || c === 0x22 || c === 0x5e;
 }
 
+/** skeleton()'s output: a buffer, since the last two characters written are read back (text-buffer.ts). */
+const skeletonOut = new TextBuffer();
+
 /** The skeleton of `s` (built for literals at load; values are read as skeletons, never built). */
 export function skeleton(s: string): string {
-  let out = '';
+  const out = skeletonOut;
+  out.reset(s.length);
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (droppedFromSkeleton(c)) continue;
     if (c <= 0x20) c = 0x20;
-    const last = out.charCodeAt(out.length - 1);
+    const last = out.last();
     if ((c === 0x20 || c === 0x2f) && last === c) continue;
-    if (c === 0x2e && last === 0x2e && out.charCodeAt(out.length - 2) === 0x2e) continue;
-    out += String.fromCharCode(c).toLowerCase();
+    if (c === 0x2e && last === 0x2e && out.last(1) === 0x2e) continue;
+    if (c < 0x80) {
+      out.push(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+    } else {
+      const lower = String.fromCharCode(c).toLowerCase();
+      for (let k = 0; k < lower.length; k++) out.push(lower.charCodeAt(k));
+    }
   }
-  return out;
+  return out.toString();
 }
 
 /** The skeleton requirement of a rule: each set's literals as skeletons; sets that say nothing dropped. */

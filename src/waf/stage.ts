@@ -7,18 +7,33 @@
  * the threshold answers 403 `{"error":"forbidden","requestId":…}` (the rule ids go to the
  * access log, never to the client); in detect mode the request goes on. Either way the matched
  * ids land in ctx.wafRules / wafScore and in portcullis_waf_matches_total{rule,action}.
+ *
+ * A body the WAF was meant to inspect but cannot read (an unknown Content-Encoding, data invalid
+ * for its coding) is refused in block mode — 415 or 400 — and only logged in detect mode (issue
+ * 22). Inspection never throws into the pipeline: a failure is logged and handled as a match of
+ * INSPECTION_FAILED, so a bug in the WAF cannot turn a request into a 500.
  */
+import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { CONTINUE, type BodyAccess, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
-import { bodyKind, canDecode, inflatePrefix, inspectBody, isEncoded } from './body.js';
+import { READABLE_CODINGS, bodyKind, contentCodings, decodePrefix, inspectBody, type Coding } from './body.js';
 import type { BodyKind } from './content-type.js';
 import { Scan, type RuleSet } from './engine.js';
-import type { Exclusions } from './exclusions.js';
+import { S_BODY, type Exclusions } from './exclusions.js';
+import type { Rule } from './rule.js';
+import { CORRUPT_CODING, INSPECTION_FAILED, UNKNOWN_CODING } from './rules/protocol.js';
 import { inspectHead } from './targets.js';
 
 const BLOCKED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' });
 /** The client went away while its body was being read: nothing will be sent; logged as 499. */
 const BODY_UNREADABLE: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+/** A body in a coding the WAF cannot undo (RFC 9110 §15.5.16: 415, naming the codings it can). */
+const UNKNOWN_CODING_REFUSED: Respond = Object.freeze({
+  kind: 'respond', status: 415, decision: 'bad_request', error: 'unsupported_media_type',
+  headers: Object.freeze({ 'accept-encoding': READABLE_CODINGS }),
+});
+/** A body whose data is not valid for its Content-Encoding. */
+const CORRUPT_CODING_REFUSED: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 
 export interface WafSettings {
   readonly mode: 'block' | 'detect';
@@ -56,15 +71,17 @@ export class WafStage implements Stage {
   readonly #blocking: boolean;
   readonly #exclusions: Exclusions;
   readonly #counters: WafCounters;
+  readonly #logger: Logger;
   /** Reused by the synchronous part of every request; detached before any await. */
   readonly #scratch = new Scan();
 
-  constructor(rules: RuleSet, settings: WafSettings, exclusions: Exclusions, counters: WafCounters) {
+  constructor(rules: RuleSet, settings: WafSettings, exclusions: Exclusions, counters: WafCounters, logger: Logger) {
     this.#rules = rules;
     this.#settings = settings;
     this.#blocking = settings.mode === 'block';
     this.#exclusions = exclusions;
     this.#counters = counters;
+    this.#logger = logger;
   }
 
   get mode(): 'block' | 'detect' {
@@ -74,40 +91,85 @@ export class WafStage implements Stage {
   handle(ctx: RequestContext): Verdict | Promise<Verdict> {
     const scan = this.#scratch;
     scan.reset(this.#exclusions);
-    inspectHead(this.#rules, scan, ctx);
+    try {
+      inspectHead(this.#rules, scan, ctx);
+    } catch (err) {
+      return this.#failed(ctx, scan, err);
+    }
     // Blocked on the head alone: the body is never read (the connection closes instead).
     if (this.#blocking && scan.score >= this.#settings.anomalyThreshold) return this.#finish(ctx, scan);
     const body = ctx.body;
     if (body !== null && ctx.shape === 'edge' && this.#settings.inspectBodyBytes > 0) {
       const contentType = ctx.headers['content-type'];
       const kind = bodyKind(contentType);
-      const encoding = ctx.headers['content-encoding'];
-      if (kind !== null && canDecode(encoding)) return this.#withBody(ctx, scan.detach(), body, kind);
+      if (kind !== null) {
+        const codings = contentCodings(ctx.headers['content-encoding']);
+        // A coding the WAF cannot undo: refused unread in block mode, forwarded unread in detect.
+        if (codings === null) return this.#unreadable(ctx, scan, UNKNOWN_CODING, UNKNOWN_CODING_REFUSED);
+        return this.#withBody(ctx, scan.detach(), body, kind, codings);
+      }
     }
     return this.#finish(ctx, scan);
   }
 
-  async #withBody(ctx: RequestContext, scan: Scan, body: BodyAccess, kind: BodyKind): Promise<Verdict> {
-    const limit = this.#settings.inspectBodyBytes;
-    const prefix = await body.readPrefix(limit);
-    if (prefix.failed) return BODY_UNREADABLE;
-    let bytes: Buffer | null = prefix.bytes;
-    const encoding = ctx.headers['content-encoding'];
-    if (bytes.length > 0 && isEncoded(encoding)) bytes = await inflatePrefix(bytes, encoding!, limit);
-    if (bytes !== null && bytes.length > 0) {
-      inspectBody(this.#rules, scan, kind, ctx.headers['content-type'], bytes.length > limit ? bytes.subarray(0, limit) : bytes);
+  async #withBody(ctx: RequestContext, scan: Scan, body: BodyAccess, kind: BodyKind, codings: readonly Coding[]): Promise<Verdict> {
+    try {
+      const limit = this.#settings.inspectBodyBytes;
+      const prefix = await body.readPrefix(limit);
+      if (prefix.failed) return BODY_UNREADABLE;
+      let bytes = prefix.bytes;
+      let corrupt = false;
+      if (bytes.length > 0 && codings.length > 0) {
+        const decoded = await decodePrefix(bytes, codings, limit, prefix.complete);
+        bytes = decoded.bytes;
+        corrupt = decoded.corrupt;
+      }
+      if (bytes.length > 0) inspectBody(this.#rules, scan, kind, ctx.headers['content-type'], bytes.length > limit ? bytes.subarray(0, limit) : bytes);
+      // A match decides first (403 says more than 400); otherwise invalid data is refused.
+      if (corrupt && !(this.#blocking && scan.score >= this.#settings.anomalyThreshold)) {
+        return this.#unreadable(ctx, scan, CORRUPT_CODING, CORRUPT_CODING_REFUSED);
+      }
+      return this.#finish(ctx, scan);
+    } catch (err) {
+      return this.#failed(ctx, scan, err);
     }
-    return this.#finish(ctx, scan);
+  }
+
+  /**
+   * A body the WAF cannot read: `rule` is recorded (unless excluded, which lets such bodies
+   * through on the route) and, in block mode, the request is answered `refusal`.
+   */
+  #unreadable(ctx: RequestContext, scan: Scan, rule: Rule, refusal: Respond): Verdict {
+    if (scan.exclusions.excludes(rule.id, S_BODY, '')) return this.#finish(ctx, scan);
+    if (!scan.has(rule.id)) scan.add(rule);
+    if (!this.#blocking) return this.#finish(ctx, scan);
+    this.#record(ctx, scan, 'block');
+    return refusal;
+  }
+
+  /** Inspection threw (a bug): logged, then handled as a match of INSPECTION_FAILED. */
+  #failed(ctx: RequestContext, scan: Scan, err: unknown): Verdict {
+    this.#logger.error({ requestId: ctx.id, err }, 'WAF inspection failed');
+    if (!scan.has(INSPECTION_FAILED.id)) scan.add(INSPECTION_FAILED);
+    if (!this.#blocking) return this.#finish(ctx, scan);
+    this.#record(ctx, scan, 'block');
+    return BLOCKED;
   }
 
   #finish(ctx: RequestContext, scan: Scan): Verdict {
-    const ids = scan.ids;
-    if (ids === null) return CONTINUE;
-    scan.ids = null; // the array now belongs to the request
+    if (scan.ids === null) return CONTINUE;
     const blocked = this.#blocking && scan.score >= this.#settings.anomalyThreshold;
+    this.#record(ctx, scan, blocked ? 'block' : 'detect');
+    return blocked ? BLOCKED : CONTINUE;
+  }
+
+  /** Hands the matched ids and score to the request and counts them. */
+  #record(ctx: RequestContext, scan: Scan, action: 'block' | 'detect'): void {
+    const ids = scan.ids;
+    if (ids === null) return;
+    scan.ids = null; // the array now belongs to the request
     ctx.wafRules = ids;
     ctx.wafScore = scan.score;
-    this.#counters.count(ids, blocked ? 'block' : 'detect');
-    return blocked ? BLOCKED : CONTINUE;
+    this.#counters.count(ids, action);
   }
 }

@@ -1,7 +1,8 @@
 import t from 'tap';
-import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { RuleSet, Scan } from '../../src/waf/engine.js';
-import { inflatePrefix, inspectBody } from '../../src/waf/body.js';
+import { contentCodings, decodePrefix, inspectBody, MAX_CODINGS } from '../../src/waf/body.js';
 import { bodyKind } from '../../src/waf/content-type.js';
 import { scanJson } from '../../src/waf/json-scan.js';
 import { boundaryOf } from '../../src/waf/multipart.js';
@@ -84,12 +85,44 @@ void t.test('text and XML bodies', async (t) => {
   t.same(body('text/xml', '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><id>42</id></soap:Body></soap:Envelope>'), []);
 });
 
-void t.test('compressed bodies are inflated up to the bound', async (t) => {
+void t.test('compressed bodies are decoded up to the bound; invalid data is reported, never thrown', async (t) => {
   const payload = Buffer.from('{"q":"<script>alert(1)</script>"}');
-  const inflated = await inflatePrefix(gzipSync(payload), 'gzip', 1024);
-  t.equal(inflated?.toString(), payload.toString());
+  t.same(await decodePrefix(gzipSync(payload), ['gzip'], 1024, true), { bytes: payload, corrupt: false });
   const bomb = gzipSync(Buffer.alloc(10 * 1024 * 1024, 'a'));
-  const capped = await inflatePrefix(bomb, 'gzip', 4096);
-  t.equal(capped?.length, 4096, 'a decompression bomb yields the bound, no more');
-  t.equal(await inflatePrefix(Buffer.from('not gzip'), 'gzip', 100), null);
+  const capped = await decodePrefix(bomb, ['gzip'], 4096, true);
+  t.equal(capped.bytes.length, 4096, 'a decompression bomb yields the bound, no more');
+  t.equal(capped.corrupt, false);
+  t.same(await decodePrefix(Buffer.from('not gzip'), ['gzip'], 100, true), { bytes: Buffer.alloc(0), corrupt: true });
+  t.equal((await decodePrefix(Buffer.from('not brotli'), ['br'], 100, true)).corrupt, true);
+  t.equal((await decodePrefix(Buffer.from('not zlib'), ['deflate'], 100, true)).corrupt, true);
+  const member = gzipSync(payload);
+  t.equal((await decodePrefix(Buffer.concat([member, Buffer.alloc(64, 'x')]), ['gzip'], 1024, true)).corrupt, true, 'trailing garbage after a gzip member');
+  // A whole body that stops short is corrupt; a prefix cut at the bound is decoded as far as it goes.
+  const long = Buffer.from(JSON.stringify({ q: '<script>', pad: randomBytes(4000).toString('hex') }));
+  const cut = deflateSync(long).subarray(0, 2000);
+  t.equal((await decodePrefix(cut, ['deflate'], 8192, true)).corrupt, true, 'truncated whole body');
+  const partial = await decodePrefix(cut, ['deflate'], 8192, false);
+  t.equal(partial.corrupt, false, 'a prefix is not corrupt for being cut');
+  t.ok(long.toString().startsWith(partial.bytes.toString()) && partial.bytes.length > 10, `prefix decoded (${partial.bytes.length} bytes)`);
+  // Stacked codings are undone last applied first (RFC 9110 §8.4).
+  const stacked = brotliCompressSync(gzipSync(payload));
+  t.same(await decodePrefix(stacked, ['gzip', 'br'], 1024, true), { bytes: payload, corrupt: false });
+  t.equal((await decodePrefix(stacked, ['br', 'gzip'], 1024, true)).corrupt, true, 'in the wrong order it is invalid');
+});
+
+void t.test('Content-Encoding: identity-only lists are identity; unknown or too many codings are unreadable', async (t) => {
+  t.same(contentCodings(undefined), []);
+  t.same(contentCodings('identity'), []);
+  t.same(contentCodings('identity, identity'), []);
+  t.same(contentCodings(' Identity ,, IDENTITY '), [], 'case, spaces and empty list elements');
+  t.same(contentCodings(''), []);
+  t.same(contentCodings('gzip'), ['gzip']);
+  t.same(contentCodings('X-GZIP'), ['gzip']);
+  t.same(contentCodings('deflate, identity, br'), ['deflate', 'br']);
+  t.equal(contentCodings('x-unknown'), null);
+  t.equal(contentCodings('gzip, zstd'), null, 'one unknown coding makes the list unreadable');
+  t.equal(contentCodings('compress'), null);
+  t.equal(contentCodings('gzip;q=1'), null, 'codings take no parameters');
+  t.same(contentCodings(Array(MAX_CODINGS).fill('gzip').join(',')), Array(MAX_CODINGS).fill('gzip'));
+  t.equal(contentCodings(Array(MAX_CODINGS + 1).fill('gzip').join(',')), null, 'more stacked codings than the WAF undoes');
 });

@@ -3,6 +3,10 @@ import pino from 'pino';
 import { validateConfig } from '../../src/config/validate.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
 import { WafPolicy } from '../../src/waf/compile.js';
+import { RuleSet } from '../../src/waf/engine.js';
+import { NO_EXCLUSIONS } from '../../src/waf/exclusions.js';
+import { CRITICAL, Form, T_TEXT, T_VALUE, type Rule } from '../../src/waf/rule.js';
+import { WafCounters, WafStage } from '../../src/waf/stage.js';
 import { CONTINUE, type BodyAccess, type BodyPrefix, type Stage, type Verdict } from '../../src/pipeline/types.js';
 import { makeCtx, type CtxOptions } from './helpers.js';
 
@@ -133,4 +137,30 @@ void t.test('the body bound: the first inspectBodyBytes are inspected, the rest 
   const text = { method: 'POST', headers: { 'content-type': 'text/plain' } };
   t.equal((await run(stage!, { ...text, body: '<script>' + 'a'.repeat(5000) })).verdict.kind, 'respond', 'inside the bound');
   t.equal((await run(stage!, { ...text, body: 'a'.repeat(5000) + '<script>' })).verdict, CONTINUE, 'past the bound: streamed uninspected');
+});
+
+/** A pattern with a bug: matching it throws, as a broken transform or parser would. */
+class FaultyPattern extends RegExp {
+  override exec(): RegExpExecArray | null {
+    throw new RangeError('Maximum call stack size exceeded');
+  }
+}
+
+void t.test('a throw inside inspection is never a 500: logged, refused in block mode, let through in detect', async (t) => {
+  const faulty: Rule = { id: 942999, family: 'sqli', severity: CRITICAL, paranoia: 1, targets: T_VALUE | T_TEXT, forms: [Form.Lower], msg: 'faulty', pattern: new FaultyPattern('boom') };
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const counters = new WafCounters(new GatewayMetrics({ defaultMetrics: false }).wafMatchesTotal);
+  const stageOf = (mode: 'block' | 'detect'): WafStage => new WafStage(new RuleSet(1, [faulty]), { mode, anomalyThreshold: 5, inspectBodyBytes: 1024 }, NO_EXCLUSIONS, counters, logger);
+  const head = await run(stageOf('block'), { query: 'q=boom' });
+  t.same(head.verdict, { kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' }, 'head: refused as a match');
+  t.same(head.ctx.wafRules, [920702]);
+  const body = await run(stageOf('block'), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'boom' });
+  t.same(body.verdict, { kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' }, 'body: the same');
+  const detect = await run(stageOf('detect'), { query: 'q=boom' });
+  t.equal(detect.verdict, CONTINUE, 'detect never refuses');
+  t.same(detect.ctx.wafRules, [920702]);
+  t.equal(lines.length, 3, 'each failure logged');
+  t.match(lines[0], { msg: 'WAF inspection failed', requestId: 'req-waf', err: { message: 'Maximum call stack size exceeded' } });
+  t.notOk(JSON.stringify(lines).includes('q=boom'), 'the value itself is not logged');
 });

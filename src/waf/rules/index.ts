@@ -8,7 +8,7 @@ import { INJECTION_RULES } from './injection.js';
 import { JAVA_RULES } from './java.js';
 import { LFI_RULES } from './lfi.js';
 import { PHP_RULES } from './php.js';
-import { PROTOCOL_RULES, TOO_MANY_ARGS } from './protocol.js';
+import { CORRUPT_CODING, INSPECTION_FAILED, PROTOCOL_RULES, TOO_MANY_ARGS, UNKNOWN_CODING } from './protocol.js';
 import { RCE_RULES } from './rce.js';
 import { RFI_SSRF_RULES } from './rfi-ssrf.js';
 import { SQLI_RULES } from './sqli.js';
@@ -16,7 +16,7 @@ import { XSS_RULES } from './xss.js';
 
 export const ALL_RULES: readonly Rule[] = Object.freeze(
   [
-    ...PROTOCOL_RULES, TOO_MANY_ARGS, ...LFI_RULES, ...RFI_SSRF_RULES, ...RCE_RULES, ...PHP_RULES,
+    ...PROTOCOL_RULES, TOO_MANY_ARGS, UNKNOWN_CODING, CORRUPT_CODING, INSPECTION_FAILED, ...LFI_RULES, ...RFI_SSRF_RULES, ...RCE_RULES, ...PHP_RULES,
     ...INJECTION_RULES, ...XSS_RULES, ...SQLI_RULES, ...JAVA_RULES,
   ].sort((a, b) => a.id - b.id),
 );

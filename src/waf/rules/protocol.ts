@@ -60,10 +60,32 @@ export const PROTOCOL_RULES: readonly Rule[] = [
 ];
 
 /**
- * Raised by the argument parser, not by a pattern: more query arguments than the engine
- * inspects. Critical, because an attacker could otherwise hide a payload behind 256 decoys.
+ * A rule that code raises (a parser or the stage) instead of a pattern: critical, paranoia 1,
+ * no target, so that the engine never runs it on a value (its pattern matches nothing).
  */
-export const TOO_MANY_ARGS: Rule = {
-  id: 920380, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: 0, forms: [],
-  msg: 'Too many query arguments to inspect', pattern: /(?!)/,
-};
+function raised(id: number, msg: string): Rule {
+  return { id, family: 'protocol', severity: CRITICAL, paranoia: 1, targets: 0, forms: [], msg, pattern: /(?!)/ };
+}
+
+/**
+ * Raised by the argument parser: more query arguments than the engine inspects. Critical,
+ * because an attacker could otherwise hide a payload behind 256 decoys.
+ */
+export const TOO_MANY_ARGS = raised(920380, 'Too many query arguments to inspect');
+
+/**
+ * Raised by the stage when a body it was meant to inspect cannot be read (issue 22: these
+ * bodies went to the upstream uninspected). In block mode they are refused — 415 for a coding
+ * the WAF cannot undo, 400 for data invalid for its codings — whatever the threshold: a body the
+ * WAF cannot read cannot be said to be clean. An exclusion of the id lets such bodies through
+ * uninspected on a route that needs it.
+ */
+export const UNKNOWN_CODING = raised(920700, 'Inspected body with a Content-Encoding the WAF cannot decode (refused 415 in block mode)');
+export const CORRUPT_CODING = raised(920701, 'Inspected body that is not valid for its Content-Encoding (refused 400 in block mode)');
+
+/**
+ * Raised when inspection itself failed (a bug: the transforms and parsers are written never to
+ * throw). The request is refused in block mode like a match, never answered 500, and the
+ * error is logged for the operator.
+ */
+export const INSPECTION_FAILED = raised(920702, 'Request the WAF failed to inspect (an internal error, logged)');
