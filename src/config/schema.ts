@@ -106,6 +106,25 @@ const listener = (description: string) => ({
   properties: listenerProperties,
 });
 
+/**
+ * Per-session budgets of the HTTP/2 side of the HTTPS listener (issue 21, docs/http2.md). A session
+ * that goes over a rate budget gets GOAWAY(ENHANCE_YOUR_CALM) and is closed, as nginx, Envoy and Go
+ * do since CVE-2023-44487 (rapid reset).
+ */
+const HTTP2_LIMITS_SCHEMA = {
+  type: 'object',
+  description: 'Budgets of each HTTP/2 session on the HTTPS listener; a session over a rate budget gets GOAWAY (ENHANCE_YOUR_CALM) and is closed. Default: {} (all defaults). See docs/http2.md.',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    maxConcurrentStreams: integer('Streams one session may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); streams past it are refused (RST_STREAM REFUSED_STREAM).', 1, 1000, 128),
+    maxTotalStreams: integer('Streams open at once over all HTTP/2 sessions of the process; a new stream past it is refused (REFUSED_STREAM) before any work is done for it.', 1, 1000000, 8192),
+    maxStreamsPerSecond: integer('Streams one session may open per second, as a token bucket holding one second of streams (so a burst of this many is allowed); over it, GOAWAY.', 1, 1000000, 1000),
+    maxResetsPerWindow: integer('Streams one session may reset (RST_STREAM) before their response started, per 10-second window; over it, GOAWAY. This is the rapid-reset guard.', 1, 1000000, 200),
+    maxSessionMemoryMb: integer("Memory one session may hold in Node's HTTP/2 layer (header blocks, frames waiting to be sent), in MB (Node's maxSessionMemory); over it, new streams are refused with ENHANCE_YOUR_CALM.", 1, 1024, 10),
+  },
+};
+
 const server = {
   type: 'object',
   description: 'Process-wide settings shared by every listener. Default: {} (all defaults).',
@@ -126,6 +145,7 @@ const server = {
         headersTimeoutMs: integer('Time allowed to receive the complete request head, in milliseconds (slowloris guard). Must not exceed requestTimeoutMs.', 1, 600000, 10000),
         requestTimeoutMs: integer('Time allowed to receive the complete request (head and body), in milliseconds.', 1, 3600000, 30000),
         keepAliveTimeoutMs: integer('How long an idle keep-alive connection stays open, in milliseconds.', 1, 600000, 5000),
+        http2: HTTP2_LIMITS_SCHEMA,
       },
     },
     shutdownGraceMs: integer(

@@ -10,6 +10,16 @@ export interface LimitsConfig {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  http2: Http2LimitsConfig;
+}
+
+/** server.limits.http2 (issue 21, docs/http2.md). */
+export interface Http2LimitsConfig {
+  maxConcurrentStreams: number;
+  maxTotalStreams: number;
+  maxStreamsPerSecond: number;
+  maxResetsPerWindow: number;
+  maxSessionMemoryMb: number;
 }
 
 export interface ServerConfig {
