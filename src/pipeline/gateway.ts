@@ -15,6 +15,7 @@ import type { InjectableHeaders } from '../route/sanitise.js';
 import type { Exchange } from '../server/exchange.js';
 import { accessLine } from '../observe/access-log.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
+import { RateLimitedWarnings } from '../observe/warnings.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -38,6 +39,8 @@ export class Gateway {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly resources: readonly Resource[];
+  /** Warnings a flood can repeat (upstream errors, HTTP/2 GOAWAYs): logged rate-limited, counted in full. */
+  readonly warnings: RateLimitedWarnings;
   readonly #requestMetrics: RequestMetrics;
   #inflight = 0;
   #retired = false;
@@ -57,6 +60,7 @@ export class Gateway {
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     this.#requestMetrics = new RequestMetrics(deps.metrics);
+    this.warnings = new RateLimitedWarnings(deps.logger);
   }
 
   get inflight(): number {
@@ -125,8 +129,15 @@ export class Gateway {
     }
   }
 
+  /**
+   * Counted every time; logged at most once per route and reason every 10 s (observe/warnings.ts):
+   * a saturated pool under attack fails thousands of requests a second, each already in the access log.
+   */
   logUpstreamError(x: Exchange, err: unknown, reason: string): void {
-    this.logger.warn(
+    const route = x.route?.name ?? '';
+    this.metrics.upstreamErrorsTotal.labels(route, reason).inc();
+    this.warnings.warn(
+      'upstream:' + route + ':' + reason,
       { requestId: x.ctx.id, route: x.route?.name ?? null, reason, err: err instanceof Error ? err.message : String(err) },
       'upstream error',
     );
