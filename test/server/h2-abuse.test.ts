@@ -69,10 +69,16 @@ t.teardown(async () => {
   gp.kill();
   await up.close();
 });
-await gp.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'admin');
+// Generous: startup compiles the WAF, and the shared machine can be very busy.
+await gp.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'admin', 30_000);
 const httpsPort = gp.port('https');
 const probes = new Probes(`http://127.0.0.1:${gp.port('http')}/probe`, `https://localhost:${httpsPort}/probe`, pki.ca.pem, gp.child.pid!);
 t.teardown(() => probes.close());
+// Warm-up, not measured: the first requests through the pipeline pay for lazy compilation (JIT,
+// first WAF and route use), which is no effect of an attack.
+probes.start();
+await new Promise((r) => setTimeout(r, 1_500));
+await probes.stop();
 
 interface AttackResult {
   readonly connections: number;
