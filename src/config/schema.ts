@@ -116,6 +116,25 @@ const listener = (description: string) => ({
   properties: listenerProperties,
 });
 
+/**
+ * Per-session budgets of the HTTP/2 side of the HTTPS listener (issue 21, docs/http2.md). A session
+ * that goes over a rate budget gets GOAWAY(ENHANCE_YOUR_CALM) and is closed, as nginx, Envoy and Go
+ * do since CVE-2023-44487 (rapid reset).
+ */
+const HTTP2_LIMITS_SCHEMA = {
+  type: 'object',
+  description: 'Budgets of each HTTP/2 session on the HTTPS listener; a session over a rate budget gets GOAWAY (ENHANCE_YOUR_CALM) and is closed. Default: {} (all defaults). See docs/http2.md.',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    maxConcurrentStreams: integer('Streams one session may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); streams past it are refused (RST_STREAM REFUSED_STREAM).', 1, 1000, 128),
+    maxTotalStreams: integer('Streams open at once over all HTTP/2 sessions of the process; a new stream past it is refused (REFUSED_STREAM) before any work is done for it.', 1, 1000000, 8192),
+    maxStreamsPerSecond: integer('Streams one session may open per second, as a token bucket holding one second of streams (so a burst of this many is allowed); over it, GOAWAY.', 1, 1000000, 1000),
+    maxResetsPerWindow: integer('Streams one session may reset (RST_STREAM) before their response started, per 10-second window; over it, GOAWAY. This is the rapid-reset guard.', 1, 1000000, 200),
+    maxSessionMemoryMb: integer("Memory one session may hold in Node's HTTP/2 layer (header blocks, frames waiting to be sent), in MB (Node's maxSessionMemory); over it, new streams are refused with ENHANCE_YOUR_CALM.", 1, 1024, 10),
+  },
+};
+
 const server = {
   type: 'object',
   description: 'Process-wide settings shared by every listener. Default: {} (all defaults).',
@@ -153,6 +172,7 @@ const server = {
           'Most requests one client address (as the gateway computes it: the peer, or X-Forwarded-For from server.trustedProxies) may have forwarded to upstreams at once, over all routes; one more gets 429 with Retry-After: 1 until one of them ends. So one client cannot take the 256 connections of a target\'s pool. The default fits a browser\'s whole HTTP/2 session (128 streams) and is half a pool. 0 turns the cap off.',
           0, 1000000, 128,
         ),
+        http2: HTTP2_LIMITS_SCHEMA,
       },
     },
     shutdownGraceMs: integer(

@@ -15,6 +15,16 @@ export interface LimitsConfig {
   minBodyRateGraceMs: number;
   /** Forwarded requests in flight per client address; 0 = no cap. */
   maxInFlightPerClient: number;
+  http2: Http2LimitsConfig;
+}
+
+/** server.limits.http2 (issue 21, docs/http2.md). */
+export interface Http2LimitsConfig {
+  maxConcurrentStreams: number;
+  maxTotalStreams: number;
+  maxStreamsPerSecond: number;
+  maxResetsPerWindow: number;
+  maxSessionMemoryMb: number;
 }
 
 export interface ServerConfig {

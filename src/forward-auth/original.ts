@@ -14,11 +14,11 @@
  * writes (Trusting) and a header the caller never writes is never read.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { METHODS } from 'node:http';
 import { isIP } from 'node:net';
 import { canonicalIp, type TrustedProxies } from '../server/client-ip.js';
 import { hostOf, isValidHostValue } from '../server/host.js';
 import { normaliseTarget } from '../route/normalise.js';
+import { isKnownMethod } from '../observe/method-label.js';
 
 /** The caller's request as the adapters see it. */
 export interface Caller {
@@ -40,12 +40,6 @@ export type Original =
   }
   | { readonly ok: false; readonly reason: string; readonly pathForLog: string };
 
-/**
- * Only methods Node's own parser accepts at the edge: the method is a metric label and a log
- * field, so a caller must not be able to mint unbounded values (and `get` ≠ `GET` for routing).
- */
-const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
-
 export function fail(reason: string, pathForLog = '(no original uri)'): Original {
   return { ok: false, reason, pathForLog };
 }
@@ -60,8 +54,12 @@ export function single(value: string | string[] | undefined): string | undefined
   return value;
 }
 
+/**
+ * Only methods Node's own parser accepts at the edge (observe/method-label.ts), as the edge
+ * itself answers others: a caller must not mint unbounded log values (and `get` ≠ `GET` for routing).
+ */
 export function knownMethod(value: string | undefined): string | null {
-  return value !== undefined && KNOWN_METHODS.has(value) ? value : null;
+  return isKnownMethod(value) ? value : null;
 }
 
 /** X-Forwarded-Proto as the edge reads it: only the two values mean anything. */

@@ -7,6 +7,7 @@
  */
 import type { Exchange } from '../server/exchange.js';
 import { redactPathParams } from './log-path.js';
+import { methodForLog } from './method-label.js';
 
 const MAX_UA = 256;
 
@@ -43,7 +44,8 @@ export function accessLine(x: Exchange, status: number, durationMs: number): Acc
     msg: 'access',
     requestId: ctx.id,
     clientIp: ctx.clientIp,
-    method: ctx.method,
+    // Bounded (method-label.ts): an HTTP/2 :method can be any 8 KB token.
+    method: methodForLog(ctx.method),
     host: ctx.host,
     path: redactPathParams(ctx.path),
     route: x.route === null ? null : x.route.name,

@@ -25,6 +25,9 @@ export class GatewayMetrics {
   readonly tlsReloadsTotal: Counter<'certificate' | 'result'>;
   readonly tlsCertificateExpiry: Gauge<'certificate'>;
   readonly tlsHandshakeFailuresTotal: Counter<'reason'>;
+  /** Issue 21: HTTP/2 sessions sent away over a budget, and upstream errors (logged rate-limited). */
+  readonly http2GoawaysTotal: Counter<'reason'>;
+  readonly upstreamErrorsTotal: Counter<'route' | 'reason'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [(this.registry = new Registry())];
@@ -100,6 +103,18 @@ export class GatewayMetrics {
       name: 'portcullis_tls_handshake_failures_total',
       help: 'TLS handshakes the HTTPS listener refused or lost, by reason (client_certificate, protocol_version, timeout, other).',
       labelNames: ['reason'] as const,
+      registers,
+    });
+    this.http2GoawaysTotal = new Counter({
+      name: 'portcullis_http2_goaways_total',
+      help: 'HTTP/2 sessions sent GOAWAY (ENHANCE_YOUR_CALM) and closed for going over a budget, by reason (stream_rate, reset_rate, control_frames, stalled_reader).',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    this.upstreamErrorsTotal = new Counter({
+      name: 'portcullis_upstream_errors_total',
+      help: 'Upstream requests that failed, by route and reason (an error code such as ECONNREFUSED or UND_ERR_HEADERS_TIMEOUT, or pool_queue_timeout); the log carries a rate-limited sample.',
+      labelNames: ['route', 'reason'] as const,
       registers,
     });
   }

@@ -11,6 +11,7 @@
  */
 import type { Counter, Histogram } from 'prom-client';
 import type { GatewayMetrics } from './metrics.js';
+import { methodLabel } from './method-label.js';
 
 /** Far above route × method × status × decision in practice; only a bound against the unexpected. */
 const MAX_COMBINATIONS = 4096;
@@ -30,7 +31,9 @@ export class RequestMetrics {
   }
 
   /** One finished request; `upstreamSec` null when it was not forwarded. */
-  record(route: string, method: string, status: number, decision: string, durationSec: number, upstreamSec: number | null): void {
+  record(route: string, requestMethod: string, status: number, decision: string, durationSec: number, upstreamSec: number | null): void {
+    // A fixed set of values (method-label.ts): a client must not mint series (issue 22 item 3).
+    const method = methodLabel(requestMethod);
     // '\n' cannot occur in a route name (schema pattern), a method (RFC 9110 token) or a decision
     const key = route + '\n' + method + '\n' + status + '\n' + decision;
     let c = this.#children.get(key);

@@ -58,7 +58,7 @@ export function decide(x: Exchange, end: Terminal): void {
 function settle(x: Exchange, end: Terminal, route: CompiledRoute, verdict: Respond | null): void {
   try {
     if (verdict !== null) end.deny(x, verdict);
-    else if (!x.res.destroyed) end.allow(x, route); // the client left while a stage was waiting: nothing to do
+    else if (!x.res.destroyed && !x.ctx.clientGone) end.allow(x, route); // the client left while a stage was waiting: nothing to do
   } catch (err) {
     end.fail(x, err);
   }

@@ -16,6 +16,7 @@ import type { Exchange } from '../server/exchange.js';
 import { accessLine } from '../observe/access-log.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
 import { ClientInFlight } from '../proxy/client-inflight.js';
+import { RateLimitedWarnings } from '../observe/warnings.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -41,6 +42,8 @@ export class Gateway {
   readonly resources: readonly Resource[];
   /** server.limits.maxInFlightPerClient's counts; the previous Gateway's on reload (compile.ts). */
   readonly clientInFlight: ClientInFlight;
+  /** Warnings a flood can repeat (upstream errors, HTTP/2 GOAWAYs): logged rate-limited, counted in full. */
+  readonly warnings: RateLimitedWarnings;
   readonly #requestMetrics: RequestMetrics;
   #inflight = 0;
   #retired = false;
@@ -62,6 +65,7 @@ export class Gateway {
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     this.#requestMetrics = new RequestMetrics(deps.metrics);
+    this.warnings = new RateLimitedWarnings(deps.logger);
   }
 
   get inflight(): number {
@@ -131,8 +135,15 @@ export class Gateway {
     }
   }
 
+  /**
+   * Counted every time; logged at most once per route and reason every 10 s (observe/warnings.ts):
+   * a saturated pool under attack fails thousands of requests a second, each already in the access log.
+   */
   logUpstreamError(x: Exchange, err: unknown, reason: string): void {
-    this.logger.warn(
+    const route = x.route?.name ?? '';
+    this.metrics.upstreamErrorsTotal.labels(route, reason).inc();
+    this.warnings.warn(
+      'upstream:' + route + ':' + reason,
       { requestId: x.ctx.id, route: x.route?.name ?? null, reason, err: err instanceof Error ? err.message : String(err) },
       'upstream error',
     );

@@ -17,5 +17,8 @@ export function runStages(stages: readonly Stage[], ctx: RequestContext, from = 
 async function finishAsync(stages: readonly Stage[], ctx: RequestContext, pending: Promise<Verdict>, index: number): Promise<Respond | null> {
   const verdict = await pending;
   if (verdict.kind === 'respond') return verdict;
+  // The client left while this stage waited: no further stage (Redis, WAF…) works for nobody.
+  // null hands it to the shape's settle, which forwards or answers nothing to a gone client.
+  if (ctx.clientGone === true) return null;
   return runStages(stages, ctx, index + 1);
 }

@@ -128,6 +128,11 @@ export interface RequestContext {
    * lowercase names; null (no allocation) until a stage adds one. RateLimit fields use it.
    */
   responseHeaders: string[] | null;
+  /**
+   * True once the client is gone (its connection closed, its HTTP/2 stream reset) before the
+   * response finished: the runner starts no further stage for it (issue 21). Absent: still there.
+   */
+  readonly clientGone?: boolean;
 }
 
 /** What the pipeline needs to know of a compiled route; route/ owns the full type. */

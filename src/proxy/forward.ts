@@ -55,6 +55,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
   }
 
   start(): void {
+    // A client gone before its upstream request was sent gets none (issue 21).
+    if (this.#x.ctx.clientGone) return;
     this.#x.call = this;
     this.#dispatch(null);
   }

@@ -28,6 +28,8 @@ export class RequestCtx implements RequestContext {
   body: BodyAccess | null = null;
   upstreamMs: number | null = null;
   responseHeaders: string[] | null = null;
+  /** Set by the Exchange when the response closed before it finished: the client left. */
+  clientGone = false;
 
   constructor(
     id: string, clientIp: string, shape: Shape, method: string, host: string,

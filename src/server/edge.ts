@@ -19,6 +19,7 @@ import { canonicalIp } from './client-ip.js';
 import { chooseRequestId } from './request-id.js';
 import { hasValidHostHeader, hostOf } from './host.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
+import { isKnownMethod, OTHER_METHOD } from '../observe/method-label.js';
 import { UpstreamCall } from '../proxy/forward.js';
 import { BodyLimit } from '../proxy/body-limit.js';
 import { RequestBody } from '../proxy/request-body.js';
@@ -26,6 +27,7 @@ import { BodyWatch } from './body-watch.js';
 
 const NOT_ORIGIN_FORM = Object.freeze({ ok: false, reason: 'not_origin_form' } as const);
 const BAD_HOST = Object.freeze({ ok: false, reason: 'bad_host_header' } as const);
+const BAD_METHOD = Object.freeze({ ok: false, reason: 'bad_method' } as const);
 const TOO_LARGE: Respond = Object.freeze({ kind: 'respond', status: 413, decision: 'bad_request', error: 'payload_too_large' });
 /** server.limits.maxInFlightPerClient reached: a 429 says "later", and PRODUCT §1.9 gives every 429 a Retry-After. */
 const TOO_MANY_IN_FLIGHT: Respond = Object.freeze({
@@ -48,15 +50,18 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
   const id = chooseRequestId(headers['x-request-id'], peerTrusted);
   const url = req.url ?? '';
   // Only origin-form: an absolute-form target names a host that could disagree with Host (RFC 9112 §3.2.2).
-  const target = url.charCodeAt(0) !== 47 /* '/' */ ? NOT_ORIGIN_FORM
-    : !hasValidHostHeader(req.rawHeaders, req.httpVersion, 'stream' in req) ? BAD_HOST
-      : normaliseTarget(url);
+  // A method Node's HTTP/1.1 parser would refuse: 400, as forward-auth answers an unknown
+  // original method. Only HTTP/2 can carry one (any token in :method, issue 22 item 3).
+  const target = !isKnownMethod(req.method) ? BAD_METHOD
+    : url.charCodeAt(0) !== 47 /* '/' */ ? NOT_ORIGIN_FORM
+      : !hasValidHostHeader(req.rawHeaders, req.httpVersion, 'stream' in req) ? BAD_HOST
+        : normaliseTarget(url);
   const xfp = peerTrusted ? headers['x-forwarded-proto'] : undefined;
   const proto = xfp === 'https' || xfp === 'http' ? xfp : listenerProto;
   const xff = headers['x-forwarded-for'];
   const clientIp = gateway.trusted.clientAddress(peer, typeof xff === 'string' ? xff : undefined);
   const ctx = new RequestCtx(
-    id, clientIp, 'edge', req.method ?? 'GET', hostOf(headers.host ?? headers[':authority'] as string | undefined),
+    id, clientIp, 'edge', target === BAD_METHOD ? OTHER_METHOD : req.method ?? 'GET', hostOf(headers.host ?? headers[':authority'] as string | undefined),
     target.ok ? target.path : rawPathForLog(req.url), target.ok ? target.query : '', proto, headers, startNs,
   );
   ctx.rawHeaders = req.rawHeaders;
@@ -101,6 +106,13 @@ export class EdgeHandler {
     if (hasBody(req)) this.#bodies.watch(x);
     decide(x, FORWARD);
   };
+
+  /** A request whose client was gone before it started (an HTTP/2 stream reset on arrival): logged as a 499, nothing run. */
+  onGone(req: IncomingMessage, res: ServerResponse): void {
+    const gateway = this.#holder.current;
+    gateway.acquire();
+    createExchange(req, res, gateway, this.#proto).record();
+  }
 }
 
 /** The edge's ends of the shared decision (pipeline/decide.ts): forward what the stages allowed. */

@@ -71,6 +71,17 @@ export class Exchange {
 
   /** Read at the start: the socket may be gone by the time the exchange is logged. */
   readonly tlsProtocol: string | null;
+
+  #recorded = false;
+
+  /** Access log line and metrics, once: when the response closes, or at once for a client already gone. */
+  record(): void {
+    if (this.#recorded) return;
+    this.#recorded = true;
+    this.ctx.clientGone = !this.res.writableFinished;
+    if (this.ctx.clientGone && this.call !== null) this.call.abortFromClient();
+    this.gateway.finish(this);
+  }
 }
 
 export function hasBody(req: IncomingMessage): boolean {
@@ -87,7 +98,5 @@ export function exchangeOf(res: unknown): Exchange | undefined {
 }
 
 function onResponseClose(this: ServerResponse): void {
-  const x = (this as unknown as Record<symbol, Exchange>)[kExchange]!;
-  if (!this.writableFinished && x.call !== null) x.call.abortFromClient();
-  x.gateway.finish(x);
+  (this as unknown as Record<symbol, Exchange>)[kExchange]!.record();
 }

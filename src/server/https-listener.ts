@@ -23,10 +23,10 @@ import { WebSocketHandler } from './websocket.js';
 import { ListenerCertificates, TLS12_CIPHERS, type TlsDeps } from './tls.js';
 import { recordClientCert } from './tls-identity.js';
 import { Hsts } from './tls-hsts.js';
+import { Http2Guard } from './h2-session-guard.js';
+import { http2ServerOptions } from './h2-options.js';
 import type { Listener, ListenerServer } from './listeners.js';
 
-/** RFC 9113 §6.5.2 SETTINGS_MAX_CONCURRENT_STREAMS: nghttp2's default is unlimited. */
-const MAX_CONCURRENT_STREAMS = 128;
 const kSecured = Symbol('portcullis.tlsEstablished');
 
 /**
@@ -51,8 +51,21 @@ class HttpsEdge {
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // RFC 6797 §7.1: on every response over secure transport, denials included.
     this.#hsts.apply(res);
-    this.#edge.onRequest(req, res);
+    if (req.httpVersionMajor === 2) setImmediate(startH2Request, this.#edge, req, res);
+    else this.#edge.onRequest(req, res);
   };
+}
+
+/**
+ * Node emits an HTTP/2 request while nghttp2 is still reading the bytes that carried it; a
+ * RST_STREAM in the same read is processed only after. One turn later that read is done, so a
+ * stream reset on arrival (rapid reset) is seen as gone here and no stage, Redis call or upstream
+ * request is started for it (issue 21): it is only logged, as a 499.
+ */
+function startH2Request(edge: EdgeHandler, req: IncomingMessage, res: ServerResponse): void {
+  const stream = (res as unknown as Http2ServerResponse).stream;
+  if (stream.closed || stream.destroyed) edge.onGone(req, res);
+  else edge.onRequest(req, res);
 }
 
 /**
@@ -102,6 +115,10 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
   let verifyClients = cfg.clientCa !== undefined;
   // HTTP/2 timeouts read the limits current when a session or stream starts (a reload changes them).
   let current = limits;
+  const guard = new Http2Guard(limits.http2, limits.keepAliveTimeoutMs, (reason) => {
+    holder.current.metrics.http2GoawaysTotal.labels(reason).inc();
+    holder.current.warnings.warn('http2_goaway', { reason }, 'HTTP/2 session over its budget: GOAWAY (ENHANCE_YOUR_CALM) and closed');
+  });
   const tlsOptions = {
     SNICallback: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => certs.sniCallback(name, cb),
     requestCert: cfg.clientCa !== undefined,
@@ -118,19 +135,18 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
       ...tlsOptions,
       allowHTTP1: true,
       Http2ServerResponse: H2Response,
-      settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: limits.maxHeaderBytes, enablePush: false },
-      maxHeaderListPairs: 1024,
+      ...http2ServerOptions(limits),
     });
     h2server.on('request', edge.onRequest as unknown as (req: unknown, res: unknown) => void);
     h2server.on('session', (session: ServerHttp2Session) => {
       sessions.add(session);
       session.once('close', () => sessions.delete(session));
-      // Idle sessions end gracefully (GOAWAY): streams in flight still finish.
-      session.setTimeout(current.keepAliveTimeoutMs, () => session.close());
+      guard.attach(session);
     });
     // requestTimeoutMs and minBodyBytesPerSec bound a stream's body (body-watch.ts): an idle
     // timer here would be reset by every byte of a body dripped one byte at a time.
     h2server.on('stream', (stream: ServerHttp2Stream) => {
+      if (!guard.admit(stream)) return;
       stream.once('finish', onResponseSent);
     });
     server = Object.assign(h2server, {
@@ -193,6 +209,12 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
         // New sessions are offered the new SETTINGS_MAX_HEADER_LIST_SIZE; open ones keep theirs.
         (server as Http2SecureServer).updateSettings({ maxHeaderListSize: next.limits.maxHeaderBytes });
       }
+      if (cfg.http2 && next.limits.http2.maxConcurrentStreams !== current.http2.maxConcurrentStreams) {
+        (server as Http2SecureServer).updateSettings({ maxConcurrentStreams: next.limits.http2.maxConcurrentStreams });
+      }
+      // The budgets apply to the sessions and streams that start after the reload.
+      guard.limits = next.limits.http2;
+      guard.keepAliveMs = next.limits.keepAliveTimeoutMs;
       current = next.limits;
       const nextCfg = next.config.listeners.https;
       if (nextCfg === undefined) return; // removing the listener needs a restart (runtime.ts says so)

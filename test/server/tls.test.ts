@@ -93,8 +93,12 @@ void t.test('HTTP/2: a body without content-length reaches the upstream; cookie 
   t.equal(res.status, 200);
   t.equal(JSON.parse(res.body).body, 'hello world');
   const rec = up.received[before]!;
-  t.equal(rec.headers['content-length'], undefined);
-  t.equal(rec.headers['transfer-encoding'], 'chunked');
+  // Streamed chunked, or — when the whole body was already in when the request started (an
+  // HTTP/2 request starts one turn after its HEADERS, issue 21) and the WAF read it all — sent
+  // with the Content-Length now known. Never both.
+  const framing = rec.headers['transfer-encoding'] === 'chunked' ? 'chunked' : rec.headers['content-length'];
+  t.ok(framing === 'chunked' || framing === '11', `one framing: ${JSON.stringify(framing)}`);
+  t.ok(rec.headers['content-length'] === undefined || rec.headers['transfer-encoding'] === undefined, 'never both');
 
   const crumbs = await new Promise<number>((resolve, reject) => {
     const s = session.request({ ':method': 'GET', ':path': '/public/c', cookie: ['a=1', 'b=2'] });
