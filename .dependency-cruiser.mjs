@@ -11,18 +11,19 @@
  * (docs/architecture.md); their patterns match nothing until phase 2 creates them.
  */
 const LAYERS = [
-  ['main.ts'],                        // the CLI: wires the shapes into the server
-  ['edge', 'forward-auth'],           // the shapes, handed to server/ by main.ts
-  ['server'],                         // process: runtime, workers, listeners, admin endpoints
+  ['main.ts'],                        // the CLI
+  ['shapes.ts'],                      // the shapes this binary serves, handed to server/ by main.ts
+  ['edge', 'forward-auth'],           // the shapes: the edge proxy (with WebSocket, redirect); forward auth
+  ['server'],                         // process: runtime, cluster workers, listeners, admin endpoints
   ['compile'],                        // config → Gateway: every route's stages and upstreams
   ['proxy'],                          // the edge's terminal step: forward to the upstream
   ['pipeline'],                       // Exchange, Gateway, decide/run: one pass per request
   ['route'],                          // client address, normalise, match, CompiledRoute, netpolicy
   ['auth', 'ratelimit', 'waf'],       // the stages
   ['upstream'],                       // pools, target choice, upstream TLS
-  ['tls'],                            // certificates, watch, SNI, client-cert identity
-  ['observe'],                        // logger, metrics, access-log line
-  ['config', 'contract', 'demo'],     // config types/load/validate; the stage contract; leaves
+  ['tls'],                            // certificates, watch, SNI, client-cert identity, HTTPS options
+  ['contract'],                       // what every stage is: Stage, Verdict, RequestContext, denials
+  ['observe', 'config', 'demo'],      // logger, metrics, access-log line; config types/load/validate; leaf
 ];
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
