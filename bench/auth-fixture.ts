@@ -70,3 +70,6 @@ export class AuthFixture {
     ];
   }
 }
+
+/** One fixture for the whole run: the key pair, the JWKS file and the tokens are made once. */
+export const authFixture = new AuthFixture();

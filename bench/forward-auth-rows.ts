@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { Child, freePort } from './children.js';
 import type { LoadSpec } from './load.js';
 import { findNginx, nginxArgs, shippedNginxConf } from './nginx.js';
-import { authFixture } from './pipeline-rows.js';
-import type { BenchEnv, Scenario, Target } from './scenarios.js';
-
-type StartPortcullis = (env: BenchEnv, slug: string, makeConfig: (port: number) => string) => Promise<Target>;
+import { authFixture } from './auth-fixture.js';
+import type { BenchEnv, Scenario, Target } from './row.js';
+import { startPortcullis } from './start.js';
 
 /** Portcullis with only an auth listener; the route the baseline's request matches. */
 export function forwardAuthConfig(port: number, env: BenchEnv): string {
@@ -34,7 +33,7 @@ export function forwardAuthConfig(port: number, env: BenchEnv): string {
   ].join('\n');
 }
 
-export function forwardAuthScenarios(startPortcullis: StartPortcullis): Scenario[] {
+export function forwardAuthScenarios(): Scenario[] {
   // Filled once the fixture has minted the token (the baseline row starts first).
   const direct: LoadSpec = { method: 'GET', path: '/nginx', headers: {} };
   const rows: Scenario[] = [{

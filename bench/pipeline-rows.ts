@@ -9,11 +9,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Child, freePort, waitForListening } from './children.js';
-import { AuthFixture, ISSUER } from './auth-fixture.js';
+import { freePort } from './children.js';
+import { authFixture, ISSUER } from './auth-fixture.js';
 import type { LoadSpec } from './load.js';
 import { benchRedisUrl } from './redis.js';
-import type { BenchEnv, Scenario, Target } from './scenarios.js';
+import type { BenchEnv, Scenario, Target } from './row.js';
+import { startPortcullis, startScript } from './start.js';
 
 /** Distinct clients of the memory row (issue 8 §3); the token cache's default maxEntries holds them all. */
 export const ROTATING_CLIENTS = 10_000;
@@ -24,9 +25,6 @@ const WORKERS = 2;
 const READY_TIMEOUT_MS = 15_000;
 const FASTIFY_STACK_JS = fileURLToPath(new URL('./fastify-stack.js', import.meta.url));
 const BARE_PROXY_STREAM_JS = fileURLToPath(new URL('./bare-proxy-stream.js', import.meta.url));
-
-/** One fixture for the whole run: the key pair, the JWKS file and the tokens are made once. */
-export const authFixture = new AuthFixture();
 
 export interface PipelineOptions {
   /** tokenCache.maxEntries; 0 verifies the signature on every request. */
@@ -77,14 +75,12 @@ export function fullPipelineConfig(port: number, env: BenchEnv, redisUrl: string
 
 // ---- starting the rows -----------------------------------------------------------------------
 
-type StartPortcullis = (env: BenchEnv, slug: string, makeConfig: (port: number) => string) => Promise<Target>;
-
-async function startFullPipeline(env: BenchEnv, slug: string, start: StartPortcullis, o: PipelineOptions): Promise<Target> {
+async function startFullPipeline(env: BenchEnv, slug: string, o: PipelineOptions): Promise<Target> {
   await authFixture.prepare(env.workDir);
   // ~1 ms of RSA signing per token: done here, once per run, not inside a measured run
   if (o.bucketKey === 'ip') authFixture.many(ROTATING_CLIENTS);
   const redisUrl = await benchRedisUrl();
-  return start(env, slug, (port) => fullPipelineConfig(port, env, redisUrl, o));
+  return startPortcullis(env, slug, (port) => fullPipelineConfig(port, env, redisUrl, o));
 }
 
 async function startFastifyStack(env: BenchEnv): Promise<Target> {
@@ -92,21 +88,9 @@ async function startFastifyStack(env: BenchEnv): Promise<Target> {
   const redisUrl = await benchRedisUrl();
   const pem = join(env.workDir, 'bench-public.pem');
   await writeFile(pem, authFixture.publicKeyPem());
-  return startListening('fastify-stack', [
+  return startScript('fastify-stack', [
     FASTIFY_STACK_JS, env.upstreamUrl, redisUrl, pem, ISSUER, join(env.workDir, 'fastify.access.log'), String(await freePort()),
-  ]);
-}
-
-/** A bench script that prints "LISTENING <port>" once ready. */
-async function startListening(name: string, args: string[]): Promise<Target> {
-  const child = new Child({ name, args });
-  try {
-    const port = await waitForListening(child, READY_TIMEOUT_MS);
-    return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.stop() };
-  } catch (err) {
-    await child.stop();
-    throw err;
-  }
+  ], READY_TIMEOUT_MS);
 }
 
 /** The baseline request plus, per request, one of ROTATING_CLIENTS tokens and client addresses. */
@@ -126,15 +110,12 @@ function rotatingLoad(): LoadSpec {
   };
 }
 
-/**
- * The rows, given the scenarios module's startPortcullis (passed in rather than imported, so this
- * file and scenarios.ts do not import each other).
- */
-export function pipelineScenarios(start: StartPortcullis): Scenario[] {
+/** The rows of this file, in their order in the table. */
+export function pipelineScenarios(): Scenario[] {
   const full = (name: string, slug: string, o: PipelineOptions, extra: Partial<Scenario> = {}): Scenario => ({
     name,
     load: authFixture.load,
-    start: (env) => startFullPipeline(env, slug, start, o),
+    start: (env) => startFullPipeline(env, slug, o),
     ...extra,
   });
   const one = { tokenCacheEntries: 10_000, bucketKey: 'sub', trustLoopback: false, workers: 1, waf: true } as const;
@@ -142,7 +123,7 @@ export function pipelineScenarios(start: StartPortcullis): Scenario[] {
     {
       name: 'reference: bare undici proxy (Pool#stream)',
       load: authFixture.load,
-      start: (env) => startListening('bare-proxy-stream', [BARE_PROXY_STREAM_JS, env.upstreamUrl]),
+      start: (env) => startScript('bare-proxy-stream', [BARE_PROXY_STREAM_JS, env.upstreamUrl], READY_TIMEOUT_MS),
     },
     full('full pipeline (JWT+cache, Redis bucket, WAF, log)', 'full', one, {
       minRatio: 0.8,

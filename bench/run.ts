@@ -14,7 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { killAllNow, readRssBytes, stopAll } from './children.js';
 import { processTree, readCpuSeconds, readIoSyscalls, readPeakRssBytesOf, readRssBytesOf } from './proc.js';
 import { runLoad, stopLoad, type LoadResult, type LoadSettings } from './load.js';
-import { scenarios, startUpstream, type Scenario, type Target } from './scenarios.js';
+import type { Scenario, Target } from './row.js';
+import { scenarios } from './scenarios.js';
+import { startUpstream } from './start.js';
 
 const WARMUP_SEC = 3;
 // Per row beyond warm-up + measurement: start (10 s readiness), RSS read, stop (5 s grace), slack.

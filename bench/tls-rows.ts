@@ -17,11 +17,10 @@ import { promisify } from 'node:util';
 import { freePort } from './children.js';
 import type { LoadSpec } from './load.js';
 import { passthroughConfig } from './passthrough-config.js';
-import type { BenchEnv, Scenario, Target } from './scenarios.js';
+import type { BenchEnv, Scenario, Target } from './row.js';
+import { startPortcullis } from './start.js';
 
 const run = promisify(execFile);
-
-export type StartPortcullis = (env: BenchEnv, slug: string, makeConfig: (port: number) => string) => Promise<Target>;
 
 /** The plain row the HTTPS keep-alive row is compared with (scenarios.ts). */
 const PLAIN_ROW = 'portcullis passthrough';
@@ -49,14 +48,14 @@ function httpsPassthroughConfig(port: number, httpsPort: number, upstreamUrl: st
 
 const PER_CONNECTION_NOTE = 'one request per connection: req/s = new connections (TLS: full handshakes) per second; ignore its latency columns';
 
-async function startHttps(start: StartPortcullis, env: BenchEnv, slug: string, kind: KeyKind, notes: string[] = []): Promise<Target> {
+async function startHttps(env: BenchEnv, slug: string, kind: KeyKind, notes: string[] = []): Promise<Target> {
   const files = await selfSigned(env.workDir, kind);
   const httpsPort = await freePort();
-  const target = await start(env, slug, (port) => httpsPassthroughConfig(port, httpsPort, env.upstreamUrl, files));
+  const target = await startPortcullis(env, slug, (port) => httpsPassthroughConfig(port, httpsPort, env.upstreamUrl, files));
   return { ...target, url: `https://127.0.0.1:${httpsPort}`, notes };
 }
 
-export function tlsScenarios(start: StartPortcullis, load: LoadSpec): Scenario[] {
+export function tlsScenarios(load: LoadSpec): Scenario[] {
   // A getter: the shared request's headers (the token) are filled in when the baseline starts.
   const perConnection: LoadSpec = {
     method: load.method ?? 'GET',
@@ -68,22 +67,22 @@ export function tlsScenarios(start: StartPortcullis, load: LoadSpec): Scenario[]
       name: 'portcullis passthrough, HTTPS keep-alive (TLS 1.3, ECDSA)',
       minRatioOver: { row: PLAIN_ROW, min: 0.6 },
       load,
-      start: (env) => startHttps(start, env, 'https-keepalive', 'ec'),
+      start: (env) => startHttps(env, 'https-keepalive', 'ec'),
     },
     {
       name: 'new connection per request, plain HTTP',
       load: perConnection,
-      start: async (env) => ({ ...await start(env, 'plain-per-connection', (port) => passthroughConfig(port, env.upstreamUrl)), notes: [PER_CONNECTION_NOTE] }),
+      start: async (env) => ({ ...await startPortcullis(env, 'plain-per-connection', (port) => passthroughConfig(port, env.upstreamUrl)), notes: [PER_CONNECTION_NOTE] }),
     },
     {
       name: 'new TLS handshake per request (TLS 1.3, ECDSA P-256)',
       load: perConnection,
-      start: (env) => startHttps(start, env, 'https-handshake-ec', 'ec', [PER_CONNECTION_NOTE]),
+      start: (env) => startHttps(env, 'https-handshake-ec', 'ec', [PER_CONNECTION_NOTE]),
     },
     {
       name: 'new TLS handshake per request (TLS 1.3, RSA 2048)',
       load: perConnection,
-      start: (env) => startHttps(start, env, 'https-handshake-rsa', 'rsa', [PER_CONNECTION_NOTE]),
+      start: (env) => startHttps(env, 'https-handshake-rsa', 'rsa', [PER_CONNECTION_NOTE]),
     },
   ];
 }

@@ -4,9 +4,8 @@
 // the WAF's cost is the drop between them (target: under 10 %).
 import type { LoadSpec } from './load.js';
 import { passthroughConfig } from './passthrough-config.js';
-import type { BenchEnv, Scenario, Target } from './scenarios.js';
-
-type StartPortcullis = (env: BenchEnv, slug: string, makeConfig: (port: number) => string) => Promise<Target>;
+import type { Scenario } from './row.js';
+import { startPortcullis } from './start.js';
 
 const BROWSER_HEADERS: Record<string, string> = {
   'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
@@ -47,9 +46,9 @@ export const POST_JSON: LoadSpec = {
   body: orderBody(),
 };
 
-export function wafScenarios(start: StartPortcullis): Scenario[] {
+export function wafScenarios(): Scenario[] {
   const row = (name: string, slug: string, load: LoadSpec, waf: boolean): Scenario => ({
-    name, load, start: (env) => start(env, slug, (port) => passthroughConfig(port, env.upstreamUrl, { waf: waf ? 'block' : 'off' })),
+    name, load, start: (env) => startPortcullis(env, slug, (port) => passthroughConfig(port, env.upstreamUrl, { waf: waf ? 'block' : 'off' })),
   });
   return [
     row('WAF off: GET with query', 'waf-off-get', GET_QUERY, false),

@@ -6,11 +6,10 @@
  */
 import t from 'tap';
 import { createServer, type Server } from 'node:http';
-import { connect as tlsConnect } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { rawRequest } from '../helpers/raw-http.js';
+import { rawRequest, rawTlsRequest } from '../helpers/raw-http.js';
 import { h2Connect, listenerPort, serverPki, tempDir, type CertFiles } from '../helpers/certs.js';
 
 const HSTS = 'max-age=600; includeSubDomains';
@@ -67,22 +66,7 @@ t.teardown(async () => {
 });
 
 /** Raw bytes over a new TLS connection (HTTP/1.1 by ALPN); everything answered until close or quiet. */
-function tlsRaw(payload: string, quietMs = 300): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: ca.pem, ALPNProtocols: ['http/1.1'] }, () => s.write(payload));
-    let got = '';
-    let timer: NodeJS.Timeout | undefined;
-    const done = (): void => { clearTimeout(timer); s.destroy(); resolve(got); };
-    s.on('data', (c: Buffer) => {
-      got += c.toString('latin1');
-      clearTimeout(timer);
-      timer = setTimeout(done, quietMs);
-    });
-    s.on('end', done);
-    s.on('close', done);
-    s.on('error', (err) => (got === '' ? reject(err) : done()));
-  });
-}
+const tlsRaw = async (payload: string, quietMs = 300): Promise<string> => (await rawTlsRequest(port, payload, { ca: ca.pem, quietMs })).text;
 
 /** The values of one header field in a raw HTTP/1.1 head. */
 function fields(text: string, name: string): string[] {

@@ -5,14 +5,13 @@
  */
 import t from 'tap';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { startUpstream } from '../helpers/upstream.js';
 import { eventually, startGateway } from '../helpers/gateway.js';
 import { h2Connect, h2Request, listenerPort, serverPki, tempDir } from '../helpers/certs.js';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startProcess } from '../helpers/process.js';
-import { rawRequest } from '../helpers/raw-http.js';
+import { rawRequest, rawTlsRequest } from '../helpers/raw-http.js';
 
 const LIMITS = { headersTimeoutMs: 400, requestTimeoutMs: 800, keepAliveTimeoutMs: 300 };
 
@@ -35,13 +34,8 @@ for (const http2 of [true, false]) void t.test(`slow TLS clients are cut off (ht
   }));
   t.ok(handshake.ms < 3_000, `a TCP client that never says hello is dropped (${handshake.ms} ms)`);
 
-  const head = await timed(new Promise<string>((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca.pem, ALPNProtocols: ['http/1.1'] }, () => s.write('GET / HTTP/1.1\r\nHost: localhost\r\n'));
-    let got = '';
-    s.on('data', (c: Buffer) => { got += c.toString('latin1'); });
-    s.on('close', () => resolve(got));
-    s.on('error', reject);
-  }));
+  // quietMs past the limits: the answer ends when the server closes, so `ms` times the server.
+  const head = await timed(rawTlsRequest(port, 'GET / HTTP/1.1\r\nHost: localhost\r\n', { ca: pki.ca.pem, quietMs: 5_000 }).then((r) => r.text));
   t.match(head.v, /^HTTP\/1\.1 408 /, 'an unfinished HTTP/1.1 head gets 408');
   t.ok(head.ms < 3_000, `within the limits (${head.ms} ms)`);
   if (!http2) {
@@ -135,14 +129,7 @@ void t.test('SIGHUP: headersTimeoutMs and maxHeaderBytes apply in place, the TLS
   t.notOk(gp.logs.some((l) => String(l['msg']).includes('on restart')), 'nothing left for a restart');
   const after = await silentClientDropMs(port, 5_000);
   t.ok(after < 3_000, `after: the handshake timeout is the new headersTimeoutMs (${after} ms)`);
-  const h1 = await new Promise<string>((resolve, reject) => {
-    const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.ca.pem, ALPNProtocols: ['http/1.1'] },
-      () => s.write(`GET /x HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(4_000)}\r\n\r\n`));
-    let got = '';
-    s.on('data', (c: Buffer) => { got += c.toString('latin1'); });
-    s.on('close', () => resolve(got));
-    s.on('error', reject);
-  });
+  const h1 = (await rawTlsRequest(port, `GET /x HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(4_000)}\r\n\r\n`, { ca: pki.ca.pem, quietMs: 5_000 })).text;
   t.match(h1, /^HTTP\/1\.1 431 /, 'after: HTTP/1.1 heads are bounded by the new maxHeaderBytes');
   t.equal((await plainBig()).status, 431, 'after: on the plain listener too');
   const h2After = await h2Connect(port, { ca: pki.ca.pem });
