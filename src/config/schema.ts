@@ -216,8 +216,7 @@ const listeners = {
         ),
         trustOriginalUrl: {
           type: 'boolean',
-          description: 'Whether the NGINX caller of /nginx writes X-Original-URL itself on every auth request, as ingress-nginx does (`$scheme://$http_host$request_uri`). true: X-Original-URL is required, and from a caller inside server.trustedProxies its host and scheme name the original request (X-Forwarded-Host is never read). false: the original request is X-Original-URI with Host / X-Forwarded-Host and X-Forwarded-Proto (config/nginx/nginx.conf), and a request carrying X-Original-URL is refused (400): a plain NGINX passes its client\'s copy on unless its config clears it. Default: false.',
-          default: false,
+          description: 'Which header names the original request on /nginx. Unset (the default): X-Original-URI alone (plain NGINX, config/nginx/nginx.conf) is read with Host / X-Forwarded-Host and X-Forwarded-Proto; X-Original-URL alone (ingress-nginx, which writes `$scheme://$http_host$request_uri` and no X-Original-URI) is read with its own host and scheme from a caller inside server.trustedProxies; when both arrive, one is a client\'s copy, so they must name the same path, query, host and scheme, else 400. true: X-Original-URL is required and wins (X-Forwarded-Host is never read); an X-Original-URI beside it must name the same path and query. false: X-Original-URI is required and a request carrying X-Original-URL is refused (400).',
         },
       },
     },

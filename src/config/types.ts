@@ -74,7 +74,8 @@ export interface AuthListenerConfig extends PlainListenerConfig {
   /** > 0: allows of credential-only routes may be cached by the caller this long (forward-auth/cache.ts). */
   cacheMaxAgeSec: number;
   /** /nginx: the caller writes X-Original-URL itself (ingress-nginx), so its host and scheme are believed (forward-auth/nginx.ts). */
-  trustOriginalUrl: boolean;
+  /** Unset: X-Original-URL is believed alone, and must agree with X-Original-URI when both come (forward-auth/nginx.ts). */
+  trustOriginalUrl?: boolean;
 }
 
 export interface ListenersConfig {

@@ -40,7 +40,7 @@ export function endpointOf(url: string): CallerKind | null {
 }
 
 function readOriginal(kind: CallerKind, c: Caller, req: IncomingMessage, url: string, gateway: Gateway): Original {
-  if (kind === 'nginx') return readNginx(c, gateway.config.listeners.auth?.trustOriginalUrl === true);
+  if (kind === 'nginx') return readNginx(c, gateway.config.listeners.auth?.trustOriginalUrl);
   if (kind === 'traefik') return readTraefik(c);
   return readEnvoy(c, req.method, url);
 }

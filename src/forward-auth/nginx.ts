@@ -8,7 +8,15 @@
  * read depends on which headers the caller is known to write (`listeners.auth.trustOriginalUrl`).
  *
  * - method: X-Original-Method (required; both callers set it).
- * - trustOriginalUrl false (default; config/nginx/nginx.conf): the URI is X-Original-URI (path and
+ * - trustOriginalUrl unset (the default): both callers work as PRODUCT §5 promises, and neither
+ *   header can be turned against the other. X-Original-URI alone: as `false`. X-Original-URL
+ *   alone (ingress-nginx, which never sets X-Original-URI in its auth location): as `true`. Both:
+ *   one of them is the client's, and which one depends on the caller, so they must agree — the
+ *   URL's path and query equal X-Original-URI and its host and scheme equal what `false` reads
+ *   (X-Forwarded-Host / Host, X-Forwarded-Proto) — else 400 `original_url_mismatch`. A plain
+ *   NGINX whose config does not clear X-Original-URL always sends X-Original-URI beside it, so
+ *   a client's `X-Original-URL: http://status.example.com/…` cannot pick another host's routes.
+ * - trustOriginalUrl false (config/nginx/nginx.conf): the URI is X-Original-URI (path and
  *   query, `$request_uri`); host and scheme, from a trusted caller, X-Forwarded-Host / Host and
  *   X-Forwarded-Proto (original.ts). An X-Original-URL is refused: this caller does not write it
  *   (the shipped config clears it), so it is the client's — believing its host let a client
@@ -40,12 +48,12 @@ export const NGINX_READ_HEADERS: readonly string[] = [
   ...NGINX_META_HEADERS, 'host', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for', 'x-real-ip', 'x-request-id',
 ];
 
-export function readNginx(c: Caller, trustOriginalUrl: boolean): Original {
+export function readNginx(c: Caller, trustOriginalUrl: boolean | undefined): Original {
   const h = c.headers;
   const method = knownMethod(single(h['x-original-method']));
   if (method === null) return fail(h['x-original-method'] === undefined ? 'missing_original_method' : 'bad_original_method');
   const uri = single(h['x-original-uri']);
-  if (!trustOriginalUrl) {
+  if (trustOriginalUrl === false || (trustOriginalUrl === undefined && h['x-original-url'] === undefined)) {
     // Present at all, even empty: the caller does not write it, so a client did.
     if (h['x-original-url'] !== undefined) return fail('original_url_not_trusted');
     return uri === undefined ? fail('missing_original_uri') : complete(c, method, uri, TRUSTING);
@@ -60,5 +68,12 @@ export function readNginx(c: Caller, trustOriginalUrl: boolean): Original {
   const rest = url.slice(m[0].length);
   const target = rest.charCodeAt(0) === 47 /* '/' */ ? rest : '/' + rest;
   if (uri !== undefined && uri !== target) return fail('original_uri_mismatch');
-  return complete(c, method, target, TRUSTING, authority, m[1]!.toLowerCase());
+  const scheme = m[1]!.toLowerCase();
+  if (trustOriginalUrl === true || uri === undefined) return complete(c, method, target, TRUSTING, authority, scheme);
+  // Unset, both sent: the URL must name the very request that X-Original-URI and the headers do.
+  const byHeaders = complete(c, method, uri, TRUSTING);
+  if (!byHeaders.ok) return byHeaders;
+  const byUrl = complete(c, method, target, TRUSTING, authority, scheme);
+  if (!byUrl.ok || byUrl.host !== byHeaders.host || byUrl.proto !== byHeaders.proto) return fail('original_url_mismatch', byHeaders.path);
+  return byHeaders;
 }

@@ -15,9 +15,10 @@ const proxies = new TrustedProxies(['10.0.0.0/8']);
 const caller = (headers: IncomingHttpHeaders, trusted: boolean): Caller => ({
   headers, peer: trusted ? '10.0.0.5' : '192.0.2.9', trusted, trustedProxies: proxies, listenerProto: 'http',
 });
-/** /nginx as configured for the shipped nginx.conf (the default) and for ingress-nginx (listeners.auth.trustOriginalUrl). */
+/** /nginx as configured for the shipped nginx.conf (trustOriginalUrl false), for ingress-nginx (true), and with the key unset (the default). */
 const viaUri = (headers: IncomingHttpHeaders, trusted: boolean) => readNginx(caller(headers, trusted), false);
 const viaUrl = (headers: IncomingHttpHeaders, trusted: boolean) => readNginx(caller(headers, trusted), true);
+const viaDefault = (headers: IncomingHttpHeaders, trusted: boolean) => readNginx(caller(headers, trusted), undefined);
 
 void t.test('nginx: X-Original-URI and -Method; X-Forwarded-* believed only when trusted', async (t) => {
   const headers = {
@@ -54,7 +55,28 @@ void t.test('nginx: X-Original-URL (ingress-nginx) gives path, query, and when t
   t.match(viaUrl({ ...headers, 'x-original-url': undefined, 'x-original-uri': '/cart' }, true), { ok: false, reason: 'missing_original_url' }, 'a caller said to write it always does');
 });
 
-void t.test('nginx, trustOriginalUrl false (the default): a client\'s X-Original-URL is refused, never believed', async (t) => {
+void t.test('nginx, trustOriginalUrl unset (the default): either header alone as PRODUCT §5 says; both must agree', async (t) => {
+  // Plain NGINX: X-Original-URI alone, host from X-Forwarded-Host.
+  const plain = { host: '127.0.0.1:8081', 'x-original-method': 'GET', 'x-original-uri': '/admin/secret', 'x-forwarded-host': '127.0.0.1' };
+  t.same(viaDefault(plain, true), viaUri(plain, true), 'X-Original-URI alone reads as trustOriginalUrl false');
+  // ingress-nginx: X-Original-URL alone, its host believed from a trusted caller.
+  const ingress = { host: 'portcullis.auth.svc', 'x-original-method': 'GET', 'x-original-url': 'https://shop.example.com/cart?id=1' };
+  t.same(viaDefault(ingress, true), viaUrl(ingress, true), 'X-Original-URL alone reads as trustOriginalUrl true');
+  t.match(viaDefault(ingress, true), { ok: true, host: 'shop.example.com', proto: 'https', path: '/cart', query: 'id=1' });
+  // issue 22 §1 through a plain NGINX that does not clear the client's copy: both arrive, hosts differ.
+  const spoofed = { ...plain, 'x-original-url': 'http://status.example.com/admin/secret' };
+  t.same(viaDefault(spoofed, true), { ok: false, reason: 'original_url_mismatch', pathForLog: '/admin/secret' }, 'another host: refused');
+  t.match(viaDefault({ ...spoofed, 'x-original-url': 'https://127.0.0.1/admin/secret' }, true), { ok: false, reason: 'original_url_mismatch' }, 'another scheme: refused');
+  t.match(viaDefault({ ...spoofed, 'x-original-url': 'http://127.0.0.1/public' }, true), { ok: false, reason: 'original_uri_mismatch' }, 'another path: refused');
+  // Through ingress-nginx, a client's own X-Original-URI cannot stand in for the URL it built.
+  t.match(viaDefault({ ...ingress, 'x-original-uri': '/public' }, true), { ok: false, reason: 'original_uri_mismatch' });
+  t.match(viaDefault({ ...spoofed, 'x-original-url': 'http://127.0.0.1/admin/secret' }, true),
+    { ok: true, host: '127.0.0.1', path: '/admin/secret' }, 'both naming the same request: fine');
+  t.match(viaDefault({ ...spoofed, 'x-original-url': 'http://status.example.com/admin/secret' }, false),
+    { ok: true, host: '127.0.0.1' }, 'untrusted caller: Host alone, the URL host never read');
+});
+
+void t.test('nginx, trustOriginalUrl false: a client\'s X-Original-URL is refused, never believed', async (t) => {
   // issue 22 §1: a plain NGINX passes the client's X-Original-URL on unless its config clears it.
   const clean = { host: '127.0.0.1', 'x-original-method': 'GET', 'x-original-uri': '/admin/secret', 'x-forwarded-host': '127.0.0.1' };
   const spoofed = { ...clean, 'x-original-url': 'http://status.example.com/admin/secret' };

@@ -101,19 +101,30 @@ void t.test('missing or bad original method / URI: 400, sent as 403 + X-Auth-Sta
   t.equal((await nginx(trusted, '/public/%2e%2e/public/x')).headers['x-auth-status'], '200', 'the twin: normalised, then allowed');
 });
 
-void t.test('X-Original-URL by default: the caller does not write it, so a request carrying one is refused', async (t) => {
+void t.test('X-Original-URL by default (trustOriginalUrl unset): believed alone, and beside X-Original-URI only when both agree', async (t) => {
   // issue 22 §1: through a plain NGINX that passes the client's header on, its host picked a host-bound anonymous route.
   const spoof = { 'x-original-uri': '/hosted/x', 'x-original-method': 'GET', 'x-original-url': 'http://app.example.com/hosted/x' };
-  for (const gw of [trusted, untrusted]) {
-    const r = await ask(gw.url + '/nginx', spoof);
-    t.equal(r.headers['x-auth-status'], '400');
-    t.equal(r.body, body(r.headers['x-request-id'], 'bad_request'));
-    t.match(await accessLine(gw.gw, r.headers['x-request-id']), { decision: 'bad_request', status: 403, host: '127.0.0.1' });
-  }
-  t.equal((await ask(trusted.url + '/nginx', { ...spoof, 'x-original-url': '' })).headers['x-auth-status'], '400', 'empty: still not the caller\'s');
+  const r = await ask(trusted.url + '/nginx', spoof);
+  t.equal(r.headers['x-auth-status'], '400', 'trusted caller: the URL names another host than X-Forwarded-Host / Host');
+  t.equal(r.body, body(r.headers['x-request-id'], 'bad_request'));
+  t.match(await accessLine(trusted.gw, r.headers['x-request-id']), { decision: 'bad_request', status: 403, host: '127.0.0.1' });
+  t.equal((await ask(untrusted.url + '/nginx', spoof)).headers['x-auth-status'], '404', 'untrusted caller: its own Host, the URL host never read');
+  t.equal((await ask(trusted.url + '/nginx', { ...spoof, 'x-original-url': '' })).headers['x-auth-status'], '400', 'empty: not a URL');
   const { 'x-original-url': _spoofed, ...asked } = spoof;
   t.equal((await ask(trusted.url + '/nginx', asked)).headers['x-auth-status'], '404', 'the twin: the host the caller states (127.0.0.1) has no such route');
   t.equal((await ask(trusted.url + '/nginx', { ...asked, 'x-forwarded-host': 'app.example.com' })).headers['x-auth-status'], '200');
+  t.equal((await ask(trusted.url + '/nginx', { ...spoof, 'x-forwarded-host': 'app.example.com' })).headers['x-auth-status'], '200', 'both agreeing: fine');
+  // ingress-nginx sends X-Original-URL alone: PRODUCT §5 works without any setting.
+  const { 'x-original-uri': _uri, ...urlOnly } = spoof;
+  t.equal((await ask(trusted.url + '/nginx', urlOnly)).headers['x-auth-status'], '200', 'X-Original-URL alone, as ingress-nginx sends it');
+});
+
+void t.test('trustOriginalUrl false (config/nginx/portcullis.yaml): a request carrying X-Original-URL is refused', async (t) => {
+  const strict = await startAuthGateway(await doc(true), { trustOriginalUrl: false });
+  t.teardown(() => strict.close());
+  const spoof = { 'x-original-uri': '/hosted/x', 'x-original-method': 'GET', 'x-original-url': 'http://127.0.0.1/hosted/x' };
+  t.equal((await ask(strict.url + '/nginx', spoof)).headers['x-auth-status'], '400', 'even when it agrees');
+  t.equal((await ask(strict.url + '/nginx', { ...spoof, 'x-original-url': '' })).headers['x-auth-status'], '400', 'even empty');
 });
 
 void t.test('trustOriginalUrl (ingress-nginx): X-Original-URL is required; path and query, and its host for a trusted caller', async (t) => {
