@@ -19,6 +19,7 @@
 
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
+import { INTROSPECTION_SCHEMA, REQUIRE_TYP_SCHEMA } from '../auth/schema.js';
 import { CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
@@ -37,7 +38,8 @@ export const JWS_ALGORITHMS = [
 export const AUTH_DEFAULTS = Object.freeze({
   maxTokenBytes: 8192,
   tokenCache: Object.freeze({ maxEntries: 10000, maxTtlSec: 300 }),
-  bruteForce: Object.freeze({ maxFailures: 20, windowSec: 60, blockSec: 300 }),
+  // Opt-in (issue 14, PRODUCT §8): on by default it locked out every user behind one address.
+  bruteForce: Object.freeze({ maxFailures: 0, windowSec: 60, blockSec: 300 }),
 });
 
 /** RFC 7230 §3.2.6 `token`: the characters allowed in a header name (and an RFC 6265 cookie name). */
@@ -224,6 +226,8 @@ const provider = {
       'Minimum time between two JWKS refetches triggered by a token with an unknown `kid`, in seconds; bounds the load forged tokens can put on the issuer. 0 disables the cooldown (not recommended).',
       0, 3600, 30,
     ),
+    requireTyp: REQUIRE_TYP_SCHEMA,
+    introspection: INTROSPECTION_SCHEMA,
   },
 };
 
@@ -269,11 +273,11 @@ const auth = {
     },
     bruteForce: {
       type: 'object',
-      description: 'Brute-force brake: a client address (IPv6: its /64) presenting more than maxFailures invalid tokens within windowSec gets 429 with Retry-After for blockSec, on every authenticated route. Counted per instance, in memory. Default: {} (all defaults).',
+      description: 'Brute-force brake, off by default: a client address (IPv6: its /64) presenting more than maxFailures forged-looking tokens (bad signature, unparseable, unknown key, inactive) within windowSec gets 429 with Retry-After instead of 401 for such tokens during blockSec. A token that verifies is never refused; expired and not-yet-valid tokens neither count nor get 429. Counted in Redis (shared by all instances) when `redis` is configured, in memory otherwise and while Redis is unreachable. Default: {} (off).',
       additionalProperties: false,
       default: {},
       properties: {
-        maxFailures: integer('Invalid tokens allowed per window. 0 disables the brake.', 0, 1000000, AUTH_DEFAULTS.bruteForce.maxFailures),
+        maxFailures: integer('Forged-looking tokens allowed per window and address. 0 (the default) disables the brake.', 0, 1000000, AUTH_DEFAULTS.bruteForce.maxFailures),
         windowSec: integer('Length of the counting window, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.windowSec),
         blockSec: integer('How long a client stays blocked, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.blockSec),
       },

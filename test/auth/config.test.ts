@@ -19,7 +19,7 @@ function problemsOf(doc: unknown): readonly string[] {
 void t.test('tuning keys have defaults and bounds', async (t) => {
   const cfg = validateConfig({ listeners: LISTENERS, auth: { providers: [], tokenCache: { maxEntries: 0 } }, routes: [] });
   t.same(cfg.auth!.tokenCache, { maxEntries: 0, maxTtlSec: 300 });
-  t.same(cfg.auth!.bruteForce, { maxFailures: 20, windowSec: 60, blockSec: 300 });
+  t.same(cfg.auth!.bruteForce, { maxFailures: 0, windowSec: 60, blockSec: 300 }, 'the brake is opt-in');
   t.equal(cfg.auth!.maxTokenBytes, 8192);
   t.same(problemsOf({
     listeners: LISTENERS,
