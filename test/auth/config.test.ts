@@ -49,3 +49,30 @@ void t.test('required scopes must be RFC 6749 scope tokens', async (t) => {
   ]);
   t.doesNotThrow(() => validateConfig(doc(['orders:read', 'https://api.example.com/x.write', 'a!#$%&'])));
 });
+
+void t.test('requireTyp and introspection (issue 14): defaults, and errors that name the key', async (t) => {
+  const provider = (extra: Record<string, unknown>) => ({ name: 'p', issuer: 'https://as.example', jwksUri: 'https://as.example/jwks', ...extra });
+  const doc = (extra: Record<string, unknown>) => ({ listeners: LISTENERS, auth: { providers: [provider(extra)] }, routes: [] });
+  const cfg = validateConfig(doc({ requireTyp: 'application/at+jwt', introspection: { endpoint: 'https://as.example/introspect', clientId: 'gw', clientSecret: 'x' } }));
+  t.equal(cfg.auth!.providers[0]!.requireTyp, 'application/at+jwt');
+  t.same(cfg.auth!.providers[0]!.introspection, {
+    endpoint: 'https://as.example/introspect', clientId: 'gw', clientSecret: 'x',
+    authMethod: 'client_secret_basic', tokens: 'opaque', timeoutMs: 2000, maxEntries: 10000, maxTtlSec: 300, negativeTtlSec: 10,
+  });
+  t.same(problemsOf(doc({ requireTyp: 'at jwt', introspection: { clientId: 'gw', clientSecret: 'x', authMethod: 'private_key_jwt', timeoutMs: 0 } })), [
+    'auth.providers[0].requireTyp: must be a media type such as at+jwt or application/at+jwt',
+    'auth.providers[0].introspection.authMethod: must be one of client_secret_basic, client_secret_post',
+    'auth.providers[0].introspection.timeoutMs: must be between 100 and 30000',
+    'auth.providers[0].introspection.endpoint: is required unless discovery is true (then the discovery document\'s introspection_endpoint is used)',
+  ]);
+  t.same(problemsOf(doc({ introspection: { endpoint: 'ftp://as.example/x', clientId: 'gw' } })), [
+    'auth.providers[0].introspection.endpoint: must be an http(s) URL',
+    'auth.providers[0].introspection.clientSecret: is required',
+  ]);
+  t.same(problemsOf(doc({ introspection: { endpoint: 'https://user:pw@as.example/x', clientId: 'gw', clientSecret: 'x' } })).length, 1, 'credentials in the URL are refused');
+  t.doesNotThrow(() => validateConfig({
+    listeners: LISTENERS,
+    auth: { providers: [{ name: 'p', issuer: 'https://as.example', discovery: true, introspection: { clientId: 'gw', clientSecret: 'x' } }] },
+    routes: [],
+  }), 'with discovery the endpoint may be omitted');
+});
