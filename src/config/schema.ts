@@ -20,7 +20,7 @@
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
 import { INTROSPECTION_SCHEMA, REQUIRE_TYP_SCHEMA } from '../auth/schema.js';
-import { CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
+import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
 export const SCHEMA_ID = 'urn:portcullis:config:gateway:v1';
@@ -162,9 +162,10 @@ const listeners = {
     },
     https: HTTPS_LISTENER_SCHEMA,
     auth: {
-      ...listener('Forward-auth listener: /nginx (NGINX auth_request, ingress-nginx auth-url), /traefik (Traefik ForwardAuth) and /envoy/… (Envoy ext_authz HTTP service). See docs/forward-auth.md.'),
+      ...listener('Forward-auth listener: /nginx (NGINX auth_request, ingress-nginx auth-url), /traefik (Traefik ForwardAuth) and /envoy/… (Envoy ext_authz HTTP service). With cert and key it speaks TLS (HTTP/1.1), with clientCa mTLS: the same keys and implementation as listeners.https. See docs/forward-auth.md.'),
       properties: {
         ...listenerProperties,
+        ...AUTH_LISTENER_TLS_PROPERTIES,
         cacheMaxAgeSec: integer(
           'Lets a cache on the caller (NGINX proxy_cache, ingress-nginx auth-cache-key) keep an allow for up to this many seconds (never past the token exp), with Vary on the token headers: only for routes whose only stages are authentication and authorisation. 0: every answer is Cache-Control: no-store.',
           0, 3600, 0,

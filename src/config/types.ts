@@ -63,9 +63,11 @@ export interface AuthListenerConfig extends PlainListenerConfig {
   cacheMaxAgeSec: number;
   cert?: string;
   key?: string;
-  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Absent: TLSv1.2. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
   clientCa?: string;
-  requireClientCert: boolean;
+  /** Absent: false. */
+  requireClientCert?: boolean;
 }
 
 export interface ListenersConfig {
