@@ -11,6 +11,8 @@ import { startRedis, writeTempConfig, type RedisServer } from '../helpers/redis.
 import { makeKey, TestIdp, type TestKey } from '../helpers/idp.js';
 
 const MAX_FAILURES = 3;
+/** Starting the binary can take a while on a loaded machine; bounded all the same. */
+const START_MS = 30_000;
 
 let up: RecordingUpstream;
 let redis: RedisServer;
@@ -50,9 +52,9 @@ function yaml(): string {
 async function startOne(config: string): Promise<string> {
   const g = await startProcess(['serve', '--config', config]);
   gateways.push(g);
-  await g.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'http');
-  await g.waitForLog((l) => l['redis'] === 'up');
-  await g.waitForLog((l) => l['msg'] === 'signing keys loaded');
+  await g.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'http', START_MS);
+  await g.waitForLog((l) => l['redis'] === 'up', START_MS);
+  await g.waitForLog((l) => l['msg'] === 'signing keys loaded', START_MS);
   return `http://127.0.0.1:${g.port('http')}`;
 }
 
@@ -80,8 +82,8 @@ void t.test('Redis down: the brake counts in memory, requests are answered as us
   const config = writeTempConfig(yaml().replace(`url: ${redis.url}`, 'url: redis://127.0.0.1:1'));
   const g = await startProcess(['serve', '--config', config]);
   gateways.push(g);
-  await g.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'http');
-  await g.waitForLog((l) => l['msg'] === 'signing keys loaded');
+  await g.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'http', START_MS);
+  await g.waitForLog((l) => l['msg'] === 'signing keys loaded', START_MS);
   const url = `http://127.0.0.1:${g.port('http')}`;
   const forger = makeKey('RS256', 'k1');
   const seen: number[] = [];
