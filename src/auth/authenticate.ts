@@ -4,12 +4,18 @@
  *
  * Hot path: a token seen before is a hash and a map lookup away from
  * CONTINUE, synchronously. Only a first sighting goes through parsing and
- * (asynchronous, WebCrypto) signature verification.
+ * (asynchronous, WebCrypto) signature verification — or, for an opaque token
+ * (or every token of a provider with `introspection.tokens: all`), through
+ * RFC 7662 introspection (introspection.ts, with its own cache).
+ *
+ * The brute-force brake is consulted only after a token failed, so it can
+ * never refuse a token that is cached or verifies (PRODUCT §8).
  */
 import type { Logger } from 'pino';
 import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { BruteForceBrake } from './brake.js';
+import type { IntrospectionResult, Introspector } from './introspection.js';
 import { parseJwt, type ParsedJwt } from './jwt.js';
 import type { Provider } from './provider.js';
 import type { AuthFailureReason, AuthResponses, InvalidTokenReason } from './responses.js';
@@ -22,6 +28,8 @@ export interface AuthShared {
   readonly sources: TokenSources;
   readonly cache: TokenCache | null;
   readonly brake: BruteForceBrake | null;
+  /** RFC 7662 introspection per provider that has it, in config order. */
+  readonly introspectors: ReadonlyMap<Provider, Introspector>;
   readonly responses: AuthResponses;
   readonly maxTokenBytes: number;
   readonly failures: FailureCounter;
@@ -53,22 +61,29 @@ export class AuthenticateStage implements Stage {
   readonly #s: AuthShared;
   /** The route's `auth.providers`; null accepts every configured provider. */
   readonly #accepted: ReadonlySet<Provider> | null;
+  /**
+   * Where this route's opaque tokens (no JWT) are introspected: the first accepted provider
+   * with `introspection`, in config order. An opaque token names no issuer, so it can only go
+   * to one place; null refuses them as malformed, as without introspection.
+   */
+  readonly #opaque: Introspector | null;
 
   constructor(shared: AuthShared, accepted: ReadonlySet<Provider> | null) {
     this.#s = shared;
     this.#accepted = accepted;
+    let opaque: Introspector | null = null;
+    for (const [provider, introspector] of shared.introspectors) {
+      if (accepted === null || accepted.has(provider)) {
+        opaque = introspector;
+        break;
+      }
+    }
+    this.#opaque = opaque;
   }
 
   handle(ctx: RequestContext): Verdict | Promise<Verdict> {
     const s = this.#s;
     const now = Date.now();
-    if (s.brake !== null) {
-      const blockedMs = s.brake.blockedMs(ctx.clientIp, now);
-      if (blockedMs > 0) {
-        s.failures.count('', 'blocked');
-        return s.responses.blocked(Math.ceil(blockedMs / 1000));
-      }
-    }
     const token = s.sources.extract(ctx.headers);
     if (token === null) {
       s.failures.count('', 'missing');
@@ -90,12 +105,30 @@ export class AuthenticateStage implements Stage {
       }
     }
     const jwt = parseJwt(token);
+    // Not a JWT at all: an opaque token for the route's introspection endpoint, if it has one.
+    if (jwt === 'malformed' && this.#opaque !== null) return this.#introspected(ctx, this.#opaque, this.#opaque.introspect(token, now));
     if (typeof jwt === 'string') return this.#fail(ctx, '', jwt);
     // iss picks the provider before any key is fetched: an unknown issuer costs no network.
     const provider = jwt.iss === undefined ? undefined : s.providersByIssuer.get(jwt.iss);
     if (provider === undefined) return this.#fail(ctx, '', 'wrong_issuer');
     if (this.#accepted !== null && !this.#accepted.has(provider)) return this.#fail(ctx, provider.name, 'provider_not_allowed');
+    const introspector = s.introspectors.get(provider);
+    // `tokens: all`: the authorisation server decides (revocation), not the signature alone.
+    if (introspector !== undefined && introspector.tokens === 'all') return this.#introspected(ctx, introspector, introspector.introspect(token, now));
     return this.#verify(ctx, jwt, provider, key);
+  }
+
+  /** Synchronous on an introspection cache hit; otherwise waits for the (shared) call. */
+  #introspected(ctx: RequestContext, introspector: Introspector, result: IntrospectionResult | Promise<IntrospectionResult>): Verdict | Promise<Verdict> {
+    if (result instanceof Promise) return result.then((r) => this.#introspected(ctx, introspector, r));
+    const name = introspector.providerName;
+    if (result === 'unavailable') {
+      this.#s.failures.count(name, 'introspection_unavailable');
+      return this.#s.responses.unavailable;
+    }
+    if (typeof result === 'string') return this.#fail(ctx, name, result);
+    ctx.identity = result;
+    return CONTINUE;
   }
 
   async #verify(ctx: RequestContext, jwt: ParsedJwt, provider: Provider, key: string): Promise<Verdict> {
@@ -115,13 +148,15 @@ export class AuthenticateStage implements Stage {
     s.failures.count(provider, reason);
     if (s.logger.isLevelEnabled('debug')) s.logger.debug({ requestId: ctx.id, provider, reason }, 'token refused');
     const denial = s.responses.invalid(reason);
-    return s.brake === null ? denial : this.#brake(ctx, denial);
+    // Expired, not yet valid, wrong audience …: client bugs, not guesses; they keep their 401.
+    return s.brake === null || !s.brake.counts(reason) ? denial : this.#brake(ctx, denial);
   }
 
   async #brake(ctx: RequestContext, denial: Respond): Promise<Respond> {
-    const blockedMs = await this.#s.brake!.recordFailure(ctx.clientIp);
+    const { blockedMs, justBlocked } = await this.#s.brake!.recordFailure(ctx.clientIp);
     if (blockedMs === 0) return denial;
-    this.#s.logger.warn({ requestId: ctx.id, clientIp: ctx.clientIp }, 'too many invalid tokens: client blocked');
+    // Once per block, not per refused token: a blocked client keeps sending.
+    if (justBlocked) this.#s.logger.warn({ requestId: ctx.id, clientIp: ctx.clientIp }, 'too many invalid tokens: client blocked');
     this.#s.failures.count('', 'blocked');
     return this.#s.responses.blocked(Math.ceil(blockedMs / 1000));
   }

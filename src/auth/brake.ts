@@ -1,20 +1,28 @@
 /**
- * Brute-force brake (issue 3 §8): a client address that presents more than
- * `maxFailures` invalid tokens within `windowSec` is answered 429 for
- * `blockSec`, whatever it sends (a guessed token that happens to be valid
- * included — that is the point). Missing tokens and 403s do not count: they
- * are not guesses.
+ * Brute-force brake (issue 3 §8, reworked in issue 14): opt-in
+ * (`auth.bruteForce.maxFailures: 0` by default, PRODUCT §8). A client address
+ * that presents more than `maxFailures` forged-looking tokens within
+ * `windowSec` is answered 429 instead of 401 for those tokens, for `blockSec`.
  *
- * Counting uses rate-limiter-flexible's RateLimiterMemory (fixed window plus
- * block duration, self-expiring entries). The per-request question "is this
- * address blocked?" must not cost a Promise on the hot path, so blocks are
- * mirrored in a bounded map read synchronously. In-memory only, per
- * instance: a Redis-backed store (shared across instances) is future work.
+ * It never refuses a token that verifies (PRODUCT §8): the auth stage asks it
+ * only after a token has failed, so a valid token — cached or freshly
+ * verified — from a blocked address still passes. Behind a shared NAT or an
+ * untrusted load balancer, one client's bad tokens must not lock out every
+ * user of that address. Only guessing counts (see COUNTED): bad signatures,
+ * unparseable tokens, unknown keys; an expired or not-yet-valid token is a
+ * client bug, answered 401 so the client refreshes it.
+ *
+ * Counting uses rate-limiter-flexible: RateLimiterRedis on the gateway's Redis
+ * client when `redis` is configured, so every instance shares one count, with
+ * a RateLimiterMemory as its insurance limiter while Redis is unreachable
+ * (each call bounded by the client's commandTimeoutMs); RateLimiterMemory
+ * alone without Redis.
  *
  * IPv6 clients are counted per /64: one subscriber usually holds a whole /64,
  * and counting single addresses would let it rotate through 2^64 of them.
  */
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { InvalidTokenReason } from './responses.js';
 
 export interface BruteForceConfig {
   readonly maxFailures: number;
@@ -22,8 +30,23 @@ export interface BruteForceConfig {
   readonly blockSec: number;
 }
 
-/** Upper bound on addresses remembered as blocked; the oldest block is forgotten first. */
-const MAX_BLOCKED = 100_000;
+/** The gateway's Redis connection, when `redis` is configured (ratelimit/compile.ts owns and closes it). */
+export interface SharedRedis {
+  /** An ioredis Redis or Cluster client (offline queue off, commandTimeout set). */
+  readonly client: object;
+  readonly keyPrefix: string;
+}
+
+/**
+ * The failures that look like guessing or forging and count toward the brake. Everything else
+ * (expired, not yet valid, wrong audience or issuer, missing exp, two tokens) is an ordinary
+ * client or configuration bug and keeps its 401. `inactive` is an introspected token the
+ * authorisation server does not know: RFC 7662 §2.2 does not say whether it expired or never
+ * existed, and guessing opaque tokens is exactly what a brake is for.
+ */
+export const COUNTED: ReadonlySet<InvalidTokenReason> = new Set<InvalidTokenReason>([
+  'malformed', 'bad_signature', 'unknown_kid', 'alg_not_allowed', 'header_not_allowed', 'inactive',
+]);
 
 /** The counting key of a client address: itself for IPv4, its /64 for IPv6. */
 export function brakeKey(ip: string): string {
@@ -43,52 +66,57 @@ export function brakeKey(ip: string): string {
   return first.slice(0, 4).map((g) => (Number.parseInt(g, 16) || 0).toString(16)).join(':') + '::/64';
 }
 
-export class BruteForceBrake {
-  readonly #limiter: RateLimiterMemory;
-  /** key → blocked until (ms since the epoch). */
-  readonly #blocked = new Map<string, number>();
-  readonly #onError: (err: unknown) => void;
+/** What one counted failure did: the remaining block (0: not blocked) and whether it started it. */
+export interface BrakeOutcome {
+  readonly blockedMs: number;
+  readonly justBlocked: boolean;
+}
 
-  constructor(cfg: BruteForceConfig, onError: (err: unknown) => void) {
-    this.#limiter = new RateLimiterMemory({ points: cfg.maxFailures, duration: cfg.windowSec, blockDuration: cfg.blockSec });
+const NOT_BLOCKED: BrakeOutcome = Object.freeze({ blockedMs: 0, justBlocked: false });
+
+export class BruteForceBrake {
+  readonly #limiter: RateLimiterAbstract;
+  readonly #maxFailures: number;
+  readonly #onError: (err: unknown) => void;
+  /** Whether the count is shared through Redis (for logs and tests). */
+  readonly shared: boolean;
+
+  constructor(cfg: BruteForceConfig, redis: SharedRedis | null, onError: (err: unknown) => void) {
+    const opts = { points: cfg.maxFailures, duration: cfg.windowSec, blockDuration: cfg.blockSec };
+    const memory = new RateLimiterMemory(opts);
+    this.#limiter = redis === null ? memory : new RateLimiterRedis({
+      ...opts,
+      storeClient: redis.client,
+      keyPrefix: `${redis.keyPrefix}brake`,
+      // Disconnected: count in memory at once rather than wait for a call that cannot succeed.
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
+    this.shared = redis !== null;
+    this.#maxFailures = cfg.maxFailures;
     this.#onError = onError;
   }
 
-  /** Remaining block of `ip` in ms, 0 when it is not blocked. Synchronous, allocation-free when nobody is blocked. */
-  blockedMs(ip: string, nowMs: number): number {
-    if (this.#blocked.size === 0) return 0;
-    const key = brakeKey(ip);
-    const until = this.#blocked.get(key);
-    if (until === undefined) return 0;
-    if (until <= nowMs) {
-      this.#blocked.delete(key);
-      return 0;
-    }
-    return until - nowMs;
+  /** Whether a failure of this kind counts (and, while blocked, is answered 429). */
+  counts(reason: InvalidTokenReason): boolean {
+    return COUNTED.has(reason);
   }
 
   /**
-   * Counts one invalid token; resolves to the block in ms when this failure crossed the
-   * limit, else 0. The in-memory limiter settles within the same tick, so there is no I/O
-   * to put a deadline on; a store error fails open for the brake (the token is refused anyway).
+   * Counts one failed token: the remaining block when the address is over the limit (this
+   * failure crossed it, or it was blocked already). Never rejects: a store error without
+   * insurance fails open for the brake (the token is refused with its 401 anyway).
    */
-  async recordFailure(ip: string): Promise<number> {
-    const key = brakeKey(ip);
+  async recordFailure(ip: string): Promise<BrakeOutcome> {
     try {
-      await this.#limiter.consume(key);
-      return 0;
+      await this.#limiter.consume(brakeKey(ip));
+      return NOT_BLOCKED;
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) {
         this.#onError(res);
-        return 0;
+        return NOT_BLOCKED;
       }
-      const ms = Math.max(1, res.msBeforeNext);
-      if (!this.#blocked.has(key) && this.#blocked.size >= MAX_BLOCKED) {
-        const oldest = this.#blocked.keys().next();
-        if (oldest.done !== true) this.#blocked.delete(oldest.value);
-      }
-      this.#blocked.set(key, Date.now() + ms);
-      return ms;
+      return { blockedMs: Math.max(1, res.msBeforeNext), justBlocked: res.consumedPoints === this.#maxFailures + 1 };
     }
   }
 }

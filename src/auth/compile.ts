@@ -18,7 +18,8 @@ import type { GatewayDeps, Resource } from '../pipeline/gateway.js';
 import type { Stage } from '../pipeline/types.js';
 import { AuthenticateStage, FailureCounter, type AuthShared } from './authenticate.js';
 import { AuthoriseStage } from './authorise.js';
-import { BruteForceBrake } from './brake.js';
+import { BruteForceBrake, type SharedRedis } from './brake.js';
+import { Introspector } from './introspection.js';
 import { DEV_ISSUER } from './dev-token.js';
 import { DiscoveryJwksFetcher, FileJwksFetcher, UriJwksFetcher, type JwksFetcher } from './jwks-fetch.js';
 import { secretKeySet } from './key-set.js';
@@ -49,7 +50,13 @@ function fetcherFor(p: ProviderConfig, file: string | null): JwksFetcher {
   return new DiscoveryJwksFetcher(p.issuer);
 }
 
-export function compileAuth(cfg: AuthConfig | undefined, deps: GatewayDeps, previous: readonly Resource[], realm: string): CompiledAuth {
+/**
+ * `redis`: the gateway's Redis connection when one is configured (ratelimit/compile.ts), so the
+ * brute-force brake counts once for every instance.
+ */
+export function compileAuth(
+  cfg: AuthConfig | undefined, deps: GatewayDeps, previous: readonly Resource[], realm: string, redis: SharedRedis | null = null,
+): CompiledAuth {
   const { logger, metrics } = deps;
   const previousStores = new Map<string, KeyStore>();
   for (const r of previous) if (r instanceof KeyStore) previousStores.set(r.sourceKey, r);
@@ -58,6 +65,7 @@ export function compileAuth(cfg: AuthConfig | undefined, deps: GatewayDeps, prev
   const starts: [KeyStore, KeyStore | null][] = [];
   const byName = new Map<string, Provider>();
   const byIssuer = new Map<string, Provider>();
+  const introspectors = new Map<Provider, Introspector>();
   for (const p of cfg?.providers ?? []) {
     let provider: Provider;
     if (p.secret !== undefined) {
@@ -76,6 +84,7 @@ export function compileAuth(cfg: AuthConfig | undefined, deps: GatewayDeps, prev
     }
     byName.set(p.name, provider);
     byIssuer.set(p.issuer, provider);
+    if (p.introspection !== undefined) introspectors.set(provider, new Introspector(provider, p.introspection, p.discovery === true, deps));
   }
 
   const responses = new AuthResponses(realm);
@@ -87,9 +96,11 @@ export function compileAuth(cfg: AuthConfig | undefined, deps: GatewayDeps, prev
     providersByIssuer: byIssuer,
     sources,
     cache: cacheCfg.maxEntries > 0 ? new TokenCache(cacheCfg.maxEntries, cacheCfg.maxTtlSec) : null,
+    // Opt-in (PRODUCT §8): maxFailures 0, the default, builds no brake at all.
     brake: brakeCfg.maxFailures > 0
-      ? new BruteForceBrake(brakeCfg, (err) => logger.warn({ err }, 'brute-force brake store failed; not counting'))
+      ? new BruteForceBrake(brakeCfg, redis, (err) => logger.warn({ err }, 'brute-force brake store failed; not counting'))
       : null,
+    introspectors,
     responses,
     maxTokenBytes: cfg?.maxTokenBytes ?? AUTH_DEFAULTS.maxTokenBytes,
     failures,
@@ -101,7 +112,7 @@ export function compileAuth(cfg: AuthConfig | undefined, deps: GatewayDeps, prev
   for (const [store, prev] of starts) store.start(prev);
 
   return {
-    resources: stores,
+    resources: [...stores, ...introspectors.values()],
     stagesFor(route: RouteConfig): Stage[] {
       const policy = typeof route.auth === 'object' ? route.auth : {};
       const names = policy.providers;

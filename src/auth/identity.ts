@@ -13,17 +13,17 @@ export class VerifiedIdentity implements Identity {
   readonly claims: Readonly<Record<string, unknown>>;
   readonly scopes: ReadonlySet<string>;
   readonly roles: ReadonlySet<string>;
-  /** `exp` in ms since the epoch. */
+  /** `exp` in ms since the epoch; an introspected token without `exp` passes its own bound. */
   readonly expiresAtMs: number;
 
-  constructor(provider: string, claims: Readonly<Record<string, unknown>>, scopes: ReadonlySet<string>, roles: ReadonlySet<string>) {
+  constructor(provider: string, claims: Readonly<Record<string, unknown>>, scopes: ReadonlySet<string>, roles: ReadonlySet<string>, expiresAtMs?: number) {
     this.provider = provider;
     const sub = claims['sub'];
     this.sub = typeof sub === 'string' ? sub : null;
     this.claims = deepFreeze(claims);
     this.scopes = scopes;
     this.roles = roles;
-    this.expiresAtMs = (claims['exp'] as number) * 1000;
+    this.expiresAtMs = expiresAtMs ?? (claims['exp'] as number) * 1000;
     Object.freeze(this);
   }
 }

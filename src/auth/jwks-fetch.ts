@@ -56,7 +56,7 @@ export class FetchError extends Error {
 }
 
 /** Drops a response body unread; destroying it emits an error that nobody else listens for. */
-function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+export function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
   body.on('error', ignore);
   body.destroy();
 }
@@ -65,8 +65,35 @@ function ignore(): void {
   // the response is being thrown away; its abort error carries no information
 }
 
+/** A response body parsed as JSON, refused past `maxBytes` (declared or counted). */
+export async function readJsonBody(
+  res: { headers: Record<string, string | string[] | undefined>; body: NodeJS.ReadableStream & { destroy(): void } },
+  url: string, maxBytes: number,
+): Promise<unknown> {
+  const declared = Number(res.headers['content-length']);
+  if (declared > maxBytes) {
+    discard(res.body);
+    throw new FetchError(`${url} is larger than ${maxBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      discard(res.body);
+      throw new FetchError(`${url} is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new FetchError(`${url} is not valid JSON`);
+  }
+}
+
 /** GET a JSON document within the limits. */
-async function getJson(
+export async function getJson(
   agent: Agent, url: string, signal: AbortSignal, limits: FetchLimits,
 ): Promise<{ doc: unknown; cacheControl: string | undefined }> {
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(limits.timeoutMs)]);
@@ -83,27 +110,7 @@ async function getJson(
     // No redirects: a JWKS location that moves is a config change, not something to follow.
     throw new FetchError(`${url} answered HTTP ${res.statusCode}`);
   }
-  const declared = Number(res.headers['content-length']);
-  if (declared > limits.maxBytes) {
-    discard(res.body);
-    throw new FetchError(`${url} is larger than ${limits.maxBytes} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limits.maxBytes) {
-      discard(res.body);
-      throw new FetchError(`${url} is larger than ${limits.maxBytes} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new FetchError(`${url} is not valid JSON`);
-  }
+  const doc = await readJsonBody(res, url, limits.maxBytes);
   const cc = res.headers['cache-control'];
   return { doc, cacheControl: Array.isArray(cc) ? cc.join(',') : cc };
 }
@@ -150,8 +157,7 @@ export class DiscoveryJwksFetcher implements JwksFetcher {
 
   constructor(issuer: string, limits: FetchLimits = DEFAULT_FETCH_LIMITS) {
     this.#issuer = issuer;
-    // §4.1: the path is appended to the issuer, without doubling a trailing slash.
-    this.location = issuer.replace(/\/+$/, '') + '/.well-known/openid-configuration';
+    this.location = discoveryLocation(issuer);
     this.#limits = limits;
     this.#agent = newAgent(limits);
   }
@@ -167,20 +173,34 @@ export class DiscoveryJwksFetcher implements JwksFetcher {
     }
   }
 
-  async #discover(signal: AbortSignal): Promise<string> {
-    const { doc } = await getJson(this.#agent, this.location, signal, this.#limits);
-    const meta = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>) : {};
-    if (meta['issuer'] !== this.#issuer) throw new FetchError(`${this.location}: "issuer" does not equal the configured issuer`);
-    const uri = meta['jwks_uri'];
-    if (typeof uri !== 'string' || !HTTP_URL.test(uri) || !URL.canParse(uri)) {
-      throw new FetchError(`${this.location}: "jwks_uri" is missing or not an http(s) URL`);
-    }
-    return uri;
+  #discover(signal: AbortSignal): Promise<string> {
+    return discoverUrl(this.#agent, this.#issuer, 'jwks_uri', signal, this.#limits);
   }
 
   close(): Promise<void> {
     return this.#agent.destroy();
   }
+}
+
+/** {issuer}/.well-known/openid-configuration (OIDC Discovery 1.0 §4.1), without doubling a trailing slash. */
+export function discoveryLocation(issuer: string): string {
+  return issuer.replace(/\/+$/, '') + '/.well-known/openid-configuration';
+}
+
+/**
+ * One http(s) URL member of the issuer's discovery document (`jwks_uri`, `introspection_endpoint`
+ * of RFC 8414 §2), after checking that the document's `issuer` equals ours exactly (§4.3).
+ */
+export async function discoverUrl(agent: Agent, issuer: string, member: string, signal: AbortSignal, limits: FetchLimits): Promise<string> {
+  const location = discoveryLocation(issuer);
+  const { doc } = await getJson(agent, location, signal, limits);
+  const meta = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>) : {};
+  if (meta['issuer'] !== issuer) throw new FetchError(`${location}: "issuer" does not equal the configured issuer`);
+  const uri = meta[member];
+  if (typeof uri !== 'string' || !HTTP_URL.test(uri) || !URL.canParse(uri)) {
+    throw new FetchError(`${location}: "${member}" is missing or not an http(s) URL`);
+  }
+  return uri;
 }
 
 /** `jwksFile`: read asynchronously (STYLE §3: no sync I/O after startup), size-checked first. */

@@ -18,6 +18,8 @@ export interface ParsedJwt {
   readonly token: string;
   readonly alg: string;
   readonly kid: string | undefined;
+  /** `typ` (RFC 7515 §4.1.9), when it is a string; compared by Provider when `requireTyp` is set. */
+  readonly typ: string | undefined;
   /** `iss`, when it is a string; unverified. */
   readonly iss: string | undefined;
   /** The decoded payload; unverified until the signature is checked. */
@@ -73,5 +75,15 @@ export function parseJwt(token: string): ParsedJwt | InvalidTokenReason {
   const payload = decodeJsonObject(token.slice(dot1 + 1, dot2));
   if (payload === null) return 'malformed';
   const iss = payload['iss'];
-  return { token, alg, kid, iss: typeof iss === 'string' ? iss : undefined, payload };
+  const typ = header['typ'];
+  return { token, alg, kid, typ: typeof typ === 'string' ? typ : undefined, iss: typeof iss === 'string' ? iss : undefined, payload };
+}
+
+/**
+ * A media type as RFC 7515 §4.1.9 compares `typ`: case-insensitively, and with the
+ * `application/` prefix optional (`at+jwt` and `application/at+jwt` are the same type).
+ */
+export function normaliseTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }

@@ -8,7 +8,7 @@ import { compactVerify, errors } from 'jose';
 import type { ProviderConfig } from '../config/types.js';
 import { compileClaimPath, readClaim, type ClaimPath } from './claims.js';
 import { readScopes, stringSet, VerifiedIdentity } from './identity.js';
-import type { ParsedJwt } from './jwt.js';
+import { normaliseTyp, type ParsedJwt } from './jwt.js';
 import type { KeySet, VerifyKey } from './key-set.js';
 import type { KeySource } from './key-store.js';
 import type { InvalidTokenReason } from './responses.js';
@@ -37,6 +37,8 @@ export class Provider {
   readonly #scopesPath: ClaimPath;
   /** An HS* provider has one secret; a `kid` in its tokens selects nothing. */
   readonly #ignoreKid: boolean;
+  /** `requireTyp`, normalised (RFC 9068 §4: `at+jwt`); null accepts any typ or none. */
+  readonly #typ: string | null;
 
   constructor(cfg: ProviderConfig, keys: KeySource) {
     this.name = cfg.name;
@@ -49,11 +51,22 @@ export class Provider {
     this.#rolesPath = compileClaimPath(cfg.rolesClaim);
     this.#scopesPath = compileClaimPath(cfg.scopesClaim);
     this.#ignoreKid = cfg.secret !== undefined;
+    this.#typ = cfg.requireTyp === undefined ? null : normaliseTyp(cfg.requireTyp);
+  }
+
+  /**
+   * The identity of verified claims, with this provider's scope and role paths: for a JWT after
+   * its checks, and for an RFC 7662 introspection response (introspection.ts) alike.
+   */
+  identityFrom(claims: Readonly<Record<string, unknown>>, expiresAtMs?: number): VerifiedIdentity {
+    return new VerifiedIdentity(this.name, claims, readScopes(claims, this.#scopesPath), stringSet(readClaim(claims, this.#rolesPath)), expiresAtMs);
   }
 
   async verify(jwt: ParsedJwt): Promise<VerifyResult> {
     // RFC 8725 §3.1: the algorithm is ours to choose, not the token's.
     if (!this.#algorithms.has(jwt.alg)) return 'alg_not_allowed';
+    // RFC 9068 §4 / RFC 8725 §3.11: an ID token (typ JWT or none) is not an access token.
+    if (this.#typ !== null && (jwt.typ === undefined || normaliseTyp(jwt.typ) !== this.#typ)) return 'wrong_typ';
     let keySet = this.keys.current();
     let found = keySet === null ? 'unknown_kid' : keySet.lookup(jwt.kid, jwt.alg, this.#ignoreKid);
     if (found === 'unknown_kid') {
@@ -67,11 +80,9 @@ export class Provider {
     if (typeof found === 'string') return found;
     const signature = await this.#verifySignature(jwt, found);
     if (signature !== null) return signature;
-    const claimsProblem = this.#checkClaims(jwt.payload, Math.floor(Date.now() / 1000));
+    const claimsProblem = this.checkClaims(jwt.payload, Math.floor(Date.now() / 1000), false);
     if (claimsProblem !== null) return claimsProblem;
-    const payload = jwt.payload;
-    const identity = new VerifiedIdentity(this.name, payload, readScopes(payload, this.#scopesPath), stringSet(readClaim(payload, this.#rolesPath)));
-    return { identity, keySet: keySet! };
+    return { identity: this.identityFrom(jwt.payload), keySet: keySet! };
   }
 
   /** null when one of the candidate keys verifies the signature (RFC 7515 §5.2). */
@@ -90,13 +101,19 @@ export class Provider {
     return 'bad_signature';
   }
 
-  /** RFC 7519 §4.1 with PRODUCT §1.7's rules: exp required; nbf/iat not in the future; aud when configured. */
-  #checkClaims(payload: Readonly<Record<string, unknown>>, nowSec: number): InvalidTokenReason | null {
-    if (payload['iss'] !== this.issuer) return 'wrong_issuer';
+  /**
+   * RFC 7519 §4.1 with PRODUCT §1.7's rules: exp required; nbf/iat not in the future; aud when
+   * configured. `introspected`: the members of an RFC 7662 §2.2 response, where iss and exp are
+   * optional (checked when present) — the authorisation server has vouched for the token.
+   */
+  checkClaims(payload: Readonly<Record<string, unknown>>, nowSec: number, introspected: boolean): InvalidTokenReason | null {
+    if (payload['iss'] !== this.issuer && !(introspected && payload['iss'] === undefined)) return 'wrong_issuer';
     const exp = payload['exp'];
-    if (exp === undefined) return 'missing_exp';
-    if (!isNumericDate(exp)) return 'malformed';
-    if (exp <= nowSec - this.#toleranceSec) return 'expired';
+    if (exp === undefined && !introspected) return 'missing_exp';
+    if (exp !== undefined) {
+      if (!isNumericDate(exp)) return 'malformed';
+      if (exp <= nowSec - this.#toleranceSec) return 'expired';
+    }
     for (const name of ['nbf', 'iat'] as const) {
       const value = payload[name];
       if (value === undefined) continue;

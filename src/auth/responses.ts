@@ -21,16 +21,19 @@ export type InvalidTokenReason =
   | 'missing_exp'
   | 'expired'
   | 'not_yet_valid'
-  | 'wrong_audience';
+  | 'wrong_audience'
+  | 'wrong_typ'
+  | 'inactive';
 
 /** 403 reasons: a valid token that this route does not accept (PRODUCT §1.8). */
 export type ForbiddenReason = 'insufficient_scope' | 'missing_role' | 'claim_mismatch';
 
 /**
- * Every failure label: plus `missing` (no token), `keys_unavailable` (503), `blocked` (429,
- * brute-force brake) and `ambiguous_cookie` (400: a token cookie named twice or by an alias).
+ * Every failure label: plus `missing` (no token), `keys_unavailable` and `introspection_unavailable`
+ * (503), `blocked` (429, brute-force brake) and `ambiguous_cookie` (400: a token cookie named
+ * twice or by an alias).
  */
-export type AuthFailureReason = InvalidTokenReason | ForbiddenReason | 'missing' | 'keys_unavailable' | 'blocked' | 'ambiguous_cookie';
+export type AuthFailureReason = InvalidTokenReason | ForbiddenReason | 'missing' | 'keys_unavailable' | 'introspection_unavailable' | 'blocked' | 'ambiguous_cookie';
 
 /**
  * RFC 6750 §3: error_description is human-readable ASCII without `"` or `\`.
@@ -49,6 +52,8 @@ const INVALID_TOKEN_DESCRIPTIONS: Readonly<Record<InvalidTokenReason, string>> =
   expired: 'token expired',
   not_yet_valid: 'token not yet valid',
   wrong_audience: 'token audience not accepted',
+  wrong_typ: 'token type not accepted',
+  inactive: 'token not active',
 };
 
 const FORBIDDEN_DESCRIPTIONS: Readonly<Record<ForbiddenReason, string>> = {
@@ -65,8 +70,9 @@ export class AuthResponses {
   /** RFC 6750 §3.1: a request without a token gets a bare challenge, no error attribute. */
   readonly missing: Respond;
   /**
-   * The provider's keys never loaded (IdP unreachable since start): a server-side problem, so
-   * 503 rather than a 401 that would make clients throw away a good token. Fail closed either way.
+   * The provider's keys never loaded (IdP unreachable since start), or its introspection endpoint
+   * is down or slow: a server-side problem, so 503 rather than a 401 that would make clients throw
+   * away a good token. Fail closed either way.
    */
   readonly unavailable: Respond;
   /**

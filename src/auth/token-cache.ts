@@ -13,6 +13,7 @@
  * Route authorisation (scopes, roles, claims) still runs per request.
  */
 import { hash } from 'node:crypto';
+import { ExpiringLru } from './expiring-lru.js';
 import type { VerifiedIdentity } from './identity.js';
 import type { KeySet } from './key-set.js';
 import type { Provider } from './provider.js';
@@ -29,43 +30,31 @@ export function tokenKey(token: string): string {
   return hash('sha256', token, 'base64');
 }
 
+/** An entry is valid only with the key set it was verified with. */
+function verifiedWithCurrentKeys(entry: CachedToken): boolean {
+  return entry.keySet === entry.provider.keys.current();
+}
+
 export class TokenCache {
-  readonly #entries = new Map<string, CachedToken>();
-  readonly #maxEntries: number;
+  readonly #lru: ExpiringLru<CachedToken>;
   readonly #maxTtlMs: number;
 
   constructor(maxEntries: number, maxTtlSec: number) {
-    this.#maxEntries = maxEntries;
+    this.#lru = new ExpiringLru(maxEntries);
     this.#maxTtlMs = maxTtlSec * 1000;
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#lru.size;
   }
 
   /** The entry when present, unexpired and verified with the provider's current keys. */
   get(key: string, nowMs: number): CachedToken | null {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return null;
-    if (nowMs >= entry.expiresAtMs || entry.keySet !== entry.provider.keys.current()) {
-      this.#entries.delete(key);
-      return null;
-    }
-    // Map keeps insertion order: re-inserting makes this the most recently used.
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return entry;
+    return this.#lru.get(key, nowMs, verifiedWithCurrentKeys);
   }
 
   set(key: string, provider: Provider, identity: VerifiedIdentity, keySet: KeySet, nowMs: number): void {
     const expiresAtMs = Math.min(identity.expiresAtMs, nowMs + this.#maxTtlMs);
-    if (expiresAtMs <= nowMs) return;
-    this.#entries.delete(key);
-    while (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done === true) break;
-      this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, Object.freeze({ provider, identity, keySet, expiresAtMs }));
+    this.#lru.set(key, Object.freeze({ provider, identity, keySet, expiresAtMs }), expiresAtMs, nowMs);
   }
 }

@@ -69,8 +69,9 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: 
  * counts carry on (proxy/client-inflight.ts).
  */
 export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
-  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM);
   const rateLimits = new RateLimits(cfg, deps, previous?.resources ?? []);
+  // The brute-force brake counts in the rate limits' Redis, when there is one (shared by all instances).
+  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis);
   const waf = new WafPolicy(cfg, deps);
   const resources: Resource[] = [...auth.resources, ...rateLimits.resources];
   const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, rateLimits, waf, deps), compileUpstream(r, deps, resources), auth.credentialStrip(r)));

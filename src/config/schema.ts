@@ -19,7 +19,8 @@
 
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
-import { CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
+import { INTROSPECTION_SCHEMA, REQUIRE_TYP_SCHEMA } from '../auth/schema.js';
+import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
 export const SCHEMA_ID = 'urn:portcullis:config:gateway:v1';
@@ -37,7 +38,8 @@ export const JWS_ALGORITHMS = [
 export const AUTH_DEFAULTS = Object.freeze({
   maxTokenBytes: 8192,
   tokenCache: Object.freeze({ maxEntries: 10000, maxTtlSec: 300 }),
-  bruteForce: Object.freeze({ maxFailures: 20, windowSec: 60, blockSec: 300 }),
+  // Opt-in (issue 14, PRODUCT §8): on by default it locked out every user behind one address.
+  bruteForce: Object.freeze({ maxFailures: 0, windowSec: 60, blockSec: 300 }),
 });
 
 /**
@@ -207,9 +209,10 @@ const listeners = {
     },
     https: HTTPS_LISTENER_SCHEMA,
     auth: {
-      ...listener('Forward-auth listener: /nginx (NGINX auth_request, ingress-nginx auth-url), /traefik (Traefik ForwardAuth) and /envoy/… (Envoy ext_authz HTTP service). See docs/forward-auth.md.'),
+      ...listener('Forward-auth listener: /nginx (NGINX auth_request, ingress-nginx auth-url), /traefik (Traefik ForwardAuth) and /envoy/… (Envoy ext_authz HTTP service). With cert and key it speaks TLS (HTTP/1.1), with clientCa mTLS: the same keys and implementation as listeners.https. See docs/forward-auth.md.'),
       properties: {
         ...listenerProperties,
+        ...AUTH_LISTENER_TLS_PROPERTIES,
         cacheMaxAgeSec: integer(
           'Lets a cache on the caller (NGINX proxy_cache, ingress-nginx auth-cache-key) keep an allow for up to this many seconds (never past the token exp), with Vary on the token headers: only for routes whose only stages are authentication and authorisation. 0: every answer is Cache-Control: no-store.',
           0, 3600, 0,
@@ -275,6 +278,8 @@ const provider = {
       'Minimum time between two JWKS refetches triggered by a token with an unknown `kid`, in seconds; bounds the load forged tokens can put on the issuer. 0 disables the cooldown (not recommended).',
       0, 3600, 30,
     ),
+    requireTyp: REQUIRE_TYP_SCHEMA,
+    introspection: INTROSPECTION_SCHEMA,
   },
 };
 
@@ -320,11 +325,11 @@ const auth = {
     },
     bruteForce: {
       type: 'object',
-      description: 'Brute-force brake: a client address (IPv6: its /64) presenting more than maxFailures invalid tokens within windowSec gets 429 with Retry-After for blockSec, on every authenticated route. Counted per instance, in memory. Default: {} (all defaults).',
+      description: 'Brute-force brake, off by default: a client address (IPv6: its /64) presenting more than maxFailures forged-looking tokens (bad signature, unparseable, unknown key, inactive) within windowSec gets 429 with Retry-After instead of 401 for such tokens during blockSec. A token that verifies is never refused; expired and not-yet-valid tokens neither count nor get 429. Counted in Redis (shared by all instances) when `redis` is configured, in memory otherwise and while Redis is unreachable. Default: {} (off).',
       additionalProperties: false,
       default: {},
       properties: {
-        maxFailures: integer('Invalid tokens allowed per window. 0 disables the brake.', 0, 1000000, AUTH_DEFAULTS.bruteForce.maxFailures),
+        maxFailures: integer('Forged-looking tokens allowed per window and address. 0 (the default) disables the brake.', 0, 1000000, AUTH_DEFAULTS.bruteForce.maxFailures),
         windowSec: integer('Length of the counting window, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.windowSec),
         blockSec: integer('How long a client stays blocked, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.blockSec),
       },

@@ -111,6 +111,15 @@ function checkProviders(providers: unknown[], report: Report): Set<string> {
       const problem = httpUrlProblem(p.jwksUri);
       if (problem !== null) report(at('jwksUri'), problem);
     }
+    if (isObj(p.introspection)) {
+      const endpoint = p.introspection.endpoint;
+      if (typeof endpoint === 'string' && endpoint !== '') {
+        const problem = httpUrlProblem(endpoint);
+        if (problem !== null) report(at('introspection', 'endpoint'), problem);
+      } else if (endpoint === undefined && p.discovery !== true) {
+        report(at('introspection', 'endpoint'), 'is required unless discovery is true (then the discovery document\'s introspection_endpoint is used)');
+      }
+    }
     const sources = (['discovery', 'jwksUri', 'jwksFile', 'secret'] as const).filter((k) =>
       k === 'discovery' ? p.discovery === true : p[k] !== undefined);
     if (sources.length !== 1) {

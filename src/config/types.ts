@@ -55,27 +55,38 @@ export interface SniCertificateConfig {
   key: string;
 }
 
-/** HTTPS with HTTP/2 by ALPN (issue 7; docs/tls.md). */
-export interface HttpsListenerConfig extends PlainListenerConfig {
+/** The TLS keys `listeners.https` and `listeners.auth` share (issue 7, issue 14; server/tls-listener.ts). */
+export interface ListenerTlsConfig {
   cert: string;
   key: string;
   minVersion: 'TLSv1.2' | 'TLSv1.3';
-  http2: boolean;
-  /** Strict-Transport-Security value (RFC 6797), sent on every HTTPS response. */
-  hsts?: string;
   /** PEM bundle of the CAs client certificates must chain to (mTLS). */
   clientCa?: string;
   requireClientCert: boolean;
+  /** SNI pairs; always [] on the auth listener. */
   certificates: SniCertificateConfig[];
 }
 
-/** The forward-auth listener (issue 6). */
+/** HTTPS with HTTP/2 by ALPN (issue 7; docs/tls.md). */
+export interface HttpsListenerConfig extends PlainListenerConfig, ListenerTlsConfig {
+  http2: boolean;
+  /** Strict-Transport-Security value (RFC 6797), sent on every HTTPS response. */
+  hsts?: string;
+}
+
+/** The forward-auth listener (issue 6); TLS when `cert` is set (issue 14). */
 export interface AuthListenerConfig extends PlainListenerConfig {
   /** > 0: allows of credential-only routes may be cached by the caller this long (forward-auth/cache.ts). */
   cacheMaxAgeSec: number;
-  /** /nginx: the caller writes X-Original-URL itself (ingress-nginx), so its host and scheme are believed (forward-auth/nginx.ts). */
   /** Unset: X-Original-URL is believed alone, and must agree with X-Original-URI when both come (forward-auth/nginx.ts). */
   trustOriginalUrl?: boolean;
+  cert?: string;
+  key?: string;
+  /** Absent: TLSv1.2. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  clientCa?: string;
+  /** Absent: false. */
+  requireClientCert?: boolean;
 }
 
 export interface ListenersConfig {
@@ -103,6 +114,26 @@ export interface ProviderConfig {
   scopesClaim: string;
   /** Minimum seconds between two JWKS refetches caused by an unknown kid. */
   jwksCooldownSec: number;
+  /** RFC 9068 §4: the JWS `typ` every token must carry (`at+jwt`), compared case-insensitively. */
+  requireTyp?: string;
+  /** RFC 7662 token introspection (issue 14; auth/introspection.ts). */
+  introspection?: IntrospectionConfig;
+}
+
+/** `auth.providers[].introspection`: where opaque (or all) tokens of this provider are checked. */
+export interface IntrospectionConfig {
+  /** Absent with `discovery: true`: the discovery document's `introspection_endpoint`. */
+  endpoint?: string;
+  clientId: string;
+  clientSecret: string;
+  /** RFC 6749 §2.3.1: HTTP Basic (default) or the form body. */
+  authMethod: 'client_secret_basic' | 'client_secret_post';
+  /** `opaque`: tokens that are not JWTs; `all`: every token whose iss names this provider too. */
+  tokens: 'opaque' | 'all';
+  timeoutMs: number;
+  maxEntries: number;
+  maxTtlSec: number;
+  negativeTtlSec: number;
 }
 
 export type TokenSourceConfig = { header: string } | { cookie: string };

@@ -19,6 +19,8 @@ export class GatewayMetrics {
   readonly ratelimitRejectionsTotal: Counter<'route' | 'policy'>;
   readonly wafMatchesTotal: Counter<'rule' | 'action'>;
   readonly jwksRefreshesTotal: Counter<'provider' | 'result'>;
+  /** RFC 7662 calls (issue 14): result is active, inactive, error or timeout. */
+  readonly introspectionRequestsTotal: Counter<'provider' | 'result'>;
   readonly redisErrorsTotal: Counter;
   readonly internalErrorsTotal: Counter<'stage'>;
   /** HTTPS listener (issue 7): certificate (re)loads, their expiry, and refused handshakes. */
@@ -73,6 +75,12 @@ export class GatewayMetrics {
     this.jwksRefreshesTotal = new Counter({
       name: 'portcullis_jwks_refreshes_total',
       help: 'JWKS fetches, by provider and result.',
+      labelNames: ['provider', 'result'] as const,
+      registers,
+    });
+    this.introspectionRequestsTotal = new Counter({
+      name: 'portcullis_introspection_requests_total',
+      help: 'Token introspection calls (RFC 7662), by provider and result (active, inactive, error, timeout); cache hits are not calls.',
       labelNames: ['provider', 'result'] as const,
       registers,
     });

@@ -16,7 +16,7 @@ import { PolicyFields } from './fields.js';
 import { compileClientKey } from './keys.js';
 import { RateLimiter } from './limiter.js';
 import { LocalStore } from './local-store.js';
-import { createRedisClient } from './redis-client.js';
+import { createRedisClient, type RedisClient } from './redis-client.js';
 import { RedisStore } from './redis-store.js';
 import { tokenBucketScript } from './script.js';
 import { RateLimitStage, type CompiledPolicy } from './stage.js';
@@ -53,6 +53,8 @@ export class RateLimits {
   readonly #limiter: RateLimiter;
   readonly #deps: GatewayDeps;
   readonly resources: readonly Resource[];
+  /** The gateway's Redis connection and key prefix, for the brute-force brake; null without `redis`. */
+  readonly sharedRedis: { readonly client: RedisClient; readonly keyPrefix: string } | null;
 
   /** `previous`: the resources of the Gateway being replaced on reload, if any. */
   constructor(cfg: GatewayConfig, deps: GatewayDeps, previous: readonly Resource[] = []) {
@@ -82,6 +84,7 @@ export class RateLimits {
       });
     }
     this.resources = redis === null ? [local] : [local, redis];
+    this.sharedRedis = redis === null ? null : Object.freeze({ client: redis.client, keyPrefix });
     this.#limiter = new RateLimiter(local.store, redis, redis === null ? null : new DenyCache(DENY_CACHE_MAX, monotonicMs), failMode);
   }
 

@@ -67,6 +67,11 @@ export class RedisStore implements Resource {
     return this.#up;
   }
 
+  /** The connection, for the other users of the gateway's Redis (the brute-force brake, auth/brake.ts). */
+  get client(): RedisClient {
+    return this.#client;
+  }
+
   /** Whether to call Redis for this request. */
   usable(): boolean {
     return this.#up;

@@ -5,7 +5,8 @@
  * limits, WAF, forwarding and the access log run unchanged; the differences are handled where
  * they arise (h2-headers.ts, host.ts, exchange.ts hasBody, respond.ts).
  *
- * Certificates live in ListenerCertificates (tls.ts): loaded before listen, rotated in place.
+ * Certificates and handshakes live in ListenerTls (tls-listener.ts, shared with the auth listener):
+ * loaded before listen, rotated in place.
  * Drain: HTTP/1.1 connections close when idle, HTTP/2 sessions get a GOAWAY (RFC 9113 §6.8)
  * so their streams finish and no new one starts.
  */
@@ -13,21 +14,18 @@ import { Server as HttpServer, type IncomingMessage, type ServerResponse } from 
 import { constants as h2, createSecureServer, Http2ServerResponse, type Http2SecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import type { SecureContext, Server as TlsServer, TLSSocket } from 'node:tls';
+import type { Server as TlsServer } from 'node:tls';
 import type { HttpsListenerConfig, LimitsConfig, ListenersConfig } from '../config/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
 import { createExchange, EdgeHandler, type GatewayHolder } from './edge.js';
-import { handleClientError } from './client-error.js';
 import { NO_TUNNEL, refuseConnect, refuseExpectation } from './unsupported.js';
 import { WebSocketHandler } from './websocket.js';
-import { ListenerCertificates, TLS12_CIPHERS, type TlsDeps } from './tls.js';
-import { recordClientCert } from './tls-identity.js';
+import { ListenerTls } from './tls-listener.js';
 import { Hsts } from './tls-hsts.js';
 import { Http2Guard } from './h2-session-guard.js';
 import { http2ServerOptions } from './h2-options.js';
 import type { Listener, ListenerServer } from './listeners.js';
 
-const kSecured = Symbol('portcullis.tlsEstablished');
 
 /**
  * http.ServerResponse has `destroyed` and the pipeline reads it (a client gone mid-request is a
@@ -69,29 +67,6 @@ function startH2Request(edge: EdgeHandler, req: IncomingMessage, res: ServerResp
 }
 
 /**
- * The TLS handshake timeout (`server.limits.headersTimeoutMs`) on reload. tls.Server takes it
- * only as a constructor option, keeps it in an own symbol property and reads that for every new
- * connection (Node's lib/_tls_wrap.js, `tlsConnectionListener`); `setSecureContext()` does not
- * take it. So the property is found by its description and written. False when this Node keeps
- * it elsewhere: the caller then says the value applies on restart.
- */
-function setHandshakeTimeout(server: object, ms: number): boolean {
-  const key = Object.getOwnPropertySymbols(server).find((k) => k.description === 'handshake-timeout');
-  if (key === undefined || typeof (server as Record<symbol, unknown>)[key] !== 'number') return false;
-  (server as Record<symbol, number>)[key] = ms;
-  return true;
-}
-
-/** Why a handshake failed, as a bounded metric label. */
-function handshakeReason(code: string | undefined): string {
-  if (code === undefined) return 'other';
-  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
-  if (code.includes('PROTOCOL') || code.includes('VERSION')) return 'protocol_version';
-  if (code.includes('CERTIFICATE')) return 'client_certificate';
-  return 'other';
-}
-
-/**
  * RFC 9113 §8.1: after a complete response (a denial, a 413) the server "MAY request that the
  * client abort transmission of a request without error by sending a RST_STREAM with an error
  * code of NO_ERROR". Node does so only for a body nobody started reading; a body already piped
@@ -108,27 +83,18 @@ function stopRequestBody(stream: ServerHttp2Stream): void {
 }
 
 export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerConfig, limits: LimitsConfig): Listener {
-  const { logger, metrics } = holder.current;
   const hsts = new Hsts(cfg.hsts ?? null);
   const edge = new HttpsEdge(new EdgeHandler(holder, 'https'), hsts);
   const sessions = new Set<ServerHttp2Session>();
-  let verifyClients = cfg.clientCa !== undefined;
   // HTTP/2 timeouts read the limits current when a session or stream starts (a reload changes them).
   let current = limits;
   const guard = new Http2Guard(limits.http2, limits.keepAliveTimeoutMs, (reason) => {
     holder.current.metrics.http2GoawaysTotal.labels(reason).inc();
     holder.current.warnings.warn('http2_goaway', { reason }, 'HTTP/2 session over its budget: GOAWAY (ENHANCE_YOUR_CALM) and closed');
   });
-  const tlsOptions = {
-    SNICallback: (name: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => certs.sniCallback(name, cb),
-    requestCert: cfg.clientCa !== undefined,
-    rejectUnauthorized: cfg.requireClientCert,
-    minVersion: cfg.minVersion,
-    ciphers: TLS12_CIPHERS,
-    // A client that never finishes its handshake is a slowloris too.
-    handshakeTimeout: limits.headersTimeoutMs,
-    noDelay: true,
-  };
+  // The TLS keys, certificates and handshake events: shared with the auth listener (tls-listener.ts).
+  const tls = new ListenerTls(holder, cfg, limits, { recordClientCerts: true, hsts });
+  const tlsOptions = tls.options;
   let server: ListenerServer & (Http2SecureServer | import('node:https').Server);
   if (cfg.http2) {
     const h2server: Http2SecureServer = createSecureServer({
@@ -167,23 +133,9 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
   Object.assign(server, { insecureHTTPParser: false, requireHostHeader: false, connectionsCheckingInterval: 1_000 });
   applyHttp1Limits(server, limits);
 
-  const certs: ListenerCertificates = new ListenerCertificates(cfg, tlsDeps(holder, server));
+  tls.attach(server);
   // Both server kinds are tls.Servers; their events are registered through that one type.
   const events: TlsServer = server;
-  events.on('secureConnection', (socket: TLSSocket) => {
-    (socket as unknown as Record<symbol, boolean>)[kSecured] = true;
-    if (verifyClients) recordClientCert(socket);
-  });
-  events.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
-    metrics.tlsHandshakeFailuresTotal.labels(handshakeReason(err.code)).inc();
-    if (logger.isLevelEnabled('debug')) logger.debug({ code: err.code ?? null, clientIp: socket.remoteAddress ?? null }, 'TLS handshake failed');
-  });
-  events.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
-    // Before the handshake completed (Http2SecureServer reports those here too) nothing may be
-    // written in clear text: the failure was counted by 'tlsClientError'.
-    if ((socket as unknown as Record<symbol, boolean | undefined>)[kSecured] !== true) socket.destroy();
-    else handleClientError(holder, err, socket, hsts);
-  });
   events.on('upgrade', new WebSocketHandler(holder, 'https', hsts).onUpgrade);
   const refuseH1 = refuseConnect(holder, 'https', hsts);
   events.on('connect', (req: IncomingMessage, second: unknown) => {
@@ -199,12 +151,9 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
     name: 'https',
     server,
     config: cfg,
-    prepare: () => certs.start(),
+    prepare: () => tls.start(),
     reconfigure: async (next: Gateway) => {
       applyHttp1Limits(server, next.limits);
-      if (next.limits.headersTimeoutMs !== current.headersTimeoutMs && !setHandshakeTimeout(server, next.limits.headersTimeoutMs)) {
-        logger.warn({ headersTimeoutMs: next.limits.headersTimeoutMs }, 'server.limits.headersTimeoutMs changed: the TLS handshake timeout takes it on restart, not on reload');
-      }
       if (cfg.http2 && next.limits.maxHeaderBytes !== current.maxHeaderBytes) {
         // New sessions are offered the new SETTINGS_MAX_HEADER_LIST_SIZE; open ones keep theirs.
         (server as Http2SecureServer).updateSettings({ maxHeaderListSize: next.limits.maxHeaderBytes });
@@ -219,17 +168,19 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
       const nextCfg = next.config.listeners.https;
       if (nextCfg === undefined) return; // removing the listener needs a restart (runtime.ts says so)
       hsts.value = nextCfg.hsts ?? null;
-      if (!(await certs.reconfigure(nextCfg))) return;
-      // Read per connection by tls.Server: new handshakes follow, established ones keep theirs.
-      Object.assign(server, { requestCert: nextCfg.clientCa !== undefined, rejectUnauthorized: nextCfg.requireClientCert });
-      verifyClients = nextCfg.clientCa !== undefined;
+      await tls.reconfigure(nextCfg, next.limits);
     },
-    dispose: () => certs.close(),
+    dispose: () => tls.close(),
   };
 }
 
 /** Keys of listeners.https a reload applies in place (certificate files, client CA, policy). */
 const LIVE_HTTPS_KEYS = new Set(['cert', 'key', 'minVersion', 'hsts', 'clientCa', 'requireClientCert', 'certificates']);
+/**
+ * Keys of listeners.auth a reload applies in place: cacheMaxAgeSec is read from each Gateway's
+ * config per decision (forward-auth/cache.ts); the TLS keys as on HTTPS, while TLS stays on.
+ */
+const LIVE_AUTH_KEYS = new Set(['cacheMaxAgeSec', 'trustOriginalUrl', 'key', 'minVersion', 'clientCa', 'requireClientCert']);
 
 /**
  * The listener settings that changed between two configs and take effect only on restart
@@ -246,22 +197,11 @@ export function listenerChangesNeedingRestart(old: ListenersConfig, next: Listen
     }
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (name === 'https' && LIVE_HTTPS_KEYS.has(key)) continue;
-      // Read from each Gateway's config per decision (forward-auth/cache.ts, call.ts): live on reload.
-      if (name === 'auth' && (key === 'cacheMaxAgeSec' || key === 'trustOriginalUrl')) continue;
+      if (name === 'auth' && (LIVE_AUTH_KEYS.has(key) || (key === 'cert' && a[key] !== undefined && b[key] !== undefined))) continue;
       if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) changed.push(`listeners.${name}.${key}`);
     }
   }
   return changed;
-}
-
-function tlsDeps(holder: GatewayHolder, server: Http2SecureServer | import('node:https').Server): TlsDeps {
-  const { logger, metrics } = holder.current;
-  return {
-    logger,
-    metrics,
-    applyDefault: (options) => server.setSecureContext(options),
-    ticketKeys: () => server.getTicketKeys(),
-  };
 }
 
 /** server.limits for the HTTP/1.1 side (Node's http code reads these from the server object). */

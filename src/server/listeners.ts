@@ -17,7 +17,7 @@ import { createAdminServer } from '../observe/admin.js';
 import { createEchoUpstream } from '../demo/echo-upstream.js';
 import { WebSocketHandler } from './websocket.js';
 import { refuseConnect, refuseExpectation } from './unsupported.js';
-import { createAuthServer } from '../forward-auth/server.js';
+import { createAuthListener } from '../forward-auth/server.js';
 
 export type ListenerName = 'http' | 'https' | 'auth' | 'admin' | 'demo';
 
@@ -96,10 +96,7 @@ export function createListeners(holder: GatewayHolder, isShuttingDown: () => boo
     out.push({ name: 'http', server, config: listeners.http, reconfigure: async (next) => applyLimits(server, next.limits) });
   }
   if (https) out.push(https);
-  if (listeners.auth) {
-    const server = createAuthServer(holder, serverCfg.limits);
-    out.push({ name: 'auth', server, config: listeners.auth, reconfigure: async (next) => applyLimits(server, next.limits) });
-  }
+  if (listeners.auth) out.push(createAuthListener(holder, listeners.auth, serverCfg.limits));
   // With server.workers the cluster primary serves admin for all workers (server/workers.ts).
   if (listeners.admin && !cluster.isWorker) out.push({ name: 'admin', server: createAdminServer(holder, isShuttingDown), config: listeners.admin });
   if (listeners.demo) out.push({ name: 'demo', server: createEchoUpstream(), config: listeners.demo });

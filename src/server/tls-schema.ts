@@ -20,6 +20,38 @@ const sniHosts = {
   uniqueItems: true,
 };
 
+/**
+ * The TLS keys `listeners.https` and `listeners.auth` share (PRODUCT §8), read by the one
+ * implementation behind both (tls-listener.ts).
+ */
+export const LISTENER_TLS_PROPERTIES = {
+  cert: path('PEM certificate chain file (leaf first). Watched and reloaded when it changes.'),
+  key: path('PEM private key file of `cert` (unencrypted).'),
+  minVersion: {
+    type: 'string',
+    description: 'Lowest TLS version accepted. TLS 1.0 and 1.1 are never accepted (RFC 8996). Default: TLSv1.2.',
+    enum: ['TLSv1.2', 'TLSv1.3'],
+    default: 'TLSv1.2',
+  },
+  clientCa: path('PEM bundle of the CAs client certificates are verified against (mTLS). Absent: client certificates are not requested.'),
+  requireClientCert: {
+    type: 'boolean',
+    description: 'Refuse the TLS handshake of clients without a certificate verified against clientCa. false: a certificate is optional (on listeners.https, routes decide with auth.clientCert). Default: false.',
+    default: false,
+  },
+};
+
+/**
+ * The same keys for `listeners.auth`, whose TLS is optional: no schema defaults, so a plain auth
+ * listener carries no TLS keys at all (forward-auth/server.ts applies the same defaults).
+ */
+export const AUTH_LISTENER_TLS_PROPERTIES = Object.fromEntries(
+  Object.entries(LISTENER_TLS_PROPERTIES).map(([name, schema]) => {
+    const { default: _default, ...rest } = schema as Record<string, unknown>;
+    return [name, rest];
+  }),
+);
+
 export const HTTPS_LISTENER_SCHEMA = {
   type: 'object',
   description:
@@ -36,26 +68,14 @@ export const HTTPS_LISTENER_SCHEMA = {
       errorMessage: 'must be an IP address or host name',
     },
     port: { type: 'integer', description: 'TCP port to bind. 0 lets the OS pick a free port (used by tests).', minimum: 0, maximum: 65535 },
+    ...LISTENER_TLS_PROPERTIES,
     cert: path('PEM certificate chain file (leaf first), served when no `certificates` entry matches the SNI name.'),
-    key: path('PEM private key file of `cert` (unencrypted).'),
-    minVersion: {
-      type: 'string',
-      description: 'Lowest TLS version accepted. TLS 1.0 and 1.1 are never accepted (RFC 8996). Default: TLSv1.2.',
-      enum: ['TLSv1.2', 'TLSv1.3'],
-      default: 'TLSv1.2',
-    },
     http2: { type: 'boolean', description: 'Offer HTTP/2 (h2) by ALPN; HTTP/1.1 is always available. Default: true.', default: true },
     hsts: {
       type: 'string',
       description: 'Strict-Transport-Security value sent on every HTTPS response, e.g. "max-age=31536000; includeSubDomains". Replaces an upstream\'s own. Absent: none is sent.',
       pattern: HSTS_PATTERN,
       errorMessage: 'must be "max-age=<seconds>" optionally followed by "; includeSubDomains" and/or "; preload"',
-    },
-    clientCa: path('PEM bundle of the CAs client certificates are verified against (mTLS). Absent: client certificates are not requested.'),
-    requireClientCert: {
-      type: 'boolean',
-      description: 'Refuse the TLS handshake of clients without a certificate verified against clientCa. false: a certificate is optional and routes decide (auth.clientCert). Default: false.',
-      default: false,
     },
     certificates: {
       type: 'array',

@@ -9,7 +9,7 @@
  */
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import type { HttpsListenerConfig } from '../config/types.js';
+import type { ListenerTlsConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import { loadPair, readCaBundle, type LoadedPair, type PairFiles } from './tls-files.js';
 import { FileWatcher } from './tls-watch.js';
@@ -43,7 +43,7 @@ export interface TlsDeps {
  * `portcullis check`: loads every file of the HTTPS listener as startup would and describes
  * each certificate; throws TlsFileError (or OpenSSL's error) on the first one that would stop it.
  */
-export async function checkListenerFiles(cfg: HttpsListenerConfig): Promise<string[]> {
+export async function checkListenerFiles(cfg: ListenerTlsConfig): Promise<string[]> {
   const ca = cfg.clientCa === undefined ? undefined : await readCaBundle(cfg.clientCa);
   const lines: string[] = [];
   const pairs = [{ name: 'default', cert: cfg.cert, key: cfg.key }, ...cfg.certificates.map((c) => ({ name: c.hosts.join(' '), cert: c.cert, key: c.key }))];
@@ -71,13 +71,13 @@ const sameBytes = (a: Buffer | null, b: Buffer | null): boolean => (a === null ?
 
 export class ListenerCertificates {
   readonly #deps: TlsDeps;
-  #cfg: HttpsListenerConfig;
+  #cfg: ListenerTlsConfig;
   #slots: Slot[] = [];
   #ca: Buffer | null = null;
   #bySni = new Map<string, SecureContext>();
   #watcher: FileWatcher | null = null;
 
-  constructor(cfg: HttpsListenerConfig, deps: TlsDeps) {
+  constructor(cfg: ListenerTlsConfig, deps: TlsDeps) {
     this.#cfg = cfg;
     this.#deps = deps;
   }
@@ -102,7 +102,7 @@ export class ListenerCertificates {
    * apply here; the rest needs a restart (reported by runtime.ts). Never throws; false when
    * the new settings were refused and the previous ones keep serving.
    */
-  async reconfigure(cfg: HttpsListenerConfig): Promise<boolean> {
+  async reconfigure(cfg: ListenerTlsConfig): Promise<boolean> {
     try {
       // #refresh adopts cfg only once everything it needs has loaded.
       await this.#refresh(cfg, false);
@@ -154,7 +154,7 @@ export class ListenerCertificates {
    * Reads every file of `cfg`, verifies what changed and swaps it in. `strict` (startup) throws
    * on the first problem; otherwise each refused pair keeps its previous state.
    */
-  async #refresh(cfg: HttpsListenerConfig, strict: boolean): Promise<void> {
+  async #refresh(cfg: ListenerTlsConfig, strict: boolean): Promise<void> {
     const { logger, metrics } = this.#deps;
     let ca = this.#ca;
     if (cfg.clientCa === undefined) ca = null;
@@ -198,7 +198,7 @@ export class ListenerCertificates {
     this.#bySni = bySni;
   }
 
-  async #refreshSlot(slot: Slot, cfg: HttpsListenerConfig, ca: Buffer | null, optionsChanged: boolean, strict: boolean): Promise<void> {
+  async #refreshSlot(slot: Slot, cfg: ListenerTlsConfig, ca: Buffer | null, optionsChanged: boolean, strict: boolean): Promise<void> {
     const { logger, metrics } = this.#deps;
     let pair: LoadedPair;
     try {
@@ -244,7 +244,7 @@ export class ListenerCertificates {
     this.#deps.logger.error({ certificate: slot.name, cert: slot.files.cert, key: slot.files.key, reason }, `new TLS certificate refused; ${keeps}`);
   }
 
-  #contextOptions(pair: LoadedPair, ca: Buffer | null, cfg: HttpsListenerConfig): SecureContextOptions {
+  #contextOptions(pair: LoadedPair, ca: Buffer | null, cfg: ListenerTlsConfig): SecureContextOptions {
     return {
       cert: pair.cert,
       key: pair.key,

@@ -28,6 +28,7 @@ t.before(async () => {
       providers: [
         { name: 'corp', issuer: idp.issuer, discovery: true, audiences: ['orders-api'], algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'] },
         { name: 'hs', issuer: 'hs-issuer', secret: HS_SECRET, algorithms: ['HS256'] },
+        { name: 'at', issuer: 'at-issuer', secret: HS_SECRET, algorithms: ['HS256'], requireTyp: 'at+jwt' },
       ],
       tokenSources: [{ header: 'authorization' }, { cookie: 'access_token' }],
       bruteForce: { maxFailures: 0 },
@@ -87,6 +88,21 @@ void t.test('an HS256 provider with a configured secret works; its twin signed w
   const claims = { iss: 'hs-issuer', sub: 'svc', exp: nowSec() + 60 };
   t.equal((await get('/api/x', bearer(signJws({ alg: 'HS256', typ: 'JWT' }, claims, HS_SECRET)))).status, 200);
   await refused(t, signJws({ alg: 'HS256', typ: 'JWT' }, claims, HS_SECRET + 'x'), 'bad_signature', 'wrong secret');
+});
+
+void t.test('requireTyp (RFC 9068 §4): at+jwt in any casing, with or without application/, passes; ID tokens and other types are refused', async (t) => {
+  const at = (header: Record<string, unknown>) => signJws({ alg: 'HS256', ...header }, { iss: 'at-issuer', sub: 'svc', exp: nowSec() + 60 }, HS_SECRET);
+  for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt', 'Application/At+JWT']) {
+    t.equal((await get('/api/x', bearer(at({ typ })))).status, 200, `typ ${typ} → 200`);
+  }
+  await refused(t, at({ typ: 'JWT' }), 'wrong_typ', 'an ID token (typ JWT)');
+  await refused(t, at({}), 'wrong_typ', 'no typ');
+  await refused(t, at({ typ: 'application/jwt' }), 'wrong_typ', 'typ application/jwt');
+  await refused(t, at({ typ: 'at+jwt2' }), 'wrong_typ', 'a longer type');
+  await refused(t, at({ typ: 'xat+jwt' }), 'wrong_typ', 'a type that ends the same');
+  const res = await get('/api/x', bearer(at({ typ: 'JWT' })));
+  t.match(res.headers['www-authenticate'], /error_description="token type not accepted"/);
+  t.equal((await get('/api/x', bearer(signJws({ alg: 'HS256', typ: 'JWT' }, { iss: 'hs-issuer', sub: 'x', exp: nowSec() + 60 }, HS_SECRET)))).status, 200, 'a provider without requireTyp accepts typ JWT');
 });
 
 void t.test('no token: 401 with a bare challenge (RFC 6750 §3.1); another scheme is no token', async (t) => {

@@ -19,7 +19,7 @@ function problemsOf(doc: unknown): readonly string[] {
 void t.test('tuning keys have defaults and bounds', async (t) => {
   const cfg = validateConfig({ listeners: LISTENERS, auth: { providers: [], tokenCache: { maxEntries: 0 } }, routes: [] });
   t.same(cfg.auth!.tokenCache, { maxEntries: 0, maxTtlSec: 300 });
-  t.same(cfg.auth!.bruteForce, { maxFailures: 20, windowSec: 60, blockSec: 300 });
+  t.same(cfg.auth!.bruteForce, { maxFailures: 0, windowSec: 60, blockSec: 300 }, 'the brake is opt-in');
   t.equal(cfg.auth!.maxTokenBytes, 8192);
   t.same(problemsOf({
     listeners: LISTENERS,
@@ -48,4 +48,31 @@ void t.test('required scopes must be RFC 6749 scope tokens', async (t) => {
     'routes[0].auth.scopes[3]: must be a scope token (RFC 6749 §3.3: visible ASCII without spaces, quotes or backslashes)',
   ]);
   t.doesNotThrow(() => validateConfig(doc(['orders:read', 'https://api.example.com/x.write', 'a!#$%&'])));
+});
+
+void t.test('requireTyp and introspection (issue 14): defaults, and errors that name the key', async (t) => {
+  const provider = (extra: Record<string, unknown>) => ({ name: 'p', issuer: 'https://as.example', jwksUri: 'https://as.example/jwks', ...extra });
+  const doc = (extra: Record<string, unknown>) => ({ listeners: LISTENERS, auth: { providers: [provider(extra)] }, routes: [] });
+  const cfg = validateConfig(doc({ requireTyp: 'application/at+jwt', introspection: { endpoint: 'https://as.example/introspect', clientId: 'gw', clientSecret: 'x' } }));
+  t.equal(cfg.auth!.providers[0]!.requireTyp, 'application/at+jwt');
+  t.same(cfg.auth!.providers[0]!.introspection, {
+    endpoint: 'https://as.example/introspect', clientId: 'gw', clientSecret: 'x',
+    authMethod: 'client_secret_basic', tokens: 'opaque', timeoutMs: 2000, maxEntries: 10000, maxTtlSec: 300, negativeTtlSec: 10,
+  });
+  t.same(problemsOf(doc({ requireTyp: 'at jwt', introspection: { clientId: 'gw', clientSecret: 'x', authMethod: 'private_key_jwt', timeoutMs: 0 } })), [
+    'auth.providers[0].requireTyp: must be a media type such as at+jwt or application/at+jwt',
+    'auth.providers[0].introspection.authMethod: must be one of client_secret_basic, client_secret_post',
+    'auth.providers[0].introspection.timeoutMs: must be between 100 and 30000',
+    'auth.providers[0].introspection.endpoint: is required unless discovery is true (then the discovery document\'s introspection_endpoint is used)',
+  ]);
+  t.same(problemsOf(doc({ introspection: { endpoint: 'ftp://as.example/x', clientId: 'gw' } })), [
+    'auth.providers[0].introspection.endpoint: must be an http(s) URL',
+    'auth.providers[0].introspection.clientSecret: is required',
+  ]);
+  t.same(problemsOf(doc({ introspection: { endpoint: 'https://user:pw@as.example/x', clientId: 'gw', clientSecret: 'x' } })).length, 1, 'credentials in the URL are refused');
+  t.doesNotThrow(() => validateConfig({
+    listeners: LISTENERS,
+    auth: { providers: [{ name: 'p', issuer: 'https://as.example', discovery: true, introspection: { clientId: 'gw', clientSecret: 'x' } }] },
+    routes: [],
+  }), 'with discovery the endpoint may be omitted');
 });

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { request } from 'undici';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, eventually, type TestGateway } from '../helpers/gateway.js';
-import { makeKey, TestIdp, type TestKey } from '../helpers/idp.js';
+import { makeKey, nowSec, TestIdp, type TestKey } from '../helpers/idp.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { compileGateway } from '../../src/config/compile.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
@@ -94,27 +94,53 @@ void t.test('IdP outage: cached keys keep verifying; the failed refresh is count
   t.ok(await eventually(() => gw.logs.some((l) => l['msg'] === 'signing key refresh failed; the cached keys stay in use')), 'logged');
 });
 
-void t.test('brute-force brake: too many invalid tokens → 429 with Retry-After, even for a valid token', async (t) => {
-  const { idp, gw, up, key } = await setup(t, { bruteForce: { maxFailures: 5, windowSec: 60, blockSec: 120 } });
+void t.test('default config: no brake — 200 consecutive invalid tokens from one address all get 401, then a valid one passes', async (t) => {
+  const { idp, gw, key } = await setup(t);
   t.ok(await eventually(() => gw.runtime.current.notReadyReasons().length === 0, 5_000));
-  const statuses: number[] = [];
-  for (let i = 0; i < 6; i++) statuses.push((await get(gw.url + '/api/x', bearer(idp.token(key, { exp: 1 })))).status);
-  t.same(statuses, [401, 401, 401, 401, 401, 429], 'the sixth invalid token is over the limit');
-  const blocked = await get(gw.url + '/api/x', bearer(idp.token(key)));
-  t.equal(blocked.status, 429, 'blocked clients are blocked whatever they send');
-  t.ok(Number(blocked.headers['retry-after']) > 100 && Number(blocked.headers['retry-after']) <= 120, `Retry-After ${String(blocked.headers['retry-after'])}`);
-  t.equal(JSON.parse(blocked.text).error, 'rate_limited');
-  t.equal(up.received.length, 0);
-  t.ok(await eventually(() => gw.access().filter((l) => l['decision'] === 'rate_limited').length === 2), 'decision rate_limited');
-  const missing = await get(gw.url + '/api/x');
-  t.equal(missing.status, 429, 'even without a token');
+  const forger = makeKey('RS256', 'k1'); // same kid, another key: bad signatures
+  const counts = new Map<number, number>();
+  for (let i = 0; i < 200; i++) {
+    const token = i % 2 === 0 ? idp.token(forger, { sub: `guess-${i}` }) : idp.token(key, { exp: 1 });
+    const status = (await get(gw.url + '/api/x', bearer(token))).status;
+    counts.set(status, (counts.get(status) ?? 0) + 1);
+  }
+  t.same([...counts], [[401, 200]], 'every one 401 (bad signatures and expired tokens alike), never 429');
+  t.equal((await get(gw.url + '/api/x', bearer(idp.token(key)))).status, 200, 'and the address is not locked out');
 });
 
-void t.test('missing tokens do not count toward the brake', async (t) => {
+void t.test('brute-force brake on: forged tokens get 429, valid tokens from the blocked address still pass, expired ones keep 401', async (t) => {
+  const { idp, gw, up, key } = await setup(t, { bruteForce: { maxFailures: 5, windowSec: 60, blockSec: 120 } });
+  t.ok(await eventually(() => gw.runtime.current.notReadyReasons().length === 0, 5_000));
+  const cached = idp.token(key, { sub: 'cached' });
+  t.equal((await get(gw.url + '/api/x', bearer(cached))).status, 200, 'a token verified (and cached) before the block');
+  const forger = makeKey('RS256', 'k1');
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push((await get(gw.url + '/api/x', bearer(idp.token(forger, { sub: `guess-${i}` })))).status);
+  t.same(statuses, [401, 401, 401, 401, 401, 429], 'the sixth bad signature is over the limit');
+  const blocked = await get(gw.url + '/api/x', bearer(idp.token(forger)));
+  t.equal(blocked.status, 429, 'an invalid token from the blocked address: 429');
+  t.ok(Number(blocked.headers['retry-after']) > 100 && Number(blocked.headers['retry-after']) <= 120, `Retry-After ${String(blocked.headers['retry-after'])}`);
+  t.equal(JSON.parse(blocked.text).error, 'rate_limited');
+  t.equal((await get(gw.url + '/api/x', bearer('not-a-jwt'))).status, 429, 'an unparseable token: 429');
+  const before = up.received.length;
+  t.equal((await get(gw.url + '/api/x', bearer(idp.token(key, { sub: 'fresh' })))).status, 200, 'a valid token never seen before, from the blocked address: 200');
+  t.equal((await get(gw.url + '/api/x', bearer(cached))).status, 200, 'a cached valid token from the blocked address: 200');
+  t.equal(up.received.length, before + 2, 'both reached the upstream');
+  const expired = await get(gw.url + '/api/x', bearer(idp.token(key, { exp: 1 })));
+  t.equal(expired.status, 401, 'an expired token is a client bug, not a guess: 401 so the client refreshes it');
+  t.match(expired.headers['www-authenticate'], /token expired/);
+  t.equal((await get(gw.url + '/api/x')).status, 401, 'no token: 401');
+  t.ok(await eventually(() => gw.access().filter((l) => l['decision'] === 'rate_limited').length === 3), 'decision rate_limited');
+  t.equal(gw.logs.filter((l) => l['msg'] === 'too many invalid tokens: client blocked').length, 1, 'the block is logged once');
+});
+
+void t.test('expired and not-yet-valid tokens do not count toward the brake', async (t) => {
   const { gw, idp, key } = await setup(t, { bruteForce: { maxFailures: 2, windowSec: 60, blockSec: 60 } });
   t.ok(await eventually(() => gw.runtime.current.notReadyReasons().length === 0, 5_000));
-  for (let i = 0; i < 5; i++) t.equal((await get(gw.url + '/api/x')).status, 401);
-  t.equal((await get(gw.url + '/api/x', bearer(idp.token(key)))).status, 200);
+  for (let i = 0; i < 5; i++) t.equal((await get(gw.url + '/api/x')).status, 401, 'missing');
+  for (let i = 0; i < 5; i++) t.equal((await get(gw.url + '/api/x', bearer(idp.token(key, { exp: 1 })))).status, 401, 'expired');
+  for (let i = 0; i < 5; i++) t.equal((await get(gw.url + '/api/x', bearer(idp.token(key, { nbf: nowSec() + 3600 })))).status, 401, 'not yet valid');
+  t.equal((await get(gw.url + '/api/x', bearer(idp.token(makeKey('RS256', 'k1'))))).status, 401, 'the first bad signature is still under the limit');
 });
 
 void t.test('identity headers come from verified claims only; forwardAuthorization: false strips every credential', async (t) => {

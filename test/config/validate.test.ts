@@ -42,7 +42,7 @@ void t.test('defaults are filled in, deep-frozen, and the input is left alone', 
       tokenSources: [{ header: 'authorization' }],
       maxTokenBytes: 8192,
       tokenCache: { maxEntries: 10000, maxTtlSec: 300 },
-      bruteForce: { maxFailures: 20, windowSec: 60, blockSec: 300 },
+      bruteForce: { maxFailures: 0, windowSec: 60, blockSec: 300 },
     },
     routes: [{
       name: 'r', match: {}, upstream: { targets: ['http://a:1'], timeoutMs: 30000, retries: 1 },

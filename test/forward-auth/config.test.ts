@@ -141,3 +141,16 @@ void t.test('config/k8s: the ConfigMap is a valid Portcullis config and the Ingr
   t.same(passed, Object.keys(cfg.routes[0]!.identityHeaders).sort());
   t.notOk(Object.keys(a).some((k) => k.endsWith('-snippet')), 'snippet annotations stay commented out: controllers refuse them by default');
 });
+
+void t.test('listeners.auth TLS keys (issue 14): the HTTPS listener\'s, with errors that name the key', async (t) => {
+  const auth = (extra: Record<string, unknown>) => ({ listeners: { auth: { host: '127.0.0.1', port: 8081, ...extra } }, routes: [route] });
+  const cfg = validateConfig(auth({ cert: '/tls/a.crt', key: '/tls/a.key', clientCa: '/tls/ca.crt', requireClientCert: true }));
+  t.same(cfg.listeners.auth, { host: '127.0.0.1', port: 8081, cacheMaxAgeSec: 0, cert: '/tls/a.crt', key: '/tls/a.key', clientCa: '/tls/ca.crt', requireClientCert: true });
+  t.same(problems(auth({ minVersion: 'TLSv1.3' })), ['listeners.auth.minVersion: needs cert and key: the auth listener speaks TLS only with a certificate']);
+  t.same(problems(auth({ cert: '/tls/a.crt' })), ['listeners.auth.key: is required with cert']);
+  t.same(problems(auth({ key: '/tls/a.key' })), ['listeners.auth.cert: is required with key']);
+  t.same(problems(auth({ clientCa: '/tls/ca.crt' })), ['listeners.auth.clientCa: needs cert and key: the auth listener speaks TLS only with a certificate']);
+  t.same(problems(auth({ cert: '/a', key: '/b', requireClientCert: true })), ['listeners.auth.requireClientCert: needs clientCa: client certificates are verified against it']);
+  t.same(problems(auth({ cert: '/a', key: '/b', minVersion: 'TLSv1.1' })), ['listeners.auth.minVersion: must be one of TLSv1.2, TLSv1.3']);
+  t.same(problems(auth({ cert: '/a', key: '/b', certificates: [] })), ['listeners.auth.certificates: unknown key'], 'SNI certificates are an edge feature');
+});

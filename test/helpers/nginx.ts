@@ -34,12 +34,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startNginx(ports: { auth: number; backend: number }): Promise<TestNginx> {
+/**
+ * `edit`: a change to the shipped text before it runs, such as the TLS snippet's include
+ * (test/forward-auth/nginx-mtls.test.ts); it gets the temporary prefix for files of its own.
+ */
+export async function startNginx(
+  ports: { auth: number; backend: number }, edit?: (text: string, prefix: string) => Promise<string>,
+): Promise<TestNginx> {
   const bin = findNginx();
   if (bin === null) throw new Error('nginx is not installed (apt-get install nginx; .ci/run does it)');
   const port = await freePort();
-  const text = await shippedNginxConf({ listen: port, ...ports });
   const prefix = await mkdtemp(join(tmpdir(), 'portcullis-nginx-'));
+  const shipped = await shippedNginxConf({ listen: port, ...ports });
+  const text = edit === undefined ? shipped : await edit(shipped, prefix);
   const conf = join(prefix, 'nginx.conf');
   await writeFile(conf, text);
   const errorLog = join(prefix, 'error.log');

@@ -97,3 +97,11 @@ void t.test('which listener changes a reload cannot apply', async (t) => {
   t.same(listenerChangesNeedingRestart(base, { ...base, https: { ...base.https!, port: 9443, http2: false } }), ['listeners.https.port', 'listeners.https.http2']);
   t.same(listenerChangesNeedingRestart(base, { http: { ...base.http!, redirectToHttps: true } }), ['listeners.http.redirectToHttps', 'listeners.https']);
 });
+
+void t.test('listeners.auth on reload: TLS files and policy apply in place, turning TLS on or off needs a restart', async (t) => {
+  const plain = { auth: { host: '127.0.0.1', port: 8081, cacheMaxAgeSec: 0 } };
+  const tls = { auth: { ...plain.auth, cert: '/a.crt', key: '/a.key' } };
+  t.same(listenerChangesNeedingRestart(plain, tls), ['listeners.auth.cert'], 'plain → TLS');
+  t.same(listenerChangesNeedingRestart(tls, plain), ['listeners.auth.cert'], 'TLS → plain');
+  t.same(listenerChangesNeedingRestart(tls, { auth: { ...tls.auth, cert: '/b.crt', key: '/b.key', clientCa: '/ca', requireClientCert: true, cacheMaxAgeSec: 5 } }), [], 'rotated in place');
+});
