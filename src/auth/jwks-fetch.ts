@@ -66,7 +66,7 @@ function ignore(): void {
 }
 
 /** GET a JSON document within the limits. */
-async function getJson(
+export async function getJson(
   agent: Agent, url: string, signal: AbortSignal, limits: FetchLimits,
 ): Promise<{ doc: unknown; cacheControl: string | undefined }> {
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(limits.timeoutMs)]);
@@ -108,7 +108,7 @@ async function getJson(
   return { doc, cacheControl: Array.isArray(cc) ? cc.join(',') : cc };
 }
 
-function newAgent(limits: FetchLimits): Agent {
+export function newAgent(limits: FetchLimits): Agent {
   // Fetches are minutes apart: no point keeping idle sockets to the IdP open for long.
   return new Agent({ connect: { timeout: limits.timeoutMs }, keepAliveTimeout: 1_000, connections: 2 });
 }

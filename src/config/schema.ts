@@ -19,6 +19,7 @@
 
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
+import { PROVIDER_CLIENT_SCHEMA, ROUTE_LOGIN_SCHEMA, SESSIONS_SCHEMA } from '../session/schema.js';
 import { CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
@@ -224,6 +225,7 @@ const provider = {
       'Minimum time between two JWKS refetches triggered by a token with an unknown `kid`, in seconds; bounds the load forged tokens can put on the issuer. 0 disables the cooldown (not recommended).',
       0, 3600, 30,
     ),
+    client: PROVIDER_CLIENT_SCHEMA,
   },
 };
 
@@ -283,7 +285,7 @@ const auth = {
 
 const routeAuth = {
   description: "'none' for anonymous access, or the token requirements. A route WITHOUT `auth` requires a valid token from any provider.",
-  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert }',
+  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert, login }',
   if: { type: 'string' },
   then: { type: 'string', enum: ['none'] },
   else: {
@@ -308,6 +310,7 @@ const routeAuth = {
         },
       },
       clientCert: CLIENT_CERT_AUTH_SCHEMA,
+      login: ROUTE_LOGIN_SCHEMA,
     },
   },
 };
@@ -422,6 +425,7 @@ export const CONFIG_SCHEMA = {
     redis: REDIS_SCHEMA,
     rateLimits: RATE_LIMITS_SCHEMA,
     waf: WAF_SCHEMA,
+    sessions: SESSIONS_SCHEMA,
     routes: { type: 'array', description: 'Routes, tried in order. May be empty (everything is then 404).', items: route, maxItems: 10000 },
   },
 } as const;

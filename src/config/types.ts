@@ -3,6 +3,7 @@
  * are applied. `schema.ts` is the source of truth for structure and defaults;
  * these types mirror it for the compiler. Key names are normative.
  */
+import type { ProviderClientConfig, SessionsConfig } from '../session/schema.js';
 
 export interface LimitsConfig {
   maxBodyBytes: number;
@@ -83,6 +84,7 @@ export interface ProviderConfig {
   scopesClaim: string;
   /** Minimum seconds between two JWKS refetches caused by an unknown kid. */
   jwksCooldownSec: number;
+  client?: ProviderClientConfig;
 }
 
 export type TokenSourceConfig = { header: string } | { cookie: string };
@@ -133,6 +135,7 @@ export interface RouteAuthConfig {
   claims?: Record<string, string | number | boolean>;
   /** A verified TLS client certificate is required (issue 7; docs/tls.md). */
   clientCert?: ClientCertAuthConfig;
+  login?: string;
 }
 
 /** Which verified client certificates a route accepts: any listed subject or SAN; both absent = any. */
@@ -219,5 +222,6 @@ export interface GatewayConfig {
   rateLimits?: RateLimitsConfig;
   /** WAF signature engine (issue 5); absent → routes are inspected only when they set `waf`. */
   waf?: WafConfig;
+  sessions?: SessionsConfig;
   routes: RouteConfig[];
 }

@@ -74,7 +74,22 @@ function envoyRemovals(spoofed: readonly string[] | null, route: CompiledRoute):
  * Retry-After, WWW-Authenticate and the RateLimit fields go along unchanged.
  */
 export function forNginx(ctx: RequestCtx, r: Respond): Respond {
+  if (r.status === 302 && r.headers?.['location'] !== undefined) return nginxSignIn(ctx, r.headers['location']);
   addResponseHeader(ctx, X_AUTH_STATUS, String(r.status));
   if (NGINX_PASSES.has(r.status)) return r;
   return { kind: 'respond', status: 403, decision: r.decision, error: r.error ?? errorCodeFor(r.status), headers: r.headers };
+}
+
+/** Where config/nginx/nginx.conf's `@signin` location sends a browser (auth_request_set from this header). */
+export const X_AUTH_REDIRECT = 'x-auth-redirect';
+
+/**
+ * A browser without a session on a login route (session/stage.ts answers 302): auth_request can
+ * pass on only 401/403, so NGINX gets 401 with the sign-in location in X-Auth-Redirect, and its
+ * `error_page 401 = @signin` redirects the browser there (docs/sign-in.md). An API request's 401
+ * carries no X-Auth-Redirect, and the same location answers it 401.
+ */
+function nginxSignIn(ctx: RequestCtx, location: string): Respond {
+  addResponseHeader(ctx, X_AUTH_STATUS, '401');
+  return { kind: 'respond', status: 401, decision: 'unauthenticated', error: 'sign_in_required', headers: { [X_AUTH_REDIRECT]: location } };
 }

@@ -15,6 +15,7 @@ import type { InjectableHeaders } from '../route/sanitise.js';
 import type { Exchange } from '../server/exchange.js';
 import { accessLine } from '../observe/access-log.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
+import type { SignInEndpoints } from '../session/endpoints.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -38,6 +39,8 @@ export class Gateway {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly resources: readonly Resource[];
+  /** `<sessions.pathPrefix>/…`, answered before routing by both shapes; null without `sessions`. */
+  readonly signIn: SignInEndpoints | null;
   readonly #requestMetrics: RequestMetrics;
   #inflight = 0;
   #retired = false;
@@ -46,7 +49,7 @@ export class Gateway {
 
   constructor(
     config: GatewayConfig, routes: RouteTable<CompiledRoute>, trusted: TrustedProxies,
-    injectable: InjectableHeaders, resources: readonly Resource[], deps: GatewayDeps,
+    injectable: InjectableHeaders, resources: readonly Resource[], deps: GatewayDeps, signIn: SignInEndpoints | null = null,
   ) {
     this.config = config;
     this.routes = routes;
@@ -54,6 +57,7 @@ export class Gateway {
     this.injectable = injectable;
     this.limits = config.server.limits;
     this.resources = resources;
+    this.signIn = signIn;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     this.#requestMetrics = new RequestMetrics(deps.metrics);

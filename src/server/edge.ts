@@ -90,7 +90,10 @@ export class EdgeHandler {
     const gateway = this.#holder.current;
     gateway.acquire();
     if (this.#holder.shuttingDown) res.shouldKeepAlive = false;
-    decide(createExchange(req, res, gateway, this.#proto), FORWARD);
+    const x = createExchange(req, res, gateway, this.#proto);
+    // The sign-in endpoints are the gateway's own, on every host, before any route (session/endpoints.ts).
+    if (gateway.signIn !== null && x.targetOk && gateway.signIn.owns(x.ctx.path)) return gateway.signIn.serve(x);
+    decide(x, FORWARD);
   };
 }
 
