@@ -124,7 +124,15 @@ export class SignIn {
       this.clearCookies(ctx, names);
       return false;
     }
-    for (const c of this.jar.write(names, value, ttl)) addResponseHeader(ctx, 'set-cookie', c);
+    let cookies: string[];
+    try {
+      cookies = this.jar.write(names, value, ttl);
+    } catch {
+      this.logger.warn({ requestId: ctx.id, bytes: value.length }, 'session too large for the cookie store (use sessions.store: redis); session ended');
+      this.clearCookies(ctx, names);
+      return false;
+    }
+    for (const c of cookies) addResponseHeader(ctx, 'set-cookie', c);
     return true;
   }
 
