@@ -43,8 +43,12 @@ export class CookieJarSpec {
     return { base: secure ? this.#secureName : this.#plain, secure };
   }
 
-  /** Set-Cookie values carrying `value` under `name` (split when long), expiring chunks up to `clearUpTo`. */
-  write(n: CookieNames, value: string, maxAgeSec: number, clearUpTo = MAX_CHUNKS): string[] {
+  /**
+   * Set-Cookie values carrying `value` under `name` (split when long), expiring the chunks below
+   * `clearUpTo` it no longer needs. One cookie for the usual session, so a forward-auth caller
+   * that passes on only one Set-Cookie (NGINX's $upstream_http_set_cookie) passes on all of it.
+   */
+  write(n: CookieNames, value: string, maxAgeSec: number, clearUpTo: number): string[] {
     const parts: string[] = [];
     if (value.length <= CHUNK_BYTES) parts.push(value);
     else for (let i = 0; i < value.length; i += CHUNK_BYTES) parts.push(value.slice(i, i + CHUNK_BYTES));
@@ -69,6 +73,14 @@ export class CookieJarSpec {
   attributes(name: string, value: string, maxAgeSec: number, secure: boolean): string {
     return `${name}=${value}; Path=/${this.#domain}; Max-Age=${maxAgeSec}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
   }
+}
+
+/** How many cookies of `base` (the first and its chunks) the request sent: the ones a rewrite must expire. */
+export function chunksSent(cookieHeader: string | undefined, base: string): number {
+  if (cookieHeader === undefined) return 0;
+  let n = 0;
+  for (let i = 0; i < MAX_CHUNKS; i++) if (readCookie(cookieHeader, chunkName(base, i)) !== null) n = i + 1;
+  return n;
 }
 
 export function chunkName(base: string, i: number): string {

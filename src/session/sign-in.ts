@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { VerifiedIdentity } from '../auth/identity.js';
 import type { RequestContext } from '../pipeline/types.js';
 import { addResponseHeader } from '../pipeline/respond.js';
-import { CookieJarSpec, readChunked, type CookieNames } from './cookies.js';
+import { chunksSent, CookieJarSpec, readChunked, type CookieNames } from './cookies.js';
 import type { UsedStates } from './flow.js';
 import type { LoginProvider } from './login-provider.js';
 import { RedirectPolicy } from './redirect.js';
@@ -126,7 +126,7 @@ export class SignIn {
     }
     let cookies: string[];
     try {
-      cookies = this.jar.write(names, value, ttl);
+      cookies = this.jar.write(names, value, ttl, chunksSent(ctx.headers.cookie, names.base));
     } catch {
       this.logger.warn({ requestId: ctx.id, bytes: value.length }, 'session too large for the cookie store (use sessions.store: redis); session ended');
       this.clearCookies(ctx, names);

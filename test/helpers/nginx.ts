@@ -34,11 +34,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startNginx(ports: { auth: number; backend: number }): Promise<TestNginx> {
+/** `confFile`: another shipped file of config/nginx than nginx.conf (sign-in.conf). */
+export async function startNginx(ports: { auth: number; backend: number; listen?: number }, confFile?: string): Promise<TestNginx> {
   const bin = findNginx();
   if (bin === null) throw new Error('nginx is not installed (apt-get install nginx; .ci/run does it)');
-  const port = await freePort();
-  const text = await shippedNginxConf({ listen: port, ...ports });
+  const port = ports.listen ?? await freePort();
+  const text = await shippedNginxConf({ listen: port, auth: ports.auth, backend: ports.backend }, confFile);
   const prefix = await mkdtemp(join(tmpdir(), 'portcullis-nginx-'));
   const conf = join(prefix, 'nginx.conf');
   await writeFile(conf, text);

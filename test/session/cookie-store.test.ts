@@ -44,8 +44,8 @@ void t.test('a large session is split across cookies and read back whole', async
   const jar = new CookieJarSpec('s', undefined);
   const names = jar.names('http');
   const value = 'x'.repeat(CHUNK_BYTES * 2 + 10);
-  const set = jar.write(names, value, 60);
-  t.equal(set.length, 4, 'three chunks, the fourth slot expired');
+  const set = jar.write(names, value, 60, 4);
+  t.equal(set.length, 4, 'three chunks, the fourth slot (sent by the browser) expired');
   t.match(set[0], /^s=3~x+;/);
   t.match(set[1], /^s_1=x+;/);
   t.match(set[3], /^s_3=; .*Max-Age=0/);
@@ -56,5 +56,7 @@ void t.test('a large session is split across cookies and read back whole', async
   t.equal(readChunked('s=9~x', 's'), null, 'an absurd count');
   t.equal(readChunked('s=a; s=b', 's'), null, 'two different values: no session');
   t.equal(readChunked('s=' + 'y'.repeat(10), 's'), 'y'.repeat(10), 'one cookie');
-  t.throws(() => jar.write(names, 'x'.repeat(CHUNK_BYTES * 5)), RangeError, 'past the bound');
+  t.throws(() => jar.write(names, 'x'.repeat(CHUNK_BYTES * 5), 60, 0), RangeError, 'past the bound');
+  t.equal(jar.write(names, 'short', 60, 0).length, 1, 'one Set-Cookie when nothing else needs expiring');
+  t.equal(jar.write(names, 'short', 60, 3).length, 3, 'the two chunks the browser still sent are expired');
 });
