@@ -9,8 +9,11 @@ import type { Decision } from '../pipeline/types.js';
 import { appendResponseHeaders, denialBody } from '../pipeline/respond.js';
 import type { Exchange } from '../server/exchange.js';
 
-/** The pages' only needs: a form posting to this origin. */
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+/**
+ * The pages need nothing but their own form. No `form-action`: browsers apply it to the redirects
+ * after the submission too, and sign-out's goes on to the provider's end_session_endpoint.
+ */
+const PAGE_CSP = "default-src 'none'; frame-ancestors 'none'";
 
 function send(x: Exchange, status: number, decision: Decision, headers: Record<string, string | string[] | number>, body: string): void {
   const res = x.res;
