@@ -5,24 +5,29 @@
  * config/semantic.ts it reads the document defensively.
  */
 import type { PathSegment } from '../config/messages.js';
-import { SESSION_DEFAULTS } from './schema.js';
+import { SESSION_DEFAULTS, SESSIONS_SCHEMA } from './schema.js';
 
 type Obj = Record<string, unknown>;
 type Report = (path: readonly PathSegment[], message: string) => void;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const PREFIX = new RegExp(SESSIONS_SCHEMA.properties.pathPrefix.pattern);
 
 export function checkSignInConfig(doc: Obj, report: Report): void {
   const sessions = isObj(doc.sessions) ? doc.sessions : null;
+  // A prefix the schema refused (reported there) checks no redirectUri.
   const prefix = typeof sessions?.pathPrefix === 'string' ? sessions.pathPrefix : SESSION_DEFAULTS.pathPrefix;
+  const prefixOk = PREFIX.test(prefix);
   const withClient = new Set<string>();
   const providers = isObj(doc.auth) ? list(doc.auth.providers) : [];
   providers.forEach((p, i) => {
     if (!isObj(p) || !isObj(p.client)) return;
     if (typeof p.name === 'string') withClient.add(p.name);
     if (sessions === null) report(['auth', 'providers', i, 'client'], 'needs the top-level sessions block');
+    // OIDC Core §3.1.2.1: without openid it is plain OAuth, and no ID token comes back.
+    if (Array.isArray(p.client.scopes) && !p.client.scopes.includes('openid')) report(['auth', 'providers', i, 'client', 'scopes'], 'must include openid');
     const uri = p.client.redirectUri;
-    if (typeof uri === 'string' && URL.canParse(uri) && new URL(uri).pathname !== `${prefix}/callback`) {
+    if (prefixOk && typeof uri === 'string' && URL.canParse(uri) && new URL(uri).pathname !== `${prefix}/callback`) {
       report(['auth', 'providers', i, 'client', 'redirectUri'], `must have the path ${prefix}/callback (sessions.pathPrefix + /callback)`);
     }
   });

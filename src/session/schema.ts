@@ -45,7 +45,6 @@ export const PROVIDER_CLIENT_SCHEMA = {
       minItems: 1,
       maxItems: 32,
       uniqueItems: true,
-      contains: { const: 'openid' },
       default: ['openid', 'profile', 'email'],
     },
     usePkce: {
