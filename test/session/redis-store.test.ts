@@ -65,6 +65,20 @@ void t.test('refresh before expiry; a refused refresh ends the session', async (
   t.equal(await redis.command(`EXISTS ${keyOf(id)}`), ':0', 'and the session deleted');
 });
 
+void t.test('no fixation: a planted session id is never adopted, and each sign-in issues a new one', async (t) => {
+  const c = new CookieClient();
+  const planted = 'P'.repeat(43);
+  c.cookies(bed.base).set('portcullis_session', planted);
+  await c.follow(`${bed.base}/page`);
+  const first = c.cookies(bed.base).get('portcullis_session')!;
+  t.not(first, planted, 'the planted id is replaced');
+  t.match(first, /^[A-Za-z0-9_-]{43}$/);
+  await c.follow(`${bed.base}/.portcullis/sign-in?rd=/again`);
+  const second = c.cookies(bed.base).get('portcullis_session')!;
+  t.not(second, first, 'signing in again issues another id');
+  t.equal(await redis.command(`EXISTS ${keyOf(first)}`), ':0', 'and ends the previous session');
+});
+
 void t.test('revocation: deleting the key ends the session at once', async (t) => {
   const c = new CookieClient();
   await c.follow(`${bed.base}/page`);
