@@ -38,7 +38,9 @@ export const X_AUTH_STATUS = 'x-auth-status';
 export function allowAnswer(
   ctx: RequestCtx, route: CompiledRoute, kind: CallerKind, spoofed: readonly string[] | null, cache: CachePolicy,
 ): Respond {
-  if (kind === 'traefik') ctx.responseHeaders = null; // see the file comment: nothing here reaches Traefik's client
+  // See the file comment: nothing here reaches Traefik's client — but a session cookie the check
+  // rewrote (session/sign-in.ts), which Traefik's addAuthCookiesToResponse hands on.
+  if (kind === 'traefik') ctx.responseHeaders = cookiesOnly(ctx.responseHeaders);
   const extra = ctx.responseHeaders ?? (ctx.responseHeaders = []);
   appendIdentityHeaders(extra, ctx.identity, route.identityHeaders, ctx.clientCert);
   if (kind === 'nginx') addResponseHeader(ctx, X_AUTH_STATUS, '200');
@@ -92,4 +94,11 @@ export const X_AUTH_REDIRECT = 'x-auth-redirect';
 function nginxSignIn(ctx: RequestCtx, location: string): Respond {
   addResponseHeader(ctx, X_AUTH_STATUS, '401');
   return { kind: 'respond', status: 401, decision: 'unauthenticated', error: 'sign_in_required', headers: { [X_AUTH_REDIRECT]: location } };
+}
+
+function cookiesOnly(headers: string[] | null): string[] | null {
+  if (headers === null) return null;
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'set-cookie') kept.push(headers[i]!, headers[i + 1]!);
+  return kept.length === 0 ? null : kept;
 }

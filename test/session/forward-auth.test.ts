@@ -22,12 +22,15 @@ let backend: RecordingUpstream;
 let nginx: TestNginx | null = null;
 let app: string;
 let authPort: number;
+/** A signed-in session from the NGINX test, for the /traefik allow. */
+let sessionCookie = '';
 
 t.before(async () => {
   const nginxPort = await freePort();
   authPort = await freePort();
   app = `http://127.0.0.1:${nginxPort}`;
-  op = await startOp({ redirectUris: [`${app}/.portcullis/callback`] });
+  // 30 s access tokens, refreshed 60 s before expiry: every check rewrites the session cookie.
+  op = await startOp({ redirectUris: [`${app}/.portcullis/callback`], accessTokenTtlSec: 30 });
   backend = await startUpstream();
   gateway = await startGateway({
     server: { trustedProxies: ['127.0.0.1/32'] },
@@ -35,7 +38,7 @@ t.before(async () => {
     auth: {
       providers: [{
         name: 'op', issuer: op.issuer, discovery: true, algorithms: ['RS256'],
-        client: { id: op.clientId, secret: op.clientSecret, redirectUri: `${app}/.portcullis/callback`, scopes: ['openid', 'email'] },
+        client: { id: op.clientId, secret: op.clientSecret, redirectUri: `${app}/.portcullis/callback`, scopes: ['openid', 'email', 'offline_access'] },
       }],
     },
     sessions: { secrets: [SECRET_A] },
@@ -64,6 +67,13 @@ void t.test('NGINX auth_request + error_page 401 = @signin: sign in, then the ba
   const seen = backend.received.at(-1)!;
   t.equal(seen.headers['x-user-email'], TEST_USER.email);
   t.equal(seen.headers['x-user-id'], TEST_USER.sub);
+  for (let i = 0; i < 3; i++) {
+    const next = await c.send(`${app}/dashboard`);
+    t.equal(next.status, 200, `request ${i + 1} after sign-in`);
+    t.ok(next.setCookies.some((s) => s.startsWith('portcullis_session=') && !s.includes('Max-Age=0')), 'the refreshed session reaches the browser (add_header Set-Cookie)');
+  }
+  t.ok(op.tokenRequests.filter((r) => r.grantType === 'refresh_token' && r.status === 200).length >= 3, 'each one refreshed with the rotated refresh token');
+  sessionCookie = c.cookies(app).get('portcullis_session')!;
 
   const api = await c.send(`${app}/dashboard`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors', cookie: '' } });
   t.equal(api.status, 401, 'an API request without a session: 401, no redirect');
@@ -93,4 +103,10 @@ void t.test('/traefik: a browser gets the redirect itself (ForwardAuth returns i
   t.equal(browser.headers['location'], `/.portcullis/sign-in?rd=${encodeURIComponent('/reports')}`);
   const api = await c.send(`http://127.0.0.1:${authPort}/traefik`, { headers: { ...base, 'x-requested-with': 'XMLHttpRequest' } });
   t.equal(api.status, 401);
+  if (sessionCookie !== '') {
+    const allow = await c.send(`http://127.0.0.1:${authPort}/traefik`, { headers: { ...base, 'x-forwarded-host': '127.0.0.1', 'x-forwarded-proto': 'http', cookie: `portcullis_session=${sessionCookie}` } });
+    t.equal(allow.status, 200, 'a session allows');
+    t.equal(allow.headers['x-user-email'], TEST_USER.email);
+    t.ok(allow.setCookies.some((s) => s.startsWith('portcullis_session=')), 'the rewritten session cookie is kept for addAuthCookiesToResponse');
+  }
 });
