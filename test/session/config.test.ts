@@ -1,6 +1,7 @@
 /** The sign-in keys of the config: defaults, and a clear error naming the key path for each mistake. */
 import t from 'tap';
 import { ConfigError } from '../../src/config/errors.js';
+import { loadConfigFile } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
 
 const LISTENERS = { http: { host: '127.0.0.1', port: 0 } };
@@ -42,4 +43,12 @@ void t.test('each mistake is named by its path', async (t) => {
   t.same(problemsOf(doc({ auth: { login: 'corp', providers: ['other'] } })).filter((p) => p.startsWith('routes[0].auth.login')), ['routes[0].auth.login: provider "corp" must be one of this route\'s auth.providers']);
   t.same(problemsOf(doc({ sessions: { secrets: [SECRET], allowedRedirectHosts: ['Evil.example/'] } })), ['sessions.allowedRedirectHosts[0]: must be a lowercase host name or *.wildcard']);
   t.same(problemsOf(doc({ sessions: { secrets: [SECRET], pathPrefix: '/auth/' } })), ['sessions.pathPrefix: must be a path such as /.portcullis (no trailing slash)']);
+});
+
+void t.test('the shipped config/nginx/sign-in.yaml loads', async (t) => {
+  const cfg = await loadConfigFile('config/nginx/sign-in.yaml', {
+    OIDC_ISSUER: 'https://idp.example.com/realms/corp', OIDC_CLIENT_ID: 'web', OIDC_CLIENT_SECRET: 'x', SESSION_SECRET: SECRET, APP_ORIGIN: 'https://app.example.com',
+  });
+  t.equal(cfg.routes[0]!.auth !== 'none' && cfg.routes[0]!.auth?.login, 'corp');
+  t.equal(cfg.auth!.providers[0]!.client!.redirectUri, 'https://app.example.com/.portcullis/callback');
 });
