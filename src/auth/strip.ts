@@ -11,9 +11,13 @@ export class CredentialStrip {
   readonly headers: ReadonlySet<string>;
   readonly #cookies: ReadonlySet<string>;
 
-  constructor(sources: TokenSources) {
-    this.headers = new Set(['authorization', ...sources.headerNames]);
-    this.#cookies = new Set(sources.cookieNames);
+  /**
+   * `sessionCookies`: the sign-in session's cookies, removed on login routes whatever
+   * `forwardAuthorization` says (session/compile.ts); `tokens: false` keeps the token credentials.
+   */
+  constructor(sources: TokenSources, sessionCookies: readonly string[] = [], tokens = true) {
+    this.headers = new Set(tokens ? ['authorization', ...sources.headerNames] : []);
+    this.#cookies = new Set([...(tokens ? sources.cookieNames : []), ...sessionCookies]);
   }
 
   get stripsCookies(): boolean {

@@ -77,7 +77,7 @@ export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?:
   const waf = new WafPolicy(cfg, deps);
   const signIn = compileSignIn(cfg, deps, auth.providers, auth.sources);
   const resources: Resource[] = [...auth.resources, ...rateLimits.resources, ...(signIn?.resources ?? [])];
-  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, signIn, rateLimits, waf, deps), compileUpstream(r, deps, resources), auth.credentialStrip(r)));
+  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, signIn, rateLimits, waf, deps), compileUpstream(r, deps, resources), signIn?.credentialStrip(r) ?? auth.credentialStrip(r)));
   const identityNames = cfg.routes.flatMap((r) => Object.keys(r.identityHeaders));
   return new Gateway(
     cfg, new RouteTable(routes), new TrustedProxies(cfg.server.trustedProxies),

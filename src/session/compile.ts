@@ -10,6 +10,8 @@ import type { GatewayDeps, Resource } from '../pipeline/gateway.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Provider } from '../auth/provider.js';
 import type { TokenSources } from '../auth/token-source.js';
+import { CredentialStrip } from '../auth/strip.js';
+import { chunkName, MAX_CHUNKS } from './cookies.js';
 import { connectRedis } from '../ratelimit/redis-client.js';
 import { CookieSessionStore } from './cookie-store.js';
 import { SignInEndpoints } from './endpoints.js';
@@ -26,6 +28,12 @@ export interface CompiledSignIn {
   readonly resources: readonly Resource[];
   /** A login route's auth stages with the token stage (the first) wrapped; other routes' unchanged. */
   wrap(route: RouteConfig, stages: Stage[]): Stage[];
+  /**
+   * A login route's credential strip: the session cookies never reach its upstream (the session
+   * is the gateway's, the upstream has the identity headers), plus the tokens when
+   * `forwardAuthorization: false`. null for other routes (auth/compile.ts's strip applies).
+   */
+  credentialStrip(route: RouteConfig): CredentialStrip | null;
 }
 
 export function compileSignIn(cfg: GatewayConfig, deps: GatewayDeps, providers: ReadonlyMap<string, Provider>, sources: TokenSources): CompiledSignIn | null {
@@ -60,8 +68,20 @@ export function compileSignIn(cfg: GatewayConfig, deps: GatewayDeps, providers: 
   resources.push({ name: 'sessions', notReadyReason: () => store.notReadyReason?.() ?? null, close: () => signIn.close() });
   for (const login of logins.values()) login.metadata.start();
 
+  const names = new Set<string>();
+  for (const proto of ['http', 'https']) {
+    const base = signIn.jar.names(proto).base;
+    for (let i = 0; i < MAX_CHUNKS; i++) names.add(chunkName(base, i));
+  }
+  const keepTokens = new CredentialStrip(sources, [...names], false);
+  const stripAll = new CredentialStrip(sources, [...names], true);
+
   return {
     endpoints: new SignInEndpoints(signIn),
+    credentialStrip(route: RouteConfig): CredentialStrip | null {
+      if (typeof route.auth !== 'object' || route.auth.login === undefined) return null;
+      return route.forwardAuthorization ? keepTokens : stripAll;
+    },
     resources,
     wrap(route: RouteConfig, stages: Stage[]): Stage[] {
       const name = typeof route.auth === 'object' ? route.auth.login : undefined;

@@ -51,9 +51,11 @@ void t.test('a browser is signed in and lands on the page it asked for', async (
   t.ok(tokenCalls[0]!.basicAuth, 'client_secret_basic, as the OP lists it');
 
   // Signed in: the next navigation goes straight through.
+  browser.cookies(bed.base).set('theme', 'dark');
   const again = await browser.send(`${bed.base}/other`);
   t.equal(again.status, 200);
   t.equal(bed.upstream.received.at(-1)!.headers['x-user-email'], TEST_USER.email);
+  t.equal(bed.upstream.received.at(-1)!.headers['cookie'], 'theme=dark', 'the session cookie never reaches the upstream; others pass');
 });
 
 void t.test('API requests without a session get 401, not a redirect', async (t) => {
