@@ -28,9 +28,9 @@ export function findNginx(): string | null {
   return null;
 }
 
-/** The shipped file with its addresses replaced; throws when it no longer has exactly one of each. */
-export async function shippedNginxConf(ports: NginxPorts): Promise<string> {
-  let text = await readFile(SHIPPED_NGINX_CONF, 'utf8');
+/** The shipped file (nginx.conf, or another of config/nginx) with its addresses replaced; throws when it no longer has exactly one of each. */
+export async function shippedNginxConf(ports: NginxPorts, file = SHIPPED_NGINX_CONF): Promise<string> {
+  let text = await readFile(file, 'utf8');
   for (const key of ['listen', 'auth', 'backend'] as const) {
     const parts = text.split(SHIPPED[key]);
     if (parts.length !== 2) throw new Error(`config/nginx/nginx.conf must contain ${SHIPPED[key]} exactly once (found ${parts.length - 1})`);

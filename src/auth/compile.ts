@@ -37,6 +37,9 @@ export interface CompiledAuth {
   stagesFor(route: RouteConfig): Stage[];
   /** What to remove before the upstream when the route says `forwardAuthorization: false`; else null. */
   credentialStrip(route: RouteConfig): CredentialStrip | null;
+  /** By name, for sign-in (src/session), which verifies ID tokens with the same keys. */
+  readonly providers: ReadonlyMap<string, Provider>;
+  readonly sources: TokenSources;
 }
 
 /** Everything a key source is: equal keys mean the previous config's keys are the same keys. */
@@ -113,6 +116,8 @@ export function compileAuth(
 
   return {
     resources: [...stores, ...introspectors.values()],
+    providers: byName,
+    sources,
     stagesFor(route: RouteConfig): Stage[] {
       const policy = typeof route.auth === 'object' ? route.auth : {};
       const names = policy.providers;

@@ -115,7 +115,7 @@ export async function getJson(
   return { doc, cacheControl: Array.isArray(cc) ? cc.join(',') : cc };
 }
 
-function newAgent(limits: FetchLimits): Agent {
+export function newAgent(limits: FetchLimits): Agent {
   // Fetches are minutes apart: no point keeping idle sockets to the IdP open for long.
   return new Agent({ connect: { timeout: limits.timeoutMs }, keepAliveTimeout: 1_000, connections: 2 });
 }

@@ -8,7 +8,7 @@
  * trimmed as RFC 6265 §5.2 reads them, and its alias spellings (`Access_Token`,
  * `access.token`) go too, since an upstream may read them as the token cookie.
  */
-import { cookiePairs, matchCookieName, type TokenCookieName } from './cookies.js';
+import { cookiePairs, matchCookieName, tokenCookieName, type TokenCookieName } from './cookies.js';
 import type { TokenSources } from './token-source.js';
 
 export class CredentialStrip {
@@ -16,9 +16,13 @@ export class CredentialStrip {
   readonly headers: ReadonlySet<string>;
   readonly #cookies: readonly TokenCookieName[];
 
-  constructor(sources: TokenSources) {
-    this.headers = new Set(['authorization', ...sources.headerNames]);
-    this.#cookies = sources.cookieNames;
+  /**
+   * `sessionCookies`: the sign-in session's cookies, removed on login routes whatever
+   * `forwardAuthorization` says (session/compile.ts); `tokens: false` keeps the token credentials.
+   */
+  constructor(sources: TokenSources, sessionCookies: readonly string[] = [], tokens = true) {
+    this.headers = new Set(tokens ? ['authorization', ...sources.headerNames] : []);
+    this.#cookies = [...(tokens ? sources.cookieNames : []), ...sessionCookies.map(tokenCookieName)];
   }
 
   get stripsCookies(): boolean {

@@ -18,6 +18,7 @@ import { RateLimits } from '../ratelimit/compile.js';
 import { UpstreamTls } from '../proxy/upstream-tls.js';
 import { compileClientCertStage } from '../server/tls-client-auth.js';
 import { WafPolicy } from '../waf/compile.js';
+import { compileSignIn, type CompiledSignIn } from '../session/compile.js';
 
 export const AUTH_REALM = 'portcullis';
 /** The schema's defaults for the object form of `upstream`, applied to the plain-URL form too. */
@@ -44,7 +45,7 @@ function compileUpstream(route: RouteConfig, deps: GatewayDeps, resources: Resou
 }
 
 /** The route's own stage list, in PRODUCT §1 order; a stage a route does not need is not there at all. */
-function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: RateLimits, waf: WafPolicy, deps: GatewayDeps): Stage[] {
+function compileRouteStages(route: RouteConfig, auth: CompiledAuth, signIn: CompiledSignIn | null, rateLimits: RateLimits, waf: WafPolicy, deps: GatewayDeps): Stage[] {
   const stages: Stage[] = [];
   const net = compileNetPolicy(route.allowCidrs, route.denyCidrs);
   if (net !== null) stages.push(net);
@@ -53,7 +54,10 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: 
   if (route.auth !== 'none') {
     const cert = compileClientCertStage(route, deps.metrics);
     if (cert !== null) stages.push(cert);
-    if (cert === null || cert.withToken) stages.push(...auth.stagesFor(route));
+    if (cert === null || cert.withToken) {
+      const authStages = auth.stagesFor(route);
+      stages.push(...(signIn === null ? authStages : signIn.wrap(route, authStages)));
+    }
   }
   const limit = rateLimits.stageFor(route);
   if (limit !== null) stages.push(limit);
@@ -73,12 +77,13 @@ export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?:
   // The brute-force brake counts in the rate limits' Redis, when there is one (shared by all instances).
   const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis);
   const waf = new WafPolicy(cfg, deps);
-  const resources: Resource[] = [...auth.resources, ...rateLimits.resources];
-  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, rateLimits, waf, deps), compileUpstream(r, deps, resources), auth.credentialStrip(r)));
+  const signIn = compileSignIn(cfg, deps, auth.providers, auth.sources);
+  const resources: Resource[] = [...auth.resources, ...rateLimits.resources, ...(signIn?.resources ?? [])];
+  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, signIn, rateLimits, waf, deps), compileUpstream(r, deps, resources), signIn?.credentialStrip(r) ?? auth.credentialStrip(r)));
   // The route's own identity headers and the well-known names other auth proxies set (issue 22 §9).
   const identityNames = [...cfg.routes.flatMap((r) => Object.keys(r.identityHeaders)), ...cfg.server.stripIdentityHeaders];
   return new Gateway(
     cfg, new RouteTable(routes), new TrustedProxies(cfg.server.trustedProxies),
-    new InjectableHeaders(identityNames), resources, deps, previous?.clientInFlight,
+    new InjectableHeaders(identityNames), resources, deps, previous?.clientInFlight, signIn?.endpoints ?? null,
   );
 }

@@ -20,6 +20,7 @@
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
 import { INTROSPECTION_SCHEMA, REQUIRE_TYP_SCHEMA } from '../auth/schema.js';
+import { PROVIDER_CLIENT_SCHEMA, ROUTE_LOGIN_SCHEMA, SESSIONS_SCHEMA } from '../session/schema.js';
 import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
@@ -280,6 +281,7 @@ const provider = {
     ),
     requireTyp: REQUIRE_TYP_SCHEMA,
     introspection: INTROSPECTION_SCHEMA,
+    client: PROVIDER_CLIENT_SCHEMA,
   },
 };
 
@@ -339,7 +341,7 @@ const auth = {
 
 const routeAuth = {
   description: "'none' for anonymous access, or the token requirements. A route WITHOUT `auth` requires a valid token from any provider.",
-  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert }',
+  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert, login }',
   if: { type: 'string' },
   then: { type: 'string', enum: ['none'] },
   else: {
@@ -364,6 +366,7 @@ const routeAuth = {
         },
       },
       clientCert: CLIENT_CERT_AUTH_SCHEMA,
+      login: ROUTE_LOGIN_SCHEMA,
     },
   },
 };
@@ -478,6 +481,7 @@ export const CONFIG_SCHEMA = {
     redis: REDIS_SCHEMA,
     rateLimits: RATE_LIMITS_SCHEMA,
     waf: WAF_SCHEMA,
+    sessions: SESSIONS_SCHEMA,
     routes: { type: 'array', description: 'Routes, tried in order. May be empty (everything is then 404).', items: route, maxItems: 10000 },
   },
 } as const;

@@ -4,6 +4,7 @@ import { JWS_ALGORITHMS } from './schema.js';
 import { checkRateLimitConfig } from '../ratelimit/config-check.js';
 import { checkWafConfig } from '../waf/config-check.js';
 import { checkTlsConfig } from '../server/tls-config-check.js';
+import { checkSignInConfig } from '../session/config-check.js';
 
 /**
  * Second validation pass (STYLE §4): rules a JSON Schema cannot express —
@@ -58,6 +59,7 @@ export function checkSemantics(doc: unknown): Problem[] {
   checkRateLimitConfig(doc, report);
   checkWafConfig(doc, report);
   checkTlsConfig(doc, report);
+  checkSignInConfig(doc, report);
   return problems;
 }
 

@@ -3,6 +3,7 @@
  * are applied. `schema.ts` is the source of truth for structure and defaults;
  * these types mirror it for the compiler. Key names are normative.
  */
+import type { ProviderClientConfig, SessionsConfig } from '../session/schema.js';
 
 export interface LimitsConfig {
   maxBodyBytes: number;
@@ -118,6 +119,7 @@ export interface ProviderConfig {
   requireTyp?: string;
   /** RFC 7662 token introspection (issue 14; auth/introspection.ts). */
   introspection?: IntrospectionConfig;
+  client?: ProviderClientConfig;
 }
 
 /** `auth.providers[].introspection`: where opaque (or all) tokens of this provider are checked. */
@@ -184,6 +186,7 @@ export interface RouteAuthConfig {
   claims?: Record<string, string | number | boolean>;
   /** A verified TLS client certificate is required (issue 7; docs/tls.md). */
   clientCert?: ClientCertAuthConfig;
+  login?: string;
 }
 
 /** Which verified client certificates a route accepts: any listed subject or SAN; both absent = any. */
@@ -270,5 +273,6 @@ export interface GatewayConfig {
   rateLimits?: RateLimitsConfig;
   /** WAF signature engine (issue 5); absent → routes are inspected only when they set `waf`. */
   waf?: WafConfig;
+  sessions?: SessionsConfig;
   routes: RouteConfig[];
 }

@@ -38,7 +38,9 @@ export const X_AUTH_STATUS = 'x-auth-status';
 export function allowAnswer(
   ctx: RequestCtx, route: CompiledRoute, kind: CallerKind, spoofed: readonly string[] | null, cache: CachePolicy,
 ): Respond {
-  if (kind === 'traefik') ctx.responseHeaders = null; // see the file comment: nothing here reaches Traefik's client
+  // See the file comment: nothing here reaches Traefik's client — but a session cookie the check
+  // rewrote (session/sign-in.ts), which Traefik's addAuthCookiesToResponse hands on.
+  if (kind === 'traefik') ctx.responseHeaders = cookiesOnly(ctx.responseHeaders);
   const extra = ctx.responseHeaders ?? (ctx.responseHeaders = []);
   appendIdentityHeaders(extra, ctx.identity, route.identityHeaders, ctx.clientCert);
   if (kind === 'nginx') addResponseHeader(ctx, X_AUTH_STATUS, '200');
@@ -74,7 +76,29 @@ function envoyRemovals(spoofed: readonly string[] | null, route: CompiledRoute):
  * Retry-After, WWW-Authenticate and the RateLimit fields go along unchanged.
  */
 export function forNginx(ctx: RequestCtx, r: Respond): Respond {
+  if (r.status === 302 && r.headers?.['location'] !== undefined) return nginxSignIn(ctx, r.headers['location']);
   addResponseHeader(ctx, X_AUTH_STATUS, String(r.status));
   if (NGINX_PASSES.has(r.status)) return r;
   return { kind: 'respond', status: 403, decision: r.decision, error: r.error ?? errorCodeFor(r.status), headers: r.headers };
+}
+
+/** Where config/nginx/nginx.conf's `@signin` location sends a browser (auth_request_set from this header). */
+export const X_AUTH_REDIRECT = 'x-auth-redirect';
+
+/**
+ * A browser without a session on a login route (session/stage.ts answers 302): auth_request can
+ * pass on only 401/403, so NGINX gets 401 with the sign-in location in X-Auth-Redirect, and its
+ * `error_page 401 = @signin` redirects the browser there (docs/sign-in.md). An API request's 401
+ * carries no X-Auth-Redirect, and the same location answers it 401.
+ */
+function nginxSignIn(ctx: RequestCtx, location: string): Respond {
+  addResponseHeader(ctx, X_AUTH_STATUS, '401');
+  return { kind: 'respond', status: 401, decision: 'unauthenticated', error: 'sign_in_required', headers: { [X_AUTH_REDIRECT]: location } };
+}
+
+function cookiesOnly(headers: string[] | null): string[] | null {
+  if (headers === null) return null;
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'set-cookie') kept.push(headers[i]!, headers[i + 1]!);
+  return kept.length === 0 ? null : kept;
 }

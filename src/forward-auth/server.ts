@@ -18,6 +18,7 @@ import { handleClientError } from '../server/client-error.js';
 import { applyLimits, trafficServerOptions, type Listener } from '../server/listeners.js';
 import { ListenerTls } from '../server/tls-listener.js';
 import { refuseConnect, refuseExpectation } from '../server/unsupported.js';
+import { createExchange } from '../server/edge.js';
 import { ForwardAuthCall } from './call.js';
 
 export class ForwardAuthHandler {
@@ -32,6 +33,9 @@ export class ForwardAuthHandler {
     const gateway = this.#holder.current;
     gateway.acquire();
     if (this.#holder.shuttingDown) res.shouldKeepAlive = false;
+    // NGINX / Traefik proxy the sign-in endpoints here (config/nginx): the browser's request itself, not a check.
+    const signIn = gateway.signIn;
+    if (signIn !== null && signIn.ownsTarget(req.url ?? '')) return signIn.serve(createExchange(req, res, gateway, 'http'));
     new ForwardAuthCall(req, res, gateway).run();
   };
 }

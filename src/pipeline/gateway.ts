@@ -17,6 +17,7 @@ import { accessLine } from '../observe/access-log.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
 import { ClientInFlight } from '../proxy/client-inflight.js';
 import { RateLimitedWarnings } from '../observe/warnings.js';
+import type { SignInEndpoints } from '../session/endpoints.js';
 
 export interface GatewayDeps {
   readonly logger: Logger;
@@ -44,6 +45,8 @@ export class Gateway {
   readonly clientInFlight: ClientInFlight;
   /** Warnings a flood can repeat (upstream errors, HTTP/2 GOAWAYs): logged rate-limited, counted in full. */
   readonly warnings: RateLimitedWarnings;
+  /** `<sessions.pathPrefix>/…`, answered before routing by both shapes; null without `sessions`. */
+  readonly signIn: SignInEndpoints | null;
   readonly #requestMetrics: RequestMetrics;
   #inflight = 0;
   #retired = false;
@@ -53,7 +56,7 @@ export class Gateway {
   constructor(
     config: GatewayConfig, routes: RouteTable<CompiledRoute>, trusted: TrustedProxies,
     injectable: InjectableHeaders, resources: readonly Resource[], deps: GatewayDeps,
-    clientInFlight: ClientInFlight = new ClientInFlight(),
+    clientInFlight: ClientInFlight = new ClientInFlight(), signIn: SignInEndpoints | null = null,
   ) {
     this.config = config;
     this.routes = routes;
@@ -62,6 +65,7 @@ export class Gateway {
     this.limits = config.server.limits;
     this.resources = resources;
     this.clientInFlight = clientInFlight;
+    this.signIn = signIn;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     this.#requestMetrics = new RequestMetrics(deps.metrics);

@@ -51,6 +51,13 @@ function commonOptions(cfg: RedisConfig): RedisOptions {
  * or flushed Redis), once per connection, so the script text crosses the wire only when needed.
  */
 export function createRedisClient(cfg: RedisConfig, lua: string): RedisClient {
+  const client = connectRedis(cfg);
+  client.defineCommand('portcullisTokenBucket', { numberOfKeys: 1, lua });
+  return client as RedisClient;
+}
+
+/** A client in the config's deployment shape with the bounded options above, no script (the session store's). */
+export function connectRedis(cfg: RedisConfig): Redis | Cluster {
   const common = commonOptions(cfg);
   let client: Redis | Cluster;
   if (cfg.cluster !== undefined) {
@@ -79,6 +86,5 @@ export function createRedisClient(cfg: RedisConfig, lua: string): RedisClient {
   } else {
     client = new Redis(cfg.url ?? 'redis://127.0.0.1:6379', common);
   }
-  client.defineCommand('portcullisTokenBucket', { numberOfKeys: 1, lua });
-  return client as RedisClient;
+  return client;
 }

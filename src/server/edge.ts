@@ -103,6 +103,8 @@ export class EdgeHandler {
     gateway.acquire();
     if (this.#holder.shuttingDown) res.shouldKeepAlive = false;
     const x = createExchange(req, res, gateway, this.#proto);
+    // The sign-in endpoints are the gateway's own, on every host, before any route (session/endpoints.ts).
+    if (gateway.signIn !== null && x.targetOk && gateway.signIn.owns(x.ctx.path)) return gateway.signIn.serve(x);
     if (hasBody(req)) this.#bodies.watch(x);
     decide(x, FORWARD);
   };

@@ -178,8 +178,8 @@ void t.test('unions give one message, or the specific one from inside the chosen
   ]);
   t.same(problemsOf(withRoutes(route({ upstream: {} }))), ['routes[0].upstream.targets: is required']);
   t.same(problemsOf(withRoutes(route({ auth: 'anonymous' }), route({ name: 'b', auth: true }))), [
-    'routes[0].auth: must be "none" or { providers, scopes, roles, claims, clientCert }',
-    'routes[1].auth: must be "none" or { providers, scopes, roles, claims, clientCert }',
+    'routes[0].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login }',
+    'routes[1].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login }',
   ]);
   t.same(problemsOf(withRoutes(route({ auth: { scope: ['x'], claims: { tenant: ['a'], 'a..b': 1 } } }))), [
     'routes[0].auth.scope: unknown key',

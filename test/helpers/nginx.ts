@@ -37,15 +37,16 @@ export function freePort(): Promise<number> {
 /**
  * `edit`: a change to the shipped text before it runs, such as the TLS snippet's include
  * (test/forward-auth/nginx-mtls.test.ts); it gets the temporary prefix for files of its own.
+ * `confFile`: another shipped file of config/nginx than nginx.conf (sign-in.conf).
  */
 export async function startNginx(
-  ports: { auth: number; backend: number }, edit?: (text: string, prefix: string) => Promise<string>,
+  ports: { auth: number; backend: number; listen?: number }, edit?: (text: string, prefix: string) => Promise<string>, confFile?: string,
 ): Promise<TestNginx> {
   const bin = findNginx();
   if (bin === null) throw new Error('nginx is not installed (apt-get install nginx; .ci/run does it)');
-  const port = await freePort();
+  const port = ports.listen ?? await freePort();
   const prefix = await mkdtemp(join(tmpdir(), 'portcullis-nginx-'));
-  const shipped = await shippedNginxConf({ listen: port, ...ports });
+  const shipped = await shippedNginxConf({ listen: port, auth: ports.auth, backend: ports.backend }, confFile);
   const text = edit === undefined ? shipped : await edit(shipped, prefix);
   const conf = join(prefix, 'nginx.conf');
   await writeFile(conf, text);
