@@ -1,0 +1,226 @@
+/**
+ * The CRS evaluator: ModSecurity's rule loop for phases 1 and 2. Rules run in load order; a
+ * chain matches when every link matches (each link on the entries its own targets resolve to,
+ * MATCHED_VARS passed on); a link's non-disruptive actions (setvar, ctl, capture) run for each
+ * value it matches, as ModSecurity runs them; flow actions (skipAfter, skip) and disruptive
+ * actions belong to the starter and run when the whole chain matched. `deny` interrupts: in
+ * block mode the evaluation stops there.
+ *
+ * The prefilter: every @rx pattern's required literals (required-literals.ts) go into one
+ * automaton (literal-set.ts). A transformed value is scanned once per request for all of them;
+ * a rule whose literal sets are not all present skips its regex — on ordinary traffic, most.
+ */
+import { LiteralGroups } from '../literal-set.js';
+import { requiredLiterals } from '../required-literals.js';
+import { expand } from './macro.js';
+import { isMarker, type CrsRule, type PhaseItem } from './model.js';
+import type { Entry, Transaction } from './transaction.js';
+
+/** Cached transformed forms are dropped past this many per request (then recomputed). */
+const MAX_FOUND_CACHE = 4096;
+
+export class Evaluator {
+  readonly #phases: readonly (readonly PhaseItem[])[];
+  /** Per phase: marker name or rule id → the item index to continue after. */
+  readonly #jumps: readonly Map<string, number>[];
+  readonly #literals: LiteralGroups | null;
+  readonly #words: number;
+  /** Per-request scratch (evaluation is synchronous between awaits; one Evaluator per engine). */
+  #found = new Map<string, Uint32Array>();
+  readonly #entries: Entry[][] = [];
+  /** For tests and the report: rules whose regex the prefilter can skip. */
+  readonly prefiltered: number;
+
+  constructor(phases: readonly (readonly PhaseItem[])[], prefilter = true) {
+    this.#phases = phases;
+    this.#jumps = phases.map((items) => {
+      const m = new Map<string, number>();
+      items.forEach((it, i) => {
+        if (isMarker(it)) m.set(it.marker, i);
+        else m.set(String(it.id), i);
+      });
+      return m;
+    });
+    const groups: string[][] = [];
+    let prefiltered = 0;
+    if (prefilter) {
+      for (const items of phases) {
+        for (const it of items) {
+          for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
+            const re = link.operator.regex;
+            if (re === null || link.negated || link.multiMatch || link.prefilter !== null) continue;
+            const clauses = requiredLiterals(re);
+            if (clauses.length === 0) continue;
+            link.prefilter = Int32Array.from(clauses.map((c) => groups.push([...c]) - 1));
+            prefiltered++;
+          }
+        }
+      }
+    }
+    this.#literals = groups.length > 0 ? new LiteralGroups(groups) : null;
+    this.#words = this.#literals?.words ?? 0;
+    this.prefiltered = prefiltered;
+  }
+
+  /** Runs phase 1 or 2 on `t`; `stopOnDeny` is block mode. */
+  run(t: Transaction, phase: 1 | 2, stopOnDeny: boolean): void {
+    if (t.engine === 'off' || t.allowed) return;
+    const items = this.#phases[phase - 1]!;
+    const jumps = this.#jumps[phase - 1]!;
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (isMarker(it)) continue;
+      if (t.isRemoved(it)) continue;
+      t.rule = it;
+      if (!this.#chain(t, it)) continue;
+      if (it.log && it.severity !== null) t.matchedIds.push(it.id);
+      const d = it.disruptive;
+      if (d === 'deny' || d === 'drop' || d === 'redirect') {
+        t.interrupted = true;
+        if (stopOnDeny && t.engine === 'on') return;
+      } else if (d === 'allow') {
+        t.allowed = true;
+        return;
+      }
+      if ((t.engine as string) === 'off') return; // a ctl:ruleEngine=Off of this rule
+      if (it.skipAfter !== null) {
+        const to = jumps.get(it.skipAfter);
+        if (to !== undefined && to > i) i = to;
+        else i = items.length; // an unknown marker skips the rest of the phase, as ModSecurity does
+      } else if (it.skip > 0) {
+        let n = it.skip;
+        while (n > 0 && i + 1 < items.length) {
+          i++;
+          if (!isMarker(items[i]!)) n--;
+        }
+      }
+    }
+  }
+
+  #chain(t: Transaction, starter: CrsRule): boolean {
+    t.matchedVars = [];
+    let depth = 0;
+    for (let link: CrsRule | null = starter; link !== null; link = link.chain, depth++) {
+      if (!this.#link(t, link, starter, depth)) return false;
+    }
+    return true;
+  }
+
+  /** Evaluates one link; true when at least one value matched. */
+  #link(t: Transaction, link: CrsRule, starter: CrsRule, depth: number): boolean {
+    if (link.action) {
+      this.#actions(t, link);
+      return true;
+    }
+    const entries = (this.#entries[depth] ??= []);
+    t.resolve(link, starter, entries);
+    let matched = false;
+    const matches: Entry[] = [];
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k]!;
+      if (this.#matchEntry(t, link, e)) {
+        matched = true;
+        matches.push(e);
+        t.matchedVar = e.value;
+        t.matchedVarName = e.name;
+        this.#actions(t, link);
+      }
+    }
+    if (matched) t.matchedVars = matches;
+    return matched;
+  }
+
+  #matchEntry(t: Transaction, link: CrsRule, e: Entry): boolean {
+    const op = link.operator;
+    if (link.multiMatch) {
+      let v = e.value;
+      if (op.match(v, t, link.capture) !== link.negated) return true;
+      for (const fn of link.transforms) {
+        const next = fn(v);
+        if (next !== v && op.match(next, t, link.capture) !== link.negated) return true;
+        v = next;
+      }
+      return false;
+    }
+    const v = this.#transformed(link, e);
+    if (link.prefilter !== null && !this.#admits(link.prefilter, v)) return false;
+    return op.match(v, t, link.capture) !== link.negated;
+  }
+
+  /** The value after the link's transformation chain, cached on the entry by chain key. */
+  #transformed(link: CrsRule, e: Entry): string {
+    if (link.transforms.length === 0) return e.value;
+    let forms = e.forms;
+    if (forms === null) forms = e.forms = new Map();
+    const hit = forms.get(link.transformKey);
+    if (hit !== undefined) return hit;
+    let v = e.value;
+    for (const fn of link.transforms) v = fn(v);
+    forms.set(link.transformKey, v);
+    return v;
+  }
+
+  #admits(groups: Int32Array, v: string): boolean {
+    let found = this.#found.get(v);
+    if (found === undefined) {
+      found = new Uint32Array(this.#words);
+      this.#literals!.scan(v, found);
+      if (this.#found.size >= MAX_FOUND_CACHE) this.#found.clear();
+      this.#found.set(v, found);
+    }
+    for (let g = 0; g < groups.length; g++) {
+      const idx = groups[g]!;
+      if ((found[idx >>> 5]! & (1 << (idx & 31))) === 0) return false;
+    }
+    return true;
+  }
+
+  /** Per request: forget the prefilter's scans (values differ between requests). */
+  reset(): void {
+    if (this.#found.size > 0) this.#found = new Map();
+  }
+
+  #actions(t: Transaction, link: CrsRule): void {
+    for (const sv of link.setvars) {
+      if (sv.collection !== 'TX') continue; // IP/SESSION/GLOBAL are persistent collections: not modelled
+      const name = expand(sv.name, t).toLowerCase();
+      if (sv.op === 'delete') {
+        t.tx.delete(name);
+        continue;
+      }
+      const value = expand(sv.value, t);
+      if (sv.op === '=') t.tx.set(name, value);
+      else {
+        const cur = parseInt(t.tx.get(name) ?? '0', 10) || 0;
+        const delta = parseInt(value, 10) || 0;
+        t.tx.set(name, String(sv.op === '+' ? cur + delta : cur - delta));
+      }
+    }
+    for (const c of link.ctls) {
+      switch (c.name) {
+        case 'ruleremovebyid':
+          t.removedIds.push(...c.ids);
+          break;
+        case 'ruleremovebytag':
+          t.removedTags.push(c.tag!);
+          break;
+        case 'ruleremovetargetbyid':
+          t.removedTargets.push({ ids: c.ids, tag: null, target: c.target! });
+          break;
+        case 'ruleremovetargetbytag':
+          t.removedTargets.push({ ids: [], tag: c.tag, target: c.target! });
+          break;
+        case 'ruleengine': {
+          const v = expand(c.value, t).toLowerCase();
+          t.engine = v === 'off' ? 'off' : v === 'detectiononly' ? 'detect' : 'on';
+          break;
+        }
+        case 'requestbodyprocessor':
+          t.bodyProcessor = expand(c.value, t).toUpperCase();
+          break;
+        default:
+          break; // auditEngine, forceRequestBodyVariable, …: nothing to do here
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The WAF stage when `waf.crs` is configured: the same contract as the built-in stage
+ * (../stage.ts) — block mode answers 403 `{"error":"forbidden"}`, detect mode only records,
+ * ctx.wafRules / wafScore and portcullis_waf_matches_total carry what matched — with CRS
+ * deciding: a request is blocked when a CRS rule denies it (949110, the anomaly-score
+ * evaluation, or 949111 in phase 1 with early blocking). wafScore is CRS's
+ * tx.blocking_inbound_anomaly_score.
+ *
+ * Phase 1 runs on the head. Phase 2 runs after the body prefix is read (edge shape, an
+ * inspectable Content-Type, inspectBodyBytes > 0) or at once without one — the forward-auth
+ * shape has no body, so CRS sees the URI and headers there, as the built-in rules do.
+ */
+import { CONTINUE, type BodyAccess, type RequestContext, type Respond, type Stage, type Verdict } from '../../pipeline/types.js';
+import { bodyKind, canDecode, inflatePrefix, isEncoded } from '../body.js';
+import type { WafCounters, WafSettings } from '../stage.js';
+import type { LoadedCrs } from './loader.js';
+import { loadBody, loadHead } from './request.js';
+import { Transaction } from './transaction.js';
+
+const BLOCKED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' });
+const BODY_UNREADABLE: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+
+/** The protocol CRS checks against tx.allowed_http_versions (the gateway speaks these). */
+const PROTOCOL = 'HTTP/1.1';
+
+export class CrsStage implements Stage {
+  readonly name = 'waf';
+  readonly #crs: LoadedCrs;
+  readonly #settings: WafSettings;
+  readonly #blocking: boolean;
+  readonly #counters: WafCounters;
+
+  constructor(crs: LoadedCrs, settings: WafSettings, counters: WafCounters) {
+    this.#crs = crs;
+    this.#settings = settings;
+    this.#blocking = settings.mode === 'block';
+    this.#counters = counters;
+  }
+
+  get mode(): 'block' | 'detect' {
+    return this.#settings.mode;
+  }
+
+  handle(ctx: RequestContext): Verdict | Promise<Verdict> {
+    const t = new Transaction();
+    for (const [k, v] of this.#crs.initialTx) t.tx.set(k, v);
+    loadHead(t, ctx, PROTOCOL);
+    const ev = this.#crs.evaluator;
+    ev.run(t, 1, this.#blocking);
+    if (this.#blocking && t.interrupted && t.engine === 'on') return this.#finish(ctx, t);
+    const body = ctx.body;
+    if (body !== null && ctx.shape === 'edge' && this.#settings.inspectBodyBytes > 0) {
+      const contentType = ctx.headers['content-type'];
+      if (bodyKind(contentType) !== null && canDecode(ctx.headers['content-encoding'])) return this.#withBody(ctx, t, body);
+    }
+    ev.run(t, 2, this.#blocking);
+    return this.#finish(ctx, t);
+  }
+
+  async #withBody(ctx: RequestContext, t: Transaction, body: BodyAccess): Promise<Verdict> {
+    const limit = this.#settings.inspectBodyBytes;
+    const prefix = await body.readPrefix(limit);
+    if (prefix.failed) return BODY_UNREADABLE;
+    let bytes: Buffer | null = prefix.bytes;
+    const encoding = ctx.headers['content-encoding'];
+    if (bytes.length > 0 && isEncoded(encoding)) bytes = await inflatePrefix(bytes, encoding!, limit);
+    if (bytes !== null && bytes.length > 0) loadBody(t, ctx.headers['content-type'], bytes.length > limit ? bytes.subarray(0, limit) : bytes);
+    this.#crs.evaluator.run(t, 2, this.#blocking);
+    return this.#finish(ctx, t);
+  }
+
+  #finish(ctx: RequestContext, t: Transaction): Verdict {
+    const ids = t.matchedIds;
+    const score = Number(t.tx.get('blocking_inbound_anomaly_score') ?? t.tx.get('anomaly_score') ?? 0) || 0;
+    const blocked = this.#blocking && t.interrupted && t.engine === 'on';
+    if (ids.length === 0 && !blocked) return CONTINUE;
+    ctx.wafRules = ids;
+    ctx.wafScore = score;
+    this.#counters.count(ids, blocked ? 'block' : 'detect');
+    return blocked ? BLOCKED : CONTINUE;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * One request's CRS state: its collections (request.ts fills them), the TX collection, what the
+ * current rule matched (MATCHED_VAR, MATCHED_VARS, captures), the runtime exclusions `ctl:`
+ * added, and the outcome. Variables resolve to entries; an entry keeps its transformed forms,
+ * keyed by the transformation chain, so a chain runs once per value however many rules use it
+ * (ModSecurity caches the same way).
+ */
+import type { MacroRef } from './macro.js';
+import type { CrsRule } from './model.js';
+import type { MatchContext } from './operators.js';
+import { excludes, type VarSpec } from './variables.js';
+
+export interface Entry {
+  /** The key within its collection, as sent (`foo` of ARGS:foo); '' for a scalar. */
+  readonly key: string;
+  /** `ARGS:foo`, `REQUEST_URI`: MATCHED_VAR_NAME. */
+  readonly name: string;
+  readonly value: string;
+  /** Transformed forms by transformation-chain key (a chain's prefixes included). */
+  forms: Map<string, string> | null;
+}
+
+export function entry(collection: string, key: string, value: string): Entry {
+  return { key, name: key === '' ? collection : `${collection}:${key}`, value, forms: null };
+}
+
+interface TargetRemoval {
+  readonly ids: readonly (readonly [number, number])[];
+  readonly tag: RegExp | null;
+  readonly target: VarSpec;
+}
+
+const inRanges = (id: number, ranges: readonly (readonly [number, number])[]): boolean => {
+  for (const [lo, hi] of ranges) if (id >= lo && id <= hi) return true;
+  return false;
+};
+
+export class Transaction implements MatchContext {
+  readonly tx = new Map<string, string>();
+  readonly collections = new Map<string, Entry[]>();
+  readonly scalars = new Map<string, string>();
+  matchedVar = '';
+  matchedVarName = '';
+  matchedVars: Entry[] = [];
+  /** The rule being evaluated (the chain starter), for %{rule.*}. */
+  rule: CrsRule | null = null;
+  removedIds: (readonly [number, number])[] = [];
+  removedTags: RegExp[] = [];
+  removedTargets: TargetRemoval[] = [];
+  /** ctl:ruleEngine: Off stops the rules, DetectionOnly keeps them from blocking. */
+  engine: 'on' | 'off' | 'detect' = 'on';
+  /** ctl:requestBodyProcessor, read before the body is parsed. */
+  bodyProcessor: string | null = null;
+  /** A deny/drop/redirect fired (in whatever mode). */
+  interrupted = false;
+  /** `allow`: no more rules. */
+  allowed = false;
+  /** Starter ids of logging rules that matched, in order. */
+  readonly matchedIds: number[] = [];
+
+  capture(index: number, value: string): void {
+    this.tx.set(String(index), value);
+  }
+
+  macroValue(ref: MacroRef): string {
+    switch (ref.collection) {
+      case 'TX':
+        return ref.key === null ? '' : (this.tx.get(ref.key) ?? '');
+      case 'MATCHED_VAR':
+        return this.matchedVar;
+      case 'MATCHED_VAR_NAME':
+        return this.matchedVarName;
+      case 'RULE': {
+        const r = this.rule;
+        if (r === null) return '';
+        if (ref.key === 'id') return String(r.id);
+        if (ref.key === 'msg') return r.msg;
+        if (ref.key === 'severity') return String(r.severity ?? '');
+        return '';
+      }
+      default: {
+        const scalar = this.scalars.get(ref.collection);
+        if (scalar !== undefined) return scalar;
+        const col = this.collections.get(ref.collection);
+        if (col === undefined) return '';
+        if (ref.key === null) return col[0]?.value ?? '';
+        for (const e of col) if (e.key.toLowerCase() === ref.key) return e.value;
+        return '';
+      }
+    }
+  }
+
+  isRemoved(rule: CrsRule): boolean {
+    if (this.removedIds.length > 0 && inRanges(rule.id, this.removedIds)) return true;
+    if (this.removedTags.length > 0) for (const re of this.removedTags) if (rule.tags.some((t) => re.test(t))) return true;
+    return false;
+  }
+
+  /** The entries rule `link` (of chain starter `starter`) inspects, exclusions applied. */
+  resolve(link: CrsRule, starter: CrsRule, out: Entry[]): void {
+    out.length = 0;
+    for (const spec of link.targets) {
+      if (spec.count) {
+        out.push(entry('&' + spec.collection, spec.key ?? '', String(this.#count(spec))));
+        continue;
+      }
+      if (spec.collection === 'TX') {
+        this.#resolveTx(spec, out);
+        continue;
+      }
+      const scalar = this.#scalar(spec.collection);
+      if (scalar !== null) {
+        if (!this.#excluded(link, starter, spec.collection, '')) out.push(scalar);
+        continue;
+      }
+      const col = spec.collection === 'MATCHED_VARS' ? this.matchedVars : this.collections.get(spec.collection);
+      if (col === undefined) continue;
+      for (const e of col) {
+        if (spec.key !== null && e.key.toLowerCase() !== spec.key) continue;
+        if (spec.regex !== null && !spec.regex.test(e.key)) continue;
+        if (this.#excluded(link, starter, spec.collection, e.key)) continue;
+        out.push(e);
+      }
+    }
+  }
+
+  readonly #scalarEntries = new Map<string, Entry>();
+
+  #scalar(name: string): Entry | null {
+    if (name === 'MATCHED_VAR') return entry('MATCHED_VAR', '', this.matchedVar);
+    if (name === 'MATCHED_VAR_NAME') return entry('MATCHED_VAR_NAME', '', this.matchedVarName);
+    const cached = this.#scalarEntries.get(name);
+    if (cached !== undefined) return cached;
+    const v = this.scalars.get(name);
+    if (v === undefined) return null;
+    const e = entry(name, '', v);
+    this.#scalarEntries.set(name, e);
+    return e;
+  }
+
+  /** A scalar changed (the body arrived): its cached entry and forms are stale. */
+  setScalar(name: string, value: string): void {
+    this.scalars.set(name, value);
+    this.#scalarEntries.delete(name);
+  }
+
+  #resolveTx(spec: VarSpec, out: Entry[]): void {
+    if (spec.key !== null) {
+      const v = this.tx.get(spec.key);
+      if (v !== undefined) out.push(entry('TX', spec.key, v));
+      return;
+    }
+    for (const [k, v] of this.tx) if (spec.regex === null || spec.regex.test(k)) out.push(entry('TX', k, v));
+  }
+
+  #count(spec: VarSpec): number {
+    if (spec.collection === 'TX') {
+      if (spec.key !== null) return this.tx.has(spec.key) ? 1 : 0;
+      let n = 0;
+      for (const k of this.tx.keys()) if (spec.regex === null || spec.regex.test(k)) n++;
+      return n;
+    }
+    if (this.scalars.has(spec.collection)) return 1;
+    const col = spec.collection === 'MATCHED_VARS' ? this.matchedVars : this.collections.get(spec.collection);
+    if (col === undefined) return 0;
+    let n = 0;
+    for (const e of col) {
+      if (spec.key !== null && e.key.toLowerCase() !== spec.key) continue;
+      if (spec.regex !== null && !spec.regex.test(e.key)) continue;
+      n++;
+    }
+    return n;
+  }
+
+  #excluded(link: CrsRule, starter: CrsRule, collection: string, key: string): boolean {
+    for (const ex of link.excluded) if (excludes(ex, collection, key)) return true;
+    for (const r of this.removedTargets) {
+      if (r.ids.length > 0 && !inRanges(starter.id, r.ids)) continue;
+      if (r.tag !== null && !starter.tags.some((t) => r.tag!.test(t))) continue;
+      if (excludes(r.target, collection, key)) return true;
+    }
+    return false;
+  }
+}
