@@ -51,11 +51,13 @@ const pct = (n: number, d: number): string => (d === 0 ? '   n/a' : `${((100 * n
 export interface CrsSummary {
   rulesDir: string;
   crsDev: { attacks: number; fired: number; blocked: number; benignTests: number; falseAlarms: number; families: Record<string, { total: number; fired: number }> } | null;
-  benign: { corpus: string; requests: number; falsePositives: number; ids: string[] }[];
+  benign: { corpus: string; requests: number; falsePositives: number; untunedFalsePositives: number | null; builtInFalsePositives: number; ids: string[] }[];
 }
 
 export async function crsEvaluation(deps: CrsEvalDeps, rulesDir: string, paranoia: number, corpora: readonly string[], exclusions: readonly string[], json: boolean): Promise<CrsSummary> {
   const stage = compileWafStage(paranoia, { rulesDir, exclusions: [...exclusions] });
+  const untuned = exclusions.length > 0 ? compileWafStage(paranoia, { rulesDir }) : null;
+  const builtIn = compileWafStage(paranoia);
   const summary: CrsSummary = { rulesDir, crsDev: null, benign: [] };
   if (!json) console.log(`\n== OWASP CRS engine (waf.crs.rulesDir ${rulesDir}), paranoia ${paranoia}, threshold 5${exclusions.length ? `, exclusions ${exclusions.map((e) => basename(e)).join(', ')}` : ''}`);
   for (const dir of corpora) {
@@ -103,12 +105,20 @@ export async function crsEvaluation(deps: CrsEvalDeps, rulesDir: string, paranoi
     const benign = lines.filter((l) => l.rule_id === undefined && l.expect === 'benign');
     if (benign.length > 0) {
       const ids: string[] = [];
+      let untunedFps = 0;
+      let builtInFps = 0;
       for (const l of benign) {
         const o = await deps.evaluate(stage, l);
         if (o.blocked) ids.push(`${l.id}:${o.rules.join('+')}`);
+        if (untuned !== null && (await deps.evaluate(untuned, l)).blocked) untunedFps++;
+        if ((await deps.evaluate(builtIn, l)).blocked) builtInFps++;
       }
-      summary.benign.push({ corpus: dir, requests: benign.length, falsePositives: ids.length, ids });
-      if (!json) console.log(`benign ${dir}: ${benign.length} requests, false positives ${ids.length} (${pct(ids.length, benign.length).trim()})${ids.length ? `: ${ids.join(' ')}` : ''}`);
+      summary.benign.push({ corpus: dir, requests: benign.length, falsePositives: ids.length, untunedFalsePositives: untuned === null ? null : untunedFps, builtInFalsePositives: builtInFps, ids });
+      if (!json) {
+        console.log(`benign ${dir}: ${benign.length} requests, CRS false positives ${ids.length} (${pct(ids.length, benign.length).trim()})` +
+          `${untuned === null ? '' : `, without the exclusions ${untunedFps} (${pct(untunedFps, benign.length).trim()})`}, built-in rules ${builtInFps} (${pct(builtInFps, benign.length).trim()})`);
+        if (ids.length) console.log(`  ${ids.join(' ')}`);
+      }
     }
   }
   return summary;
@@ -116,6 +126,6 @@ export async function crsEvaluation(deps: CrsEvalDeps, rulesDir: string, paranoi
 
 /** The exclusion files the eval applies (tuning with CRS's own mechanism), from the repository. */
 export function defaultCrsExclusions(root: string): string[] {
-  const f = join(root, 'config', 'crs', 'portcullis-exclusions.conf');
+  const f = join(root, 'config', 'crs', 'rest-api.conf');
   return existsSync(f) ? [f] : [];
 }

@@ -89,9 +89,14 @@ function readCorpus(dir: string): Line[] {
 async function evaluate(stage: Stage, line: Line): Promise<Outcome> {
   const target = normaliseTarget(line.uri);
   if (!target.ok) return { line, blocked: true, normalisation: true, rules: [], score: 0 };
-  const headers = toHeaders(line.headers);
+  // On the wire a body comes with its length (CRS's go-ftw adds it as a client does): add the
+  // Content-Length the corpus line leaves out, so a rule on framing (CRS 920180) sees a real request.
+  const hasBody = typeof line.body === 'string' && line.body !== '';
+  const framed = line.headers.some(([n]) => /^(content-length|transfer-encoding)$/i.test(n));
+  const pairs: [string, string][] = hasBody && !framed ? [...line.headers, ['Content-Length', String(Buffer.byteLength(line.body!, 'utf8'))]] : line.headers;
+  const headers = toHeaders(pairs);
   const ctx = new RequestCtx(line.id, '192.0.2.1', 'edge', line.method, hostOf(headers.host), target.path, target.query, 'https', headers, 0n);
-  ctx.rawHeaders = line.headers.flat();
+  ctx.rawHeaders = pairs.flat();
   if (typeof line.body === 'string' && line.body !== '') ctx.body = new BufferedBody(Buffer.from(line.body, 'utf8'));
   const verdict = await stage.handle(ctx);
   return {

@@ -73,7 +73,10 @@ export class Evaluator {
       if (t.isRemoved(it)) continue;
       t.rule = it;
       if (!this.#chain(t, it)) continue;
-      if (it.log && it.severity !== null) t.matchedIds.push(it.id);
+      if (it.log && it.severity !== null) {
+        t.matchedIds.push(it.id);
+        if (t.trace !== null) t.trace.push(`${it.id} ${t.matchedVarName}=${JSON.stringify(t.matchedVar.slice(0, 80))}`);
+      }
       const d = it.disruptive;
       if (d === 'deny' || d === 'drop' || d === 'redirect') {
         t.interrupted = true;
@@ -118,10 +121,13 @@ export class Evaluator {
     const matches: Entry[] = [];
     for (let k = 0; k < entries.length; k++) {
       const e = entries[k]!;
-      if (this.#matchEntry(t, link, e)) {
+      const hit = this.#matchEntry(t, link, e);
+      if (hit !== null) {
         matched = true;
-        matches.push(e);
-        t.matchedVar = e.value;
+        // MATCHED_VAR(S) hold the value as the operator saw it, transformed (ModSecurity does
+        // the same): a chained `SecRule MATCHED_VARS "@rx processbuilder"` relies on t:lowercase.
+        matches.push(hit === e.value ? e : { key: e.key, name: e.name, value: hit, forms: null });
+        t.matchedVar = hit;
         t.matchedVarName = e.name;
         this.#actions(t, link);
       }
@@ -130,21 +136,22 @@ export class Evaluator {
     return matched;
   }
 
-  #matchEntry(t: Transaction, link: CrsRule, e: Entry): boolean {
+  /** The value (transformed) on which the link's operator matched, or null. */
+  #matchEntry(t: Transaction, link: CrsRule, e: Entry): string | null {
     const op = link.operator;
     if (link.multiMatch) {
       let v = e.value;
-      if (op.match(v, t, link.capture) !== link.negated) return true;
+      if (op.match(v, t, link.capture) !== link.negated) return v;
       for (const fn of link.transforms) {
         const next = fn(v);
-        if (next !== v && op.match(next, t, link.capture) !== link.negated) return true;
+        if (next !== v && op.match(next, t, link.capture) !== link.negated) return next;
         v = next;
       }
-      return false;
+      return null;
     }
     const v = this.#transformed(link, e);
-    if (link.prefilter !== null && !this.#admits(link.prefilter, v)) return false;
-    return op.match(v, t, link.capture) !== link.negated;
+    if (link.prefilter !== null && !this.#admits(link.prefilter, v)) return null;
+    return op.match(v, t, link.capture) !== link.negated ? v : null;
   }
 
   /** The value after the link's transformation chain, cached on the entry by chain key. */
@@ -215,11 +222,15 @@ export class Evaluator {
           t.engine = v === 'off' ? 'off' : v === 'detectiononly' ? 'detect' : 'on';
           break;
         }
+        case 'forcerequestbodyvariable':
+          t.forceBodyVariable = expand(c.value, t).toLowerCase() === 'on';
+          break;
         case 'requestbodyprocessor':
           t.bodyProcessor = expand(c.value, t).toUpperCase();
+          t.setScalar('REQBODY_PROCESSOR', t.bodyProcessor);
           break;
         default:
-          break; // auditEngine, forceRequestBodyVariable, …: nothing to do here
+          break; // auditEngine, auditLogParts, …: nothing to do here
       }
     }
   }

@@ -60,7 +60,8 @@ function headerPairs(ctx: RequestContext): [string, string][] {
   const raw = ctx.rawHeaders;
   const out: [string, string][] = [];
   if (raw !== undefined && raw !== null && raw.length > 0) {
-    for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!, raw[i + 1]!]);
+    // HTTP/2 pseudo-headers (:method, :path …) are the request line, not headers.
+    for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 0x3a) out.push([raw[i]!, raw[i + 1]!]);
     return out;
   }
   for (const name in ctx.headers) {
@@ -88,7 +89,8 @@ export function loadHead(t: Transaction, ctx: RequestContext, protocol: string):
   s.set('REMOTE_ADDR', ctx.clientIp);
   s.set('UNIQUE_ID', ctx.id);
   s.set('SERVER_NAME', ctx.host);
-  s.set('REQBODY_PROCESSOR', '');
+  // Known from phase 1, as ModSecurity's recommended config sets it from the Content-Type there.
+  s.set('REQBODY_PROCESSOR', processorFor(typeof ctx.headers['content-type'] === 'string' ? ctx.headers['content-type'] : undefined));
   s.set('REQBODY_ERROR', '0');
   s.set('REQUEST_BODY', '');
   s.set('REQUEST_BODY_LENGTH', '0');
@@ -158,7 +160,10 @@ export function loadBody(t: Transaction, contentType: string | undefined, bytes:
   const text = bytes.toString('latin1');
   const processor = t.bodyProcessor ?? processorFor(contentType);
   t.setScalar('REQBODY_PROCESSOR', processor);
-  t.setScalar('REQUEST_BODY', text);
+  // As ModSecurity 2: REQUEST_BODY is the raw body only for URLENCODED, or when a rule forced it
+  // (CRS 901340 does for bodies no processor parses); a parsed XML/JSON/multipart body is read
+  // through its own variables.
+  t.setScalar('REQUEST_BODY', processor === 'URLENCODED' || t.forceBodyVariable ? text : '');
   t.setScalar('REQUEST_BODY_LENGTH', String(bytes.length));
   const post: Entry[] = [];
   const postNames: Entry[] = [];
@@ -173,7 +178,7 @@ export function loadBody(t: Transaction, contentType: string | undefined, bytes:
   } else if (processor === 'MULTIPART') {
     loadMultipart(t, contentType ?? '', text, add);
   } else if (processor === 'XML') {
-    t.collections.set('XML', [entry('XML', '/*', xmlText(text))]);
+    t.collections.set('XML', xmlEntries(text));
   }
   setArgs(t, post, postNames);
 }
@@ -195,7 +200,54 @@ function loadMultipart(t: Transaction, contentType: string, text: string, add: (
   t.collections.set('MULTIPART_PART_HEADERS', partHeaders);
 }
 
-/** The string value of the document element (XPath `/*`): its text, tags and comments dropped. */
-function xmlText(text: string): string {
-  return text.replace(/<!--[\s\S]*?-->|<!\[CDATA\[|\]\]>|<[^>]*>/g, '');
+const XML_ENTITIES: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** XML's five entities and character references, as libxml2 hands ModSecurity node values. */
+function xmlDecode(s: string): string {
+  if (s.indexOf('&') < 0) return s;
+  return s.replace(/&(?:#x([0-9a-fA-F]{1,6})|#([0-9]{1,7})|(lt|gt|amp|quot|apos));/g, (m, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+    if (hex !== undefined) return toBytes(String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff)));
+    if (dec !== undefined) return toBytes(String.fromCodePoint(Math.min(Number(dec), 0x10ffff)));
+    return XML_ENTITIES[name!] ?? m;
+  });
+}
+
+const XML_ATTRIBUTE = /[\s]([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+
+/**
+ * ModSecurity's XML variables CRS reads: `XML:/*`, the string value of the document element (its
+ * text, markup dropped, entities decoded), and `XML://@*`, every attribute value. A linear scan
+ * of the tags, not a parser: a body that is not well-formed still yields its text.
+ */
+function xmlEntries(text: string): Entry[] {
+  const out: Entry[] = [];
+  let body = '';
+  let i = 0;
+  while (i < text.length) {
+    const lt = text.indexOf('<', i);
+    if (lt < 0) {
+      body += text.slice(i);
+      break;
+    }
+    body += text.slice(i, lt);
+    if (text.startsWith('<!--', lt)) {
+      const end = text.indexOf('-->', lt + 4);
+      i = end < 0 ? text.length : end + 3;
+      continue;
+    }
+    if (text.startsWith('<![CDATA[', lt)) {
+      const end = text.indexOf(']]>', lt + 9);
+      body += text.slice(lt + 9, end < 0 ? text.length : end);
+      i = end < 0 ? text.length : end + 3;
+      continue;
+    }
+    const gt = text.indexOf('>', lt + 1);
+    const tag = text.slice(lt, gt < 0 ? text.length : gt);
+    if (out.length < 1024 && !tag.startsWith('<?') && !tag.startsWith('<!')) {
+      for (const m of tag.matchAll(XML_ATTRIBUTE)) out.push(entry('XML', '//@*', xmlDecode(m[2] ?? m[3] ?? '')));
+    }
+    i = gt < 0 ? text.length : gt + 1;
+  }
+  out.unshift(entry('XML', '/*', xmlDecode(body)));
+  return out;
 }

@@ -20,8 +20,13 @@ import { Transaction } from './transaction.js';
 const BLOCKED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' });
 const BODY_UNREADABLE: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 
-/** The protocol CRS checks against tx.allowed_http_versions (the gateway speaks these). */
-const PROTOCOL = 'HTTP/1.1';
+/**
+ * REQUEST_PROTOCOL, which CRS checks against tx.allowed_http_versions and reads to exempt HTTP/2
+ * from framing rules (920180): Node's HTTP/2 requests carry pseudo-headers, HTTP/1.x none.
+ */
+function protocolOf(ctx: RequestContext): string {
+  return ctx.headers[':method'] !== undefined ? 'HTTP/2.0' : 'HTTP/1.1';
+}
 
 export class CrsStage implements Stage {
   readonly name = 'waf';
@@ -44,7 +49,7 @@ export class CrsStage implements Stage {
   handle(ctx: RequestContext): Verdict | Promise<Verdict> {
     const t = new Transaction();
     for (const [k, v] of this.#crs.initialTx) t.tx.set(k, v);
-    loadHead(t, ctx, PROTOCOL);
+    loadHead(t, ctx, protocolOf(ctx));
     const ev = this.#crs.evaluator;
     ev.run(t, 1, this.#blocking);
     if (this.#blocking && t.interrupted && t.engine === 'on') return this.#finish(ctx, t);

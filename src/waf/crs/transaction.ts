@@ -51,12 +51,16 @@ export class Transaction implements MatchContext {
   engine: 'on' | 'off' | 'detect' = 'on';
   /** ctl:requestBodyProcessor, read before the body is parsed. */
   bodyProcessor: string | null = null;
+  /** ctl:forceRequestBodyVariable=On: REQUEST_BODY holds the body whatever the processor. */
+  forceBodyVariable = false;
   /** A deny/drop/redirect fired (in whatever mode). */
   interrupted = false;
   /** `allow`: no more rules. */
   allowed = false;
   /** Starter ids of logging rules that matched, in order. */
   readonly matchedIds: number[] = [];
+  /** When set (tools, tests): `id VARIABLE:name` of each logging match, for tuning exclusions. */
+  trace: string[] | null = null;
 
   capture(index: number, value: string): void {
     this.tx.set(String(index), value);
