@@ -30,6 +30,19 @@ interface TargetRemoval {
   readonly target: VarSpec;
 }
 
+/** Does one of `rule`'s tags match `re`? Memoised: tags and ctl tag patterns are fixed at load. */
+const tagMemo = new WeakMap<CrsRule, Map<RegExp, boolean>>();
+export function hasTag(rule: CrsRule, re: RegExp): boolean {
+  let m = tagMemo.get(rule);
+  if (m === undefined) tagMemo.set(rule, (m = new Map()));
+  let hit = m.get(re);
+  if (hit === undefined) {
+    hit = rule.tags.some((t) => re.test(t));
+    m.set(re, hit);
+  }
+  return hit;
+}
+
 const inRanges = (id: number, ranges: readonly (readonly [number, number])[]): boolean => {
   for (const [lo, hi] of ranges) if (id >= lo && id <= hi) return true;
   return false;
@@ -96,13 +109,15 @@ export class Transaction implements MatchContext {
 
   isRemoved(rule: CrsRule): boolean {
     if (this.removedIds.length > 0 && inRanges(rule.id, this.removedIds)) return true;
-    if (this.removedTags.length > 0) for (const re of this.removedTags) if (rule.tags.some((t) => re.test(t))) return true;
+    if (this.removedTags.length > 0) for (const re of this.removedTags) if (hasTag(rule, re)) return true;
     return false;
   }
 
   /** The entries rule `link` (of chain starter `starter`) inspects, exclusions applied. */
   resolve(link: CrsRule, starter: CrsRule, out: Entry[]): void {
     out.length = 0;
+    // The ctl removals that apply to this rule, decided once per resolution rather than per value.
+    const removed = this.#removalsFor(starter);
     for (const spec of link.targets) {
       if (spec.count) {
         out.push(entry('&' + spec.collection, spec.key ?? '', String(this.#count(spec))));
@@ -114,7 +129,7 @@ export class Transaction implements MatchContext {
       }
       const scalar = this.#scalar(spec.collection);
       if (scalar !== null) {
-        if (!this.#excluded(link, starter, spec.collection, '')) out.push(scalar);
+        if (!excludedBy(link.excluded, removed, spec.collection, '')) out.push(scalar);
         continue;
       }
       const col = spec.collection === 'MATCHED_VARS' ? this.matchedVars : this.collections.get(spec.collection);
@@ -122,7 +137,7 @@ export class Transaction implements MatchContext {
       for (const e of col) {
         if (spec.key !== null && e.key.toLowerCase() !== spec.key) continue;
         if (spec.regex !== null && !spec.regex.test(e.key)) continue;
-        if (this.#excluded(link, starter, spec.collection, e.key)) continue;
+        if (excludedBy(link.excluded, removed, spec.collection, e.key)) continue;
         out.push(e);
       }
     }
@@ -176,13 +191,22 @@ export class Transaction implements MatchContext {
     return n;
   }
 
-  #excluded(link: CrsRule, starter: CrsRule, collection: string, key: string): boolean {
-    for (const ex of link.excluded) if (excludes(ex, collection, key)) return true;
+  #removalsFor(starter: CrsRule): readonly VarSpec[] {
+    if (this.removedTargets.length === 0) return NONE;
+    const out: VarSpec[] = [];
     for (const r of this.removedTargets) {
       if (r.ids.length > 0 && !inRanges(starter.id, r.ids)) continue;
-      if (r.tag !== null && !starter.tags.some((t) => r.tag!.test(t))) continue;
-      if (excludes(r.target, collection, key)) return true;
+      if (r.tag !== null && !hasTag(starter, r.tag)) continue;
+      out.push(r.target);
     }
-    return false;
+    return out;
   }
+}
+
+const NONE: readonly VarSpec[] = [];
+
+function excludedBy(own: readonly VarSpec[], removed: readonly VarSpec[], collection: string, key: string): boolean {
+  for (const ex of own) if (excludes(ex, collection, key)) return true;
+  for (const ex of removed) if (excludes(ex, collection, key)) return true;
+  return false;
 }
