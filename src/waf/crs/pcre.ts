@@ -105,12 +105,14 @@ class Translator {
     return atom + q;
   }
 
-  /** `(?=(X))\N`: what X matched is fixed once, as PCRE's atomic group fixes it. */
+  /**
+   * `(?=(X))\N`: what X matched is fixed once, as PCRE's atomic group fixes it. The new capture
+   * opens before any group inside X, so it takes the number after `groupsBefore` (the groups
+   * inside, and after, move up by one: only CRS rules that capture would see it).
+   */
   #atomic(inner: string, groupsBefore: number): string {
-    void groupsBefore;
     this.#groups++;
-    const n = this.#groups;
-    return `(?=(${inner}))\\${n}`;
+    return `(?=(${inner}))\\${groupsBefore + 1}`;
   }
 
   #atom(): string | null {
