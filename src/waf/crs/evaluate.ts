@@ -15,9 +15,34 @@ import { requiredLiterals } from '../required-literals.js';
 import { expand } from './macro.js';
 import { isMarker, type CrsRule, type PhaseItem } from './model.js';
 import type { Entry, Transaction } from './transaction.js';
+import { isPlain, PLAIN_SAFE } from './transforms.js';
+import type { VarSpec } from './variables.js';
 
-/** Cached transformed forms are dropped past this many per request (then recomputed). */
+/** Targets that depend on what the rules did, not on the request alone: resolved every time. */
+const DYNAMIC = new Set(['TX', 'MATCHED_VARS', 'MATCHED_VAR', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES']);
+
+function specKey(v: VarSpec): string {
+  return `${v.exclude ? '!' : ''}${v.collection}:${v.key ?? ''}:${v.regex?.source ?? ''}`;
+}
+
+/** The cache key of a link's resolved targets, or null when they cannot be shared. */
+function targetKeyOf(link: CrsRule): string | null {
+  if (link.targets.some((v) => v.count || DYNAMIC.has(v.collection))) return null;
+  return [...link.targets, ...link.excluded].map(specKey).join('|');
+}
+
+/**
+ * The prefilter's scans are cached by the string scanned, across requests (the answer depends on
+ * the string alone): headers, cookies and API values repeat. Bounded in entries and characters;
+ * cleared when full.
+ */
 const MAX_FOUND_CACHE = 4096;
+const MAX_FOUND_CHARS = 1024 * 1024;
+
+function plain(e: Entry): boolean {
+  if (e.plain === 0) e.plain = isPlain(e.value) ? 1 : 2;
+  return e.plain === 1;
+}
 
 export class Evaluator {
   readonly #phases: readonly (readonly PhaseItem[])[];
@@ -25,8 +50,9 @@ export class Evaluator {
   readonly #jumps: readonly Map<string, number>[];
   readonly #literals: LiteralGroups | null;
   readonly #words: number;
-  /** Per-request scratch (evaluation is synchronous between awaits; one Evaluator per engine). */
+  /** Scratch (a phase runs synchronously; one Evaluator per engine). */
   #found = new Map<string, Uint32Array>();
+  #foundChars = 0;
   readonly #entries: Entry[][] = [];
   /** For tests and the report: rules whose regex the prefilter can skip. */
   readonly prefiltered: number;
@@ -43,6 +69,14 @@ export class Evaluator {
     });
     const groups: string[][] = [];
     let prefiltered = 0;
+    for (const items of phases) {
+      for (const it of items) {
+        for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
+          link.targetKey = targetKeyOf(link);
+          link.plainSafe = link.transformNames.every((n) => PLAIN_SAFE.has(n));
+        }
+      }
+    }
     if (prefilter) {
       for (const items of phases) {
         for (const it of items) {
@@ -115,8 +149,7 @@ export class Evaluator {
       this.#actions(t, link);
       return true;
     }
-    const entries = (this.#entries[depth] ??= []);
-    t.resolve(link, starter, entries);
+    const entries = t.resolveShared(link, starter, (this.#entries[depth] ??= []));
     let matched = false;
     const matches: Entry[] = [];
     for (let k = 0; k < entries.length; k++) {
@@ -126,7 +159,7 @@ export class Evaluator {
         matched = true;
         // MATCHED_VAR(S) hold the value as the operator saw it, transformed (ModSecurity does
         // the same): a chained `SecRule MATCHED_VARS "@rx processbuilder"` relies on t:lowercase.
-        matches.push(hit === e.value ? e : { key: e.key, name: e.name, value: hit, forms: null });
+        matches.push(hit === e.value ? e : { key: e.key, name: e.name, value: hit, forms: null, plain: 0, found: null });
         t.matchedVar = hit;
         t.matchedVarName = e.name;
         this.#actions(t, link);
@@ -149,6 +182,9 @@ export class Evaluator {
       }
       return null;
     }
+    // A plain value is what every plain-safe chain makes of it (case aside, which the prefilter
+    // ignores): its literals are read on the raw value, and the chain is not computed at all.
+    if (link.prefilter !== null && link.plainSafe && plain(e) && !this.#has(link.prefilter, (e.found ??= this.#scan(e.value)))) return null;
     const v = this.#transformed(link, e);
     if (link.prefilter !== null && !this.#admits(link.prefilter, v)) return null;
     return op.match(v, t, link.capture) !== link.negated ? v : null;
@@ -168,13 +204,10 @@ export class Evaluator {
   }
 
   #admits(groups: Int32Array, v: string): boolean {
-    let found = this.#found.get(v);
-    if (found === undefined) {
-      found = new Uint32Array(this.#words);
-      this.#literals!.scan(v, found);
-      if (this.#found.size >= MAX_FOUND_CACHE) this.#found.clear();
-      this.#found.set(v, found);
-    }
+    return this.#has(groups, this.#scan(v));
+  }
+
+  #has(groups: Int32Array, found: Uint32Array): boolean {
     for (let g = 0; g < groups.length; g++) {
       const idx = groups[g]!;
       if ((found[idx >>> 5]! & (1 << (idx & 31))) === 0) return false;
@@ -182,10 +215,23 @@ export class Evaluator {
     return true;
   }
 
-  /** Per request: forget the prefilter's scans (values differ between requests). */
-  reset(): void {
-    if (this.#found.size > 0) this.#found = new Map();
+  /** Which literal groups occur in `v` (cached, see MAX_FOUND_CACHE). */
+  #scan(v: string): Uint32Array {
+    let found = this.#found.get(v);
+    if (found === undefined) {
+      found = new Uint32Array(this.#words);
+      this.#literals!.scan(v, found);
+      if (this.#found.size >= MAX_FOUND_CACHE || this.#foundChars + v.length > MAX_FOUND_CHARS) {
+        this.#found.clear();
+        this.#foundChars = 0;
+      }
+      this.#foundChars += v.length;
+      // A copy: a slice of a body would keep the whole body alive while cached.
+      this.#found.set(v.length > 64 ? ('.' + v).slice(1) : v, found);
+    }
+    return found;
   }
+
 
   #actions(t: Transaction, link: CrsRule): void {
     for (const sv of link.setvars) {

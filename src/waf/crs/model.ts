@@ -45,6 +45,7 @@ export interface CrsRule {
   readonly transforms: readonly TransformFn[];
   /** Transformation names joined, the per-value cache key of the chain. */
   readonly transformKey: string;
+  readonly transformNames: readonly string[];
   readonly multiMatch: boolean;
   readonly capture: boolean;
   readonly disruptive: Disruptive;
@@ -60,8 +61,16 @@ export interface CrsRule {
   chain: CrsRule | null;
   /** SecAction / SecMarker-free rule without variables (SecAction): always matches once. */
   readonly action: boolean;
-  /** Required-literal groups of the pattern in the shared prefilter (evaluate.ts); -1 none. */
+  /** Required-literal groups of the pattern in the shared prefilter (evaluate.ts); null: none. */
   prefilter: Int32Array | null;
+  /**
+   * Set by the evaluator: the targets as a cache key (identical target lists, which most CRS
+   * rules share, resolve once per request), or null when they depend on the rule's own state
+   * (TX, MATCHED_VARS, counts).
+   */
+  targetKey: string | null;
+  /** Set by the evaluator: every transformation is identity on a plain value (transforms.ts PLAIN_SAFE). */
+  plainSafe: boolean;
 }
 
 export interface Marker {

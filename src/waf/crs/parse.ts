@@ -188,6 +188,7 @@ export class RuleBuilder {
       disruptive: a.disruptive === 'block' ? (this.#defaults.get(phase) ?? 'pass') : a.disruptive,
       setvars: a.setvars, ctls: a.ctls, skipAfter: a.skipAfter, skip: a.skip, log: a.log, severity: a.severity,
       tags: a.tags, msg: a.msg, chain: null, action: varsText === null, prefilter: null,
+      targetKey: null, plainSafe: false, transformNames: a.transformNames,
     };
     const pending: Pending = link ?? { head: null, tail: null, skipReason: null, id, file: d.file, line: d.line, phase };
     pending.skipReason = skipReason;
@@ -281,12 +282,14 @@ interface Actions {
   severity: number | null;
   tags: string[];
   msg: string;
+  transformNames: string[];
 }
 
 function readActions(list: readonly RawAction[], d: Directive, isLink: boolean): Actions {
   const a: Actions = {
     id: 0, phase: 2, chain: false, transforms: [], transformKey: '', multiMatch: false, capture: false,
     disruptive: null, setvars: [], ctls: [], skipAfter: null, skip: 0, log: true, severity: null, tags: [], msg: '',
+    transformNames: [],
   };
   const names: string[] = [];
   const fail = (msg: string): never => {
@@ -365,6 +368,7 @@ function readActions(list: readonly RawAction[], d: Directive, isLink: boolean):
   if (!isLink && a.id === 0) fail('rule without an id');
   if (isLink && a.id !== 0) fail('a chained rule may not have its own id');
   a.transformKey = names.join(',');
+  a.transformNames = [...names];
   return a;
 }
 

@@ -181,6 +181,7 @@ export function loadBody(t: Transaction, contentType: string | undefined, bytes:
     t.collections.set('XML', xmlEntries(text));
   }
   setArgs(t, post, postNames);
+  t.collectionsChanged();
 }
 
 function loadMultipart(t: Transaction, contentType: string, text: string, add: (name: string, value: string) => void): void {

@@ -16,12 +16,16 @@ export interface Entry {
   /** `ARGS:foo`, `REQUEST_URI`: MATCHED_VAR_NAME. */
   readonly name: string;
   readonly value: string;
-  /** Transformed forms by transformation-chain key (a chain's prefixes included). */
+  /** Transformed forms by transformation-chain key. */
   forms: Map<string, string> | null;
+  /** 0 unknown, 1 plain (transforms.ts isPlain), 2 not. */
+  plain: number;
+  /** The prefilter's scan of the raw value, once computed (evaluate.ts). */
+  found: Uint32Array | null;
 }
 
 export function entry(collection: string, key: string, value: string): Entry {
-  return { key, name: key === '' ? collection : `${collection}:${key}`, value, forms: null };
+  return { key, name: key === '' ? collection : `${collection}:${key}`, value, forms: null, plain: 0, found: null };
 }
 
 interface TargetRemoval {
@@ -113,6 +117,39 @@ export class Transaction implements MatchContext {
     return false;
   }
 
+  /** Resolved target lists shared by rules with the same targets (model.ts targetKey). */
+  readonly #shared = new Map<string, Entry[]>();
+
+  /** The collections changed (the body arrived): shared resolutions are stale. */
+  collectionsChanged(): void {
+    this.#shared.clear();
+    this.#scalarEntries.clear();
+  }
+
+  /**
+   * resolve(), shared between rules of the same target list while no ctl removal applies to the
+   * rule; `scratch` is used (and returned) otherwise.
+   */
+  resolveShared(link: CrsRule, starter: CrsRule, scratch: Entry[]): Entry[] {
+    let key = link.targetKey;
+    if (key === null) {
+      this.resolve(link, starter, scratch);
+      return scratch;
+    }
+    if (this.removedTargets.length > 0) {
+      // Rules a ctl removal applies to share the list with the rules the same removals apply to.
+      const removed = this.#removalsFor(starter);
+      if (removed.length > 0) key += '#' + removed.map((v) => `${v.collection}:${v.key ?? ''}:${v.regex?.source ?? ''}`).join('|');
+    }
+    let out = this.#shared.get(key);
+    if (out === undefined) {
+      out = [];
+      this.resolve(link, starter, out);
+      this.#shared.set(key, out);
+    }
+    return out;
+  }
+
   /** The entries rule `link` (of chain starter `starter`) inspects, exclusions applied. */
   resolve(link: CrsRule, starter: CrsRule, out: Entry[]): void {
     out.length = 0;
@@ -161,6 +198,7 @@ export class Transaction implements MatchContext {
   setScalar(name: string, value: string): void {
     this.scalars.set(name, value);
     this.#scalarEntries.delete(name);
+    this.#shared.clear();
   }
 
   #resolveTx(spec: VarSpec, out: Entry[]): void {

@@ -293,3 +293,37 @@ export const TRANSFORMS: ReadonlyMap<string, TransformFn> = new Map<string, Tran
   ['sha1', digest('sha1')],
   ['md5', digest('md5')],
 ]);
+
+/**
+ * Transformations that are the identity on a plain value (isPlain), bar ASCII case, which the
+ * prefilter ignores anyway: for such a value the prefilter can read the raw value instead of
+ * computing the chain. Left out: those that can join text into a new literal (removeWhitespace,
+ * removeCommentsChar), decode digits (hexDecode, sqlHexDecode, base64Decode) or replace the value
+ * (length, sha1, md5, hexEncode).
+ */
+export const PLAIN_SAFE: ReadonlySet<string> = new Set([
+  'lowercase', 'uppercase', 'urldecode', 'urldecodeuni', 'htmlentitydecode', 'jsdecode', 'cssdecode', 'escapeseqdecode',
+  'cmdline', 'compresswhitespace', 'removenulls', 'replacenulls', 'replacecomments', 'removecomments', 'normalizepath',
+  'normalisepath', 'normalizepathwin', 'normalisepathwin', 'utf8tounicode', 'trim', 'trimleft', 'trimright',
+]);
+
+/**
+ * Letters, digits, single spaces and `_ . : @ = -`: nothing any PLAIN_SAFE transformation acts on
+ * (no % + & \ / * # quotes , ; ( ) < > ^, no control, no byte past ASCII, no whitespace run).
+ */
+export function isPlain(s: string): boolean {
+  let prevSpace = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x3a || c === 0x40 || c === 0x3d || c === 0x2d) {
+      prevSpace = false;
+      continue;
+    }
+    if (c === 0x20 && !prevSpace && i > 0) {
+      prevSpace = true;
+      continue;
+    }
+    return false;
+  }
+  return !prevSpace;
+}
