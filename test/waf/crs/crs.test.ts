@@ -71,3 +71,14 @@ void t.test('attacks are blocked and ordinary requests pass at paranoia 1', { sk
     t.equal(tx.interrupted, attack, `${req.method ?? 'GET'} ${req.path}?${req.query ?? ''} ${attack ? 'blocked' : 'passes'} (${tx.matchedIds.join(',') || 'no match'}, score ${tx.tx.get('blocking_inbound_anomaly_score')})`);
   }
 });
+
+const DEBIAN = '/usr/share/modsecurity-crs';
+void t.test('Debian’s modsecurity-crs (CRS 3.3.4) loads too', { skip: existsSync(join(DEBIAN, 'rules')) ? false : `${DEBIAN} absent (apt-get install modsecurity-crs)` }, async (t) => {
+  const setup = '/etc/modsecurity/crs/crs-setup.conf';
+  const crs = loadCrs({ rulesDir: DEBIAN, setup: existsSync(setup) ? setup : undefined, paranoia: 1, anomalyThreshold: 5 });
+  t.match(crs.version, /^3\.3\./);
+  t.ok(crs.ruleCount > 400, `${crs.ruleCount} request rules`);
+  const h: [string, string][] = [['Host', 'shop.example'], ['User-Agent', 'Mozilla/5.0'], ['Accept', 'application/json']];
+  t.equal(run(crs, { path: '/page', query: 'file=../../../../etc/passwd', headers: h }).interrupted, true, 'an attack is blocked');
+  t.equal(run(crs, { path: '/api/v1/orders', query: 'status=open&limit=25', headers: h }).interrupted, false, 'a plain GET passes');
+});
