@@ -54,6 +54,8 @@ export class Evaluator {
   #found = new Map<string, Uint32Array>();
   #foundChars = 0;
   readonly #entries: Entry[][] = [];
+  /** For bench/ tools: milliseconds spent per rule id, when set. */
+  profile: Map<number, number> | null = null;
   /** For tests and the report: rules whose regex the prefilter can skip. */
   readonly prefiltered: number;
 
@@ -106,7 +108,11 @@ export class Evaluator {
       if (isMarker(it)) continue;
       if (t.isRemoved(it)) continue;
       t.rule = it;
-      if (!this.#chain(t, it)) continue;
+      const profile = this.profile;
+      const t0 = profile === null ? 0 : performance.now();
+      const matched = this.#chain(t, it);
+      if (profile !== null) profile.set(it.id, (profile.get(it.id) ?? 0) + performance.now() - t0);
+      if (!matched) continue;
       if (it.log && it.severity !== null) {
         t.matchedIds.push(it.id);
         if (t.trace !== null) t.trace.push(`${it.id} ${t.matchedVarName}=${JSON.stringify(t.matchedVar.slice(0, 80))}`);
