@@ -151,3 +151,16 @@ SecRule ARGS "@rx etc/passwd" "id:901,phase:2,block,severity:CRITICAL,t:none,t:n
     t.same(run(without, { query: q }).matchedIds, ids, `${q} without the prefilter`);
   }
 });
+
+void t.test('the plain-value shortcut only skips chains that leave a plain value as it is', async (t) => {
+  const crs = load(`
+SecRule ARGS "@rx union" "id:950,phase:2,block,severity:CRITICAL,t:none,t:removeWhitespace"
+SecRule ARGS "@rx select" "id:951,phase:2,block,severity:CRITICAL,t:none,t:removeCommentsChar"
+SecRule ARGS "@rx abc" "id:952,phase:2,block,severity:CRITICAL,t:none,t:hexDecode"
+SecRule ARGS "@rx union" "id:953,phase:2,block,severity:CRITICAL,t:none,t:urlDecodeUni,t:lowercase"
+`);
+  t.same(run(crs, { query: 'a=un%20ion' }).matchedIds, [950], 'removeWhitespace joins "un ion" (a plain value) into a literal');
+  t.same(run(crs, { query: 'a=sel--ect' }).matchedIds, [951], 'removeCommentsChar joins "sel--ect"');
+  t.same(run(crs, { query: 'a=616263' }).matchedIds, [952], 'hexDecode makes letters of digits');
+  t.same(run(crs, { query: 'a=UNION' }).matchedIds, [953], 'case is the prefilter’s to ignore');
+});
