@@ -21,17 +21,10 @@ import { hostOf } from '../src/server/host.js';
 import { BufferedBody } from '../src/proxy/request-body.js';
 import type { Stage } from '../src/pipeline/types.js';
 import { compileWafStage, toHeaders } from './waf-stage.js';
-import { crsEvaluation, crsRulesDir, defaultCrsExclusions } from './waf-eval-crs.js';
+import { crsEvaluation, crsRulesDir, defaultCrsExclusions, type CrsLine } from './waf-eval-crs.js';
 
-interface Line {
-  id: string;
-  family: string;
-  expect: 'attack' | 'benign';
-  method: string;
-  uri: string;
-  headers: [string, string][];
-  body?: string | null;
-}
+/** A corpus line (bench/waf-eval-crs.ts declares it, with CRS's extra fields). */
+type Line = CrsLine;
 
 interface Outcome {
   line: Line;

@@ -10,15 +10,16 @@
  */
 import type { Counter } from 'prom-client';
 import { CONTINUE, type BodyAccess, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
-import { bodyKind, canDecode, inflatePrefix, inspectBody, isEncoded } from './body.js';
+import { bodyKind, canDecode, inspectBody } from './body.js';
+import { readInspectedBody } from './body-prefix.js';
 import type { BodyKind } from './content-type.js';
 import { Scan, type RuleSet } from './engine.js';
 import type { Exclusions } from './exclusions.js';
 import { inspectHead } from './targets.js';
 
-const BLOCKED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' });
+export const BLOCKED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' });
 /** The client went away while its body was being read: nothing will be sent; logged as 499. */
-const BODY_UNREADABLE: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+export const BODY_UNREADABLE: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 
 export interface WafSettings {
   readonly mode: 'block' | 'detect';
@@ -88,15 +89,9 @@ export class WafStage implements Stage {
   }
 
   async #withBody(ctx: RequestContext, scan: Scan, body: BodyAccess, kind: BodyKind): Promise<Verdict> {
-    const limit = this.#settings.inspectBodyBytes;
-    const prefix = await body.readPrefix(limit);
-    if (prefix.failed) return BODY_UNREADABLE;
-    let bytes: Buffer | null = prefix.bytes;
-    const encoding = ctx.headers['content-encoding'];
-    if (bytes.length > 0 && isEncoded(encoding)) bytes = await inflatePrefix(bytes, encoding!, limit);
-    if (bytes !== null && bytes.length > 0) {
-      inspectBody(this.#rules, scan, kind, ctx.headers['content-type'], bytes.length > limit ? bytes.subarray(0, limit) : bytes);
-    }
+    const bytes = await readInspectedBody(ctx, body, this.#settings.inspectBodyBytes);
+    if (bytes === 'failed') return BODY_UNREADABLE;
+    if (bytes !== null) inspectBody(this.#rules, scan, kind, ctx.headers['content-type'], bytes);
     return this.#finish(ctx, scan);
   }
 

@@ -39,6 +39,8 @@ function targetKeyOf(link: CrsRule): string | null {
 const MAX_FOUND_CACHE = 4096;
 const MAX_FOUND_CHARS = 1024 * 1024;
 
+const NO_ENTRIES: Entry[] = [];
+
 function plain(e: Entry): boolean {
   if (e.plain === 0) e.plain = isPlain(e.value) ? 1 : 2;
   return e.plain === 1;
@@ -141,7 +143,7 @@ export class Evaluator {
   }
 
   #chain(t: Transaction, starter: CrsRule): boolean {
-    t.matchedVars = [];
+    t.matchedVars = NO_ENTRIES;
     let depth = 0;
     for (let link: CrsRule | null = starter; link !== null; link = link.chain, depth++) {
       if (!this.#link(t, link, starter, depth)) return false;
@@ -157,7 +159,8 @@ export class Evaluator {
     }
     const entries = t.resolveShared(link, starter, (this.#entries[depth] ??= []));
     let matched = false;
-    const matches: Entry[] = [];
+    // Allocated on the first match only: most rules match nothing.
+    let matches: Entry[] | null = null;
     for (let k = 0; k < entries.length; k++) {
       const e = entries[k]!;
       const hit = this.#matchEntry(t, link, e);
@@ -165,13 +168,13 @@ export class Evaluator {
         matched = true;
         // MATCHED_VAR(S) hold the value as the operator saw it, transformed (ModSecurity does
         // the same): a chained `SecRule MATCHED_VARS "@rx processbuilder"` relies on t:lowercase.
-        matches.push(hit === e.value ? e : { key: e.key, name: e.name, value: hit, forms: null, plain: 0, found: null });
+        (matches ??= []).push(hit === e.value ? e : { key: e.key, name: e.name, value: hit, forms: null, plain: 0, found: null });
         t.matchedVar = hit;
         t.matchedVarName = e.name;
         this.#actions(t, link);
       }
     }
-    if (matched) t.matchedVars = matches;
+    if (matches !== null) t.matchedVars = matches;
     return matched;
   }
 

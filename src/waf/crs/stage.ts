@@ -10,15 +10,13 @@
  * inspectable Content-Type, inspectBodyBytes > 0) or at once without one — the forward-auth
  * shape has no body, so CRS sees the URI and headers there, as the built-in rules do.
  */
-import { CONTINUE, type BodyAccess, type RequestContext, type Respond, type Stage, type Verdict } from '../../pipeline/types.js';
-import { bodyKind, canDecode, inflatePrefix, isEncoded } from '../body.js';
-import type { WafCounters, WafSettings } from '../stage.js';
+import { CONTINUE, type BodyAccess, type RequestContext, type Stage, type Verdict } from '../../pipeline/types.js';
+import { bodyKind, canDecode } from '../body.js';
+import { readInspectedBody } from '../body-prefix.js';
+import { BLOCKED, BODY_UNREADABLE, type WafCounters, type WafSettings } from '../stage.js';
 import type { LoadedCrs } from './loader.js';
 import { loadBody, loadHead } from './request.js';
 import { Transaction } from './transaction.js';
-
-const BLOCKED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' });
-const BODY_UNREADABLE: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 
 /**
  * REQUEST_PROTOCOL, which CRS checks against tx.allowed_http_versions and reads to exempt HTTP/2
@@ -63,13 +61,9 @@ export class CrsStage implements Stage {
   }
 
   async #withBody(ctx: RequestContext, t: Transaction, body: BodyAccess): Promise<Verdict> {
-    const limit = this.#settings.inspectBodyBytes;
-    const prefix = await body.readPrefix(limit);
-    if (prefix.failed) return BODY_UNREADABLE;
-    let bytes: Buffer | null = prefix.bytes;
-    const encoding = ctx.headers['content-encoding'];
-    if (bytes.length > 0 && isEncoded(encoding)) bytes = await inflatePrefix(bytes, encoding!, limit);
-    if (bytes !== null && bytes.length > 0) loadBody(t, ctx.headers['content-type'], bytes.length > limit ? bytes.subarray(0, limit) : bytes);
+    const bytes = await readInspectedBody(ctx, body, this.#settings.inspectBodyBytes);
+    if (bytes === 'failed') return BODY_UNREADABLE;
+    if (bytes !== null) loadBody(t, ctx.headers['content-type'], bytes);
     this.#crs.evaluator.run(t, 2, this.#blocking);
     return this.#finish(ctx, t);
   }
