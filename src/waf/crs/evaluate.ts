@@ -41,6 +41,18 @@ const MAX_FOUND_CHARS = 1024 * 1024;
 
 const NO_ENTRIES: Entry[] = [];
 
+/**
+ * Values whose rule outcomes are remembered across requests: per value, one byte per memoisable
+ * link, 1 when the link is known not to match it. A link's answer on a value depends on the value
+ * alone when its operator has no macro (a capture happens only on a match), so a header, cookie or argument
+ * sent again skips its transformations, the prefilter and the regexes of every rule it already
+ * passed. Bounded in values and characters; cleared when full. Matches are not remembered: they
+ * are rare and set MATCHED_VAR, captures and scores.
+ */
+const MAX_MEMO_VALUES = 4096;
+const MAX_MEMO_CHARS = 1024 * 1024;
+const MAX_MEMO_VALUE_CHARS = 4096;
+
 function plain(e: Entry): boolean {
   if (e.plain === 0) e.plain = isPlain(e.value) ? 1 : 2;
   return e.plain === 1;
@@ -55,6 +67,9 @@ export class Evaluator {
   /** Scratch (a phase runs synchronously; one Evaluator per engine). */
   #found = new Map<string, Uint32Array>();
   #foundChars = 0;
+  #memo = new Map<string, Uint8Array>();
+  #memoChars = 0;
+  readonly #memoSlots: number;
   readonly #entries: Entry[][] = [];
   /** For bench/ tools: milliseconds spent per rule id, when set. */
   profile: Map<number, number> | null = null;
@@ -73,11 +88,13 @@ export class Evaluator {
     });
     const groups: string[][] = [];
     let prefiltered = 0;
+    let slots = 0;
     for (const items of phases) {
       for (const it of items) {
         for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
           link.targetKey = targetKeyOf(link);
           link.plainSafe = link.transformNames.every((n) => PLAIN_SAFE.has(n));
+          if (link.operator.constant && !link.action) link.memoIndex = slots++;
         }
       }
     }
@@ -95,6 +112,7 @@ export class Evaluator {
         }
       }
     }
+    this.#memoSlots = slots;
     this.#literals = groups.length > 0 ? new LiteralGroups(groups) : null;
     this.#words = this.#literals?.words ?? 0;
     this.prefiltered = prefiltered;
@@ -168,7 +186,7 @@ export class Evaluator {
         matched = true;
         // MATCHED_VAR(S) hold the value as the operator saw it, transformed (ModSecurity does
         // the same): a chained `SecRule MATCHED_VARS "@rx processbuilder"` relies on t:lowercase.
-        (matches ??= []).push(hit === e.value ? e : { key: e.key, name: e.name, value: hit, forms: null, plain: 0, found: null });
+        (matches ??= []).push(hit === e.value ? e : { key: e.key, name: e.name, value: hit, lkey: e.lkey, forms: null, plain: 0, found: null, memo: null });
         t.matchedVar = hit;
         t.matchedVarName = e.name;
         this.#actions(t, link);
@@ -180,6 +198,31 @@ export class Evaluator {
 
   /** The value (transformed) on which the link's operator matched, or null. */
   #matchEntry(t: Transaction, link: CrsRule, e: Entry): string | null {
+    const slot = link.memoIndex;
+    if (slot < 0) return this.#evaluateEntry(t, link, e);
+    const memo = (e.memo ??= this.#memoFor(e.value));
+    if (memo[slot] === 1) return null;
+    const hit = this.#evaluateEntry(t, link, e);
+    if (hit === null) memo[slot] = 1;
+    return hit;
+  }
+
+  #memoFor(value: string): Uint8Array {
+    if (value.length > MAX_MEMO_VALUE_CHARS) return new Uint8Array(this.#memoSlots);
+    let memo = this.#memo.get(value);
+    if (memo === undefined) {
+      if (this.#memo.size >= MAX_MEMO_VALUES || this.#memoChars + value.length > MAX_MEMO_CHARS) {
+        this.#memo.clear();
+        this.#memoChars = 0;
+      }
+      memo = new Uint8Array(this.#memoSlots);
+      this.#memoChars += value.length;
+      this.#memo.set(value.length > 64 ? ('.' + value).slice(1) : value, memo);
+    }
+    return memo;
+  }
+
+  #evaluateEntry(t: Transaction, link: CrsRule, e: Entry): string | null {
     const op = link.operator;
     if (link.multiMatch) {
       let v = e.value;
@@ -267,10 +310,8 @@ export class Evaluator {
           t.removedTags.push(c.tag!);
           break;
         case 'ruleremovetargetbyid':
-          t.removedTargets.push({ ids: c.ids, tag: null, target: c.target! });
-          break;
         case 'ruleremovetargetbytag':
-          t.removedTargets.push({ ids: [], tag: c.tag, target: c.target! });
+          t.removedTargets.push(c); // the Ctl itself: the same object on every request (transaction.ts memo)
           break;
         case 'ruleengine': {
           const v = expand(c.value, t).toLowerCase();

@@ -71,6 +71,8 @@ export interface CrsRule {
   targetKey: string | null;
   /** Set by the evaluator: every transformation is identity on a plain value (transforms.ts PLAIN_SAFE). */
   plainSafe: boolean;
+  /** Set by the evaluator: this link's slot in the no-match memo (evaluate.ts), or -1. */
+  memoIndex: number;
 }
 
 export interface Marker {

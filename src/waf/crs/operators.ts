@@ -22,6 +22,8 @@ export interface Operator {
   readonly regex: RegExp | null;
   /** false: the pattern was not proven linear and reads a bounded prefix (safety.ts). */
   readonly proven: boolean;
+  /** The answer depends on the value alone (no macro in the argument): it may be remembered. */
+  readonly constant: boolean;
   match(value: string, ctx: MatchContext, capture: boolean): boolean;
 }
 
@@ -50,6 +52,7 @@ class Rx implements Operator {
   readonly name = 'rx';
   readonly regex: RegExp | null;
   readonly proven: boolean;
+  readonly constant: boolean;
   readonly #macro: Macro | null;
   readonly #compiled = new Map<string, RegExp>();
 
@@ -59,10 +62,12 @@ class Rx implements Operator {
       const c = compilePattern(arg);
       this.regex = c.re;
       this.proven = c.proven;
+      this.constant = true;
       this.#macro = null;
     } else {
       this.regex = null;
       this.proven = false;
+      this.constant = false;
       this.#macro = macro;
     }
   }
@@ -97,6 +102,7 @@ class Pm implements Operator {
   readonly name: string;
   readonly regex = null;
   readonly proven = true;
+  readonly constant = true;
   readonly #phrases: readonly string[];
   readonly #groups: LiteralGroups | null;
   /** Phrases with non-ASCII bytes, searched one by one (the automaton reads ASCII only). */
@@ -144,12 +150,14 @@ class StringOp implements Operator {
   readonly name: string;
   readonly regex = null;
   readonly proven = true;
+  readonly constant: boolean;
   readonly #arg: Macro;
   readonly #test: StringTest;
 
   constructor(name: string, arg: string, test: StringTest) {
     this.name = name;
     this.#arg = parseMacro(arg);
+    this.constant = isConstant(this.#arg);
     this.#test = test;
   }
 
@@ -170,6 +178,7 @@ function toInt(s: string): number {
 class Fixed implements Operator {
   readonly regex = null;
   readonly proven = true;
+  readonly constant = true;
   constructor(readonly name: string, readonly test: (value: string) => boolean) {}
 
   match(value: string): boolean {

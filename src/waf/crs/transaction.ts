@@ -13,6 +13,8 @@ import { excludes, type VarSpec } from './variables.js';
 export interface Entry {
   /** The key within its collection, as sent (`foo` of ARGS:foo); '' for a scalar. */
   readonly key: string;
+  /** `key` lower-cased, once: `REQUEST_HEADERS:User-Agent` selects by it. */
+  readonly lkey: string;
   /** `ARGS:foo`, `REQUEST_URI`: MATCHED_VAR_NAME. */
   readonly name: string;
   readonly value: string;
@@ -22,16 +24,19 @@ export interface Entry {
   plain: number;
   /** The prefilter's scan of the raw value, once computed (evaluate.ts). */
   found: Uint32Array | null;
+  /** The value's no-match memo (evaluate.ts), once looked up. */
+  memo: Uint8Array | null;
 }
 
 export function entry(collection: string, key: string, value: string): Entry {
-  return { key, name: key === '' ? collection : `${collection}:${key}`, value, forms: null, plain: 0, found: null };
+  return { key, lkey: key.toLowerCase(), name: key === '' ? collection : `${collection}:${key}`, value, forms: null, plain: 0, found: null, memo: null };
 }
 
+/** A ctl:ruleRemoveTarget* the request's rules ran (the Ctl object itself: stable across requests). */
 interface TargetRemoval {
   readonly ids: readonly (readonly [number, number])[];
   readonly tag: RegExp | null;
-  readonly target: VarSpec;
+  readonly target: VarSpec | null;
 }
 
 /** Does one of `rule`'s tags match `re`? Memoised: tags and ctl tag patterns are fixed at load. */
@@ -105,7 +110,7 @@ export class Transaction implements MatchContext {
         const col = this.collections.get(ref.collection);
         if (col === undefined) return '';
         if (ref.key === null) return col[0]?.value ?? '';
-        for (const e of col) if (e.key.toLowerCase() === ref.key) return e.value;
+        for (const e of col) if (e.lkey === ref.key) return e.value;
         return '';
       }
     }
@@ -138,8 +143,8 @@ export class Transaction implements MatchContext {
     }
     if (this.removedTargets.length > 0) {
       // Rules a ctl removal applies to share the list with the rules the same removals apply to.
-      const removed = this.#removalsFor(starter);
-      if (removed.length > 0) key += '#' + removed.map((v) => `${v.collection}:${v.key ?? ''}:${v.regex?.source ?? ''}`).join('|');
+      const suffix = this.#removals(starter).suffix;
+      if (suffix !== '') key += suffix;
     }
     let out = this.#shared.get(key);
     if (out === undefined) {
@@ -166,15 +171,15 @@ export class Transaction implements MatchContext {
       }
       const scalar = this.#scalar(spec.collection);
       if (scalar !== null) {
-        if (!excludedBy(link.excluded, removed, spec.collection, '')) out.push(scalar);
+        if (!excludedBy(link.excluded, removed, spec.collection, scalar)) out.push(scalar);
         continue;
       }
       const col = spec.collection === 'MATCHED_VARS' ? this.matchedVars : this.collections.get(spec.collection);
       if (col === undefined) continue;
       for (const e of col) {
-        if (spec.key !== null && e.key.toLowerCase() !== spec.key) continue;
+        if (spec.key !== null && e.lkey !== spec.key) continue;
         if (spec.regex !== null && !spec.regex.test(e.key)) continue;
-        if (excludedBy(link.excluded, removed, spec.collection, e.key)) continue;
+        if ((link.excluded.length > 0 || removed.length > 0) && excludedBy(link.excluded, removed, spec.collection, e)) continue;
         out.push(e);
       }
     }
@@ -222,7 +227,7 @@ export class Transaction implements MatchContext {
     if (col === undefined) return 0;
     let n = 0;
     for (const e of col) {
-      if (spec.key !== null && e.key.toLowerCase() !== spec.key) continue;
+      if (spec.key !== null && e.lkey !== spec.key) continue;
       if (spec.regex !== null && !spec.regex.test(e.key)) continue;
       n++;
     }
@@ -231,20 +236,33 @@ export class Transaction implements MatchContext {
 
   #removalsFor(starter: CrsRule): readonly VarSpec[] {
     if (this.removedTargets.length === 0) return NONE;
-    const out: VarSpec[] = [];
-    for (const r of this.removedTargets) {
+    return this.#removals(starter).list;
+  }
+
+  #removals(starter: CrsRule): { list: readonly VarSpec[]; suffix: string } {
+    // Memoised per rule across requests, for the same ctl removals in the same order (requests
+    // on one route run the same ctl rules): deciding them costs tag tests and a key string.
+    const current = this.removedTargets;
+    const memo = removalMemo.get(starter);
+    if (memo !== undefined && memo.from.length === current.length && memo.from.every((r, i) => r === current[i])) return memo;
+    const list: VarSpec[] = [];
+    for (const r of current) {
       if (r.ids.length > 0 && !inRanges(starter.id, r.ids)) continue;
       if (r.tag !== null && !hasTag(starter, r.tag)) continue;
-      out.push(r.target);
+      list.push(r.target!);
     }
+    const suffix = list.length === 0 ? '' : '#' + list.map((v) => `${v.collection}:${v.key ?? ''}:${v.regex?.source ?? ''}`).join('|');
+    const out = { from: current.slice(), list: list.length === 0 ? NONE : list, suffix };
+    removalMemo.set(starter, out);
     return out;
   }
 }
 
 const NONE: readonly VarSpec[] = [];
+const removalMemo = new WeakMap<CrsRule, { from: readonly TargetRemoval[]; list: readonly VarSpec[]; suffix: string }>();
 
-function excludedBy(own: readonly VarSpec[], removed: readonly VarSpec[], collection: string, key: string): boolean {
-  for (const ex of own) if (excludes(ex, collection, key)) return true;
-  for (const ex of removed) if (excludes(ex, collection, key)) return true;
+function excludedBy(own: readonly VarSpec[], removed: readonly VarSpec[], collection: string, e: Entry): boolean {
+  for (const ex of own) if (excludes(ex, collection, e.key, e.lkey)) return true;
+  for (const ex of removed) if (excludes(ex, collection, e.key, e.lkey)) return true;
   return false;
 }

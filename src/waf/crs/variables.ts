@@ -99,8 +99,8 @@ export function isKnownVariable(v: VarSpec): boolean {
 }
 
 /** Does exclusion (or ctl removal) `ex` remove entry `key` of `collection`? */
-export function excludes(ex: VarSpec, collection: string, key: string): boolean {
+export function excludes(ex: VarSpec, collection: string, key: string, lkey: string = key.toLowerCase()): boolean {
   if (ex.collection !== collection) return false;
   if (ex.regex !== null) return ex.regex.test(key);
-  return ex.key === null || ex.key === key.toLowerCase();
+  return ex.key === null || ex.key === lkey;
 }
