@@ -4,7 +4,7 @@
  * product loads CRS from where the user keeps it (issue 18). null when absent, so a test can
  * skip with a message that says why.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +31,15 @@ export function restApiExclusions(): string {
   return join(repoRoot(), 'config', 'crs', 'rest-api.conf');
 }
 
-/** A temporary rules directory holding `files` (name → SecLang text), for tests of the engine on rules of their own. */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary rules directory holding `files` (name → SecLang text), for tests of the engine on rules of their own; removed at exit. */
 export function ruleDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-crs-'));
+  made.push(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
