@@ -7,11 +7,14 @@ import { GatewayMetrics } from '../src/observe/metrics.js';
 import type { Stage } from '../src/pipeline/types.js';
 import { WafPolicy } from '../src/waf/compile.js';
 
-/** One route, WAF in block mode at `paranoia`, compiled through the real config path. */
-export function compileWafStage(paranoia: number): Stage {
+/**
+ * One route, WAF in block mode at `paranoia`, compiled through the real config path; with `crs`,
+ * the OWASP CRS engine (waf.crs) instead of the built-in rules.
+ */
+export function compileWafStage(paranoia: number, crs?: Record<string, unknown>): Stage {
   const cfg = validateConfig({
     listeners: { http: { host: '127.0.0.1', port: 0 } },
-    waf: { mode: 'block', paranoia },
+    waf: { mode: 'block', paranoia, ...(crs === undefined ? {} : { crs }) },
     routes: [{ name: 'eval', match: {}, auth: 'none', upstream: 'http://127.0.0.1:9' }],
   });
   const deps = { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) };

@@ -262,6 +262,16 @@ export interface WafConfig {
   anomalyThreshold: number;
   inspectBodyBytes: number;
   exclusions: WafExclusionConfig[];
+  /** Run the OWASP CRS from this directory instead of the built-in rules (issue 18). */
+  crs?: WafCrsConfig;
+}
+
+export interface WafCrsConfig {
+  rulesDir: string;
+  setup?: string;
+  paranoia?: number;
+  anomalyThreshold?: number;
+  exclusions: string[];
 }
 
 export interface GatewayConfig {

@@ -12,6 +12,11 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 export function checkWafConfig(doc: Obj, report: Report): void {
   if (!isObj(doc.waf) || !Array.isArray(doc.waf.exclusions)) return;
+  // The built-in rules' exclusions name built-in ids and targets; CRS is tuned in its own syntax.
+  if (isObj(doc.waf.crs) && doc.waf.exclusions.length > 0) {
+    report(['waf', 'exclusions'], 'applies to the built-in rules; with waf.crs, tune CRS with waf.crs.exclusions (files of CRS exclusion rules, docs/waf.md)');
+    return;
+  }
   const routes = new Set<string>();
   if (Array.isArray(doc.routes)) for (const r of doc.routes) if (isObj(r) && typeof r.name === 'string') routes.add(r.name);
   doc.waf.exclusions.forEach((e, i) => {

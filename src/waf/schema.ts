@@ -3,6 +3,7 @@
  * into config/schema.ts as Envoy's per-filter protos are. The descriptions are the config
  * reference; docs/waf.md tells the longer story.
  */
+import { CRS_SCHEMA } from './crs/schema.js';
 
 export const WAF_MODES = ['block', 'detect', 'off'] as const;
 
@@ -86,6 +87,7 @@ export const WAF_SCHEMA = {
       maxItems: 1024,
       default: [],
     },
+    crs: CRS_SCHEMA,
   },
 };
 

@@ -16,7 +16,8 @@
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { CONTINUE, type BodyAccess, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
-import { READABLE_CODINGS, bodyKind, contentCodings, decodePrefix, inspectBody, type Coding } from './body.js';
+import { READABLE_CODINGS, bodyKind, contentCodings, inspectBody, type Coding } from './body.js';
+import { readInspectedBody } from './body-prefix.js';
 import type { BodyKind } from './content-type.js';
 import { Scan, type RuleSet } from './engine.js';
 import { S_BODY, type Exclusions } from './exclusions.js';
@@ -24,16 +25,16 @@ import type { Rule } from './rule.js';
 import { CORRUPT_CODING, INSPECTION_FAILED, UNKNOWN_CODING } from './rules/protocol.js';
 import { inspectHead } from './targets.js';
 
-const BLOCKED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' });
+export const BLOCKED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'waf_blocked', error: 'forbidden' });
 /** The client went away while its body was being read: nothing will be sent; logged as 499. */
-const BODY_UNREADABLE: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+export const BODY_UNREADABLE: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 /** A body in a coding the WAF cannot undo (RFC 9110 §15.5.16: 415, naming the codings it can). */
-const UNKNOWN_CODING_REFUSED: Respond = Object.freeze({
+export const UNKNOWN_CODING_REFUSED: Respond = Object.freeze({
   kind: 'respond', status: 415, decision: 'bad_request', error: 'unsupported_media_type',
   headers: Object.freeze({ 'accept-encoding': READABLE_CODINGS }),
 });
 /** A body whose data is not valid for its Content-Encoding. */
-const CORRUPT_CODING_REFUSED: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
+export const CORRUPT_CODING_REFUSED: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 
 export interface WafSettings {
   readonly mode: 'block' | 'detect';
@@ -114,17 +115,10 @@ export class WafStage implements Stage {
 
   async #withBody(ctx: RequestContext, scan: Scan, body: BodyAccess, kind: BodyKind, codings: readonly Coding[]): Promise<Verdict> {
     try {
-      const limit = this.#settings.inspectBodyBytes;
-      const prefix = await body.readPrefix(limit);
-      if (prefix.failed) return BODY_UNREADABLE;
-      let bytes = prefix.bytes;
-      let corrupt = false;
-      if (bytes.length > 0 && codings.length > 0) {
-        const decoded = await decodePrefix(bytes, codings, limit, prefix.complete);
-        bytes = decoded.bytes;
-        corrupt = decoded.corrupt;
-      }
-      if (bytes.length > 0) inspectBody(this.#rules, scan, kind, ctx.headers['content-type'], bytes.length > limit ? bytes.subarray(0, limit) : bytes);
+      const read = await readInspectedBody(body, codings, this.#settings.inspectBodyBytes);
+      if (read === 'failed') return BODY_UNREADABLE;
+      const { bytes, corrupt } = read;
+      if (bytes.length > 0) inspectBody(this.#rules, scan, kind, ctx.headers['content-type'], bytes);
       // A match decides first (403 says more than 400); otherwise invalid data is refused.
       if (corrupt && !(this.#blocking && scan.score >= this.#settings.anomalyThreshold)) {
         return this.#unreadable(ctx, scan, CORRUPT_CODING, CORRUPT_CODING_REFUSED);

