@@ -9,12 +9,12 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from './config/load.js';
-import { compileGateway } from './config/compile.js';
+import { compileGateway } from './compile/gateway.js';
 import { ConfigError } from './config/errors.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { createProcessLogger } from './observe/logger.js';
 import { Runtime } from './server/runtime.js';
-import { checkListenerFiles } from './server/tls.js';
+import { checkListenerFiles } from './tls/certificates.js';
 import { attachWorkerToPrimary, isClusterWorker, runPrimary, workerCount } from './server/workers.js';
 import { DevTokenError, mintDevToken } from './auth/dev-token.js';
 

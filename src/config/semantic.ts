@@ -3,7 +3,7 @@ import type { PathSegment, Problem } from './messages.js';
 import { JWS_ALGORITHMS } from './schema.js';
 import { checkRateLimitConfig } from '../ratelimit/config-check.js';
 import { checkWafConfig } from '../waf/config-check.js';
-import { checkTlsConfig } from '../server/tls-config-check.js';
+import { checkTlsConfig } from '../tls/config-check.js';
 
 /**
  * Second validation pass (STYLE §4): rules a JSON Schema cannot express —

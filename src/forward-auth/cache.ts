@@ -14,7 +14,7 @@
  * headers are not in the key) stays no-store, and so does every denial.
  */
 import type { Gateway } from '../pipeline/gateway.js';
-import type { Identity, RouteRef } from '../pipeline/types.js';
+import type { Identity, RouteRef } from '../contract/types.js';
 
 const CREDENTIAL_ONLY: ReadonlySet<string> = new Set(['auth', 'authorise']);
 

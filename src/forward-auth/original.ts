@@ -15,8 +15,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { canonicalIp, type TrustedProxies } from '../server/client-ip.js';
-import { hostOf, isValidHostValue } from '../server/host.js';
+import { canonicalIp, type TrustedProxies } from '../route/client-ip.js';
+import { hostOf, isValidHostValue } from '../pipeline/host.js';
 import { normaliseTarget } from '../route/normalise.js';
 import { isKnownMethod } from '../observe/method-label.js';
 

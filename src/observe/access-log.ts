@@ -5,7 +5,7 @@
  * `;name=value` parameter values redacted (log-path.ts), and no header but
  * User-Agent is read.
  */
-import type { Exchange } from '../server/exchange.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { redactPathParams } from './log-path.js';
 import { methodForLog } from './method-label.js';
 

@@ -12,10 +12,10 @@
  * only a stage that awaited I/O costs the two callbacks of `then`, as before.
  */
 import type { CompiledRoute } from '../route/compiled-route.js';
-import type { Exchange } from '../server/exchange.js';
-import { BAD_REQUEST, INTERNAL_ERROR, NO_ROUTE } from './respond.js';
+import type { Exchange } from './exchange.js';
+import { BAD_REQUEST, INTERNAL_ERROR, NO_ROUTE } from '../contract/respond.js';
 import { runStages } from './run.js';
-import type { Respond } from './types.js';
+import type { Respond } from '../contract/types.js';
 
 /** The shape's own ends of the decision. Methods, not callbacks: see the file comment. */
 export interface Terminal {

@@ -10,12 +10,12 @@ import type { GatewayConfig, LimitsConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
 import type { RouteTable } from '../route/match.js';
-import type { TrustedProxies } from '../server/client-ip.js';
+import type { TrustedProxies } from '../route/client-ip.js';
 import type { InjectableHeaders } from '../route/sanitise.js';
-import type { Exchange } from '../server/exchange.js';
+import type { Exchange } from './exchange.js';
 import { accessLine } from '../observe/access-log.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
-import { ClientInFlight } from '../proxy/client-inflight.js';
+import { ClientInFlight } from './client-inflight.js';
 import { RateLimitedWarnings } from '../observe/warnings.js';
 
 export interface GatewayDeps {

@@ -6,9 +6,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { connectionListed, isDroppedHeader, isHopByHop, type InjectableHeaders } from '../route/sanitise.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
-import type { RequestContext } from '../pipeline/types.js';
+import type { RequestContext } from '../contract/types.js';
 import { appendIdentityHeaders } from './identity-headers.js';
-import { h2ToHttp1RawHeaders, isH2RawHeaders } from '../server/h2-headers.js';
+import { h2ToHttp1RawHeaders, isH2RawHeaders } from '../tls/h2-headers.js';
 
 export interface ForwardingFacts {
   /** The direct peer (socket address). */

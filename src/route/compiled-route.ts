@@ -4,9 +4,9 @@
  * reads the raw route config after this.
  */
 import type { RouteConfig } from '../config/types.js';
-import type { RouteRef, Stage } from '../pipeline/types.js';
-import type { UpstreamGroup } from '../proxy/upstreams.js';
-import { compileClaimPath, type ClaimPath } from '../auth/claims.js';
+import type { RouteRef, Stage } from '../contract/types.js';
+import type { UpstreamGroup } from '../upstream/group.js';
+import { compileClaimPath, type ClaimPath } from '../contract/claims.js';
 import type { CredentialStrip } from '../auth/strip.js';
 import { RouteMatcher } from './match.js';
 import { CanonicalHeaderNames } from './sanitise.js';

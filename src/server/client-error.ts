@@ -8,12 +8,12 @@ import { STATUS_CODES } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { denialBody, errorCodeFor } from '../pipeline/respond.js';
-import { canonicalIp } from './client-ip.js';
-import type { GatewayHolder } from './edge.js';
-import { exchangeOf } from './exchange.js';
-import type { Respond } from '../pipeline/types.js';
-import type { Hsts } from './tls-hsts.js';
+import { denialBody, errorCodeFor } from '../contract/respond.js';
+import { canonicalIp } from '../route/client-ip.js';
+import type { GatewayHolder } from '../edge/handler.js';
+import { exchangeOf } from '../pipeline/exchange.js';
+import type { Respond } from '../contract/types.js';
+import type { Hsts } from '../tls/hsts.js';
 
 const MALFORMED_BODY: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 const BODY_TIMEOUT: Respond = Object.freeze({ kind: 'respond', status: 408, decision: 'bad_request', error: 'request_timeout' });

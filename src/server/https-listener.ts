@@ -17,13 +17,13 @@ import type { Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import type { HttpsListenerConfig, LimitsConfig, ListenersConfig } from '../config/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
-import { createExchange, EdgeHandler, type GatewayHolder } from './edge.js';
+import { createExchange, EdgeHandler, type GatewayHolder } from '../edge/handler.js';
 import { NO_TUNNEL, refuseConnect, refuseExpectation } from './unsupported.js';
-import { WebSocketHandler } from './websocket.js';
+import { WebSocketHandler } from '../edge/websocket.js';
 import { ListenerTls } from './tls-listener.js';
-import { Hsts } from './tls-hsts.js';
-import { Http2Guard } from './h2-session-guard.js';
-import { http2ServerOptions } from './h2-options.js';
+import { Hsts } from '../tls/hsts.js';
+import { Http2Guard } from '../tls/h2-session-guard.js';
+import { http2ServerOptions } from '../tls/h2-options.js';
 import type { Listener, ListenerServer } from './listeners.js';
 
 

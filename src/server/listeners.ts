@@ -10,14 +10,14 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { HttpListenerConfig, LimitsConfig, PlainListenerConfig } from '../config/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
 import { createHttpsListener } from './https-listener.js';
-import { HttpsRedirect } from './https-redirect.js';
-import { EdgeHandler, type GatewayHolder } from './edge.js';
+import { HttpsRedirect } from '../edge/https-redirect.js';
+import { EdgeHandler, type GatewayHolder } from '../edge/handler.js';
 import { handleClientError } from './client-error.js';
-import { createAdminServer } from '../observe/admin.js';
+import { createAdminServer } from './admin.js';
 import { createEchoUpstream } from '../demo/echo-upstream.js';
-import { WebSocketHandler } from './websocket.js';
+import { WebSocketHandler } from '../edge/websocket.js';
 import { refuseConnect, refuseExpectation } from './unsupported.js';
-import { createAuthListener } from '../forward-auth/server.js';
+import { createAuthListener } from '../forward-auth/shape.js';
 
 export type ListenerName = 'http' | 'https' | 'auth' | 'admin' | 'demo';
 

@@ -17,11 +17,11 @@
  */
 import type { Logger } from 'pino';
 import type { Gateway, GatewayDeps } from '../pipeline/gateway.js';
-import type { GatewayHolder } from './edge.js';
+import type { GatewayHolder } from '../edge/handler.js';
 import { createListeners, listen, type Listener, type ListenerServer } from './listeners.js';
 import { listenerChangesNeedingRestart } from './https-listener.js';
 import { loadConfigFile } from '../config/load.js';
-import { compileGateway } from '../config/compile.js';
+import { compileGateway } from '../compile/gateway.js';
 import { ConfigError } from '../config/errors.js';
 
 const IDLE_SWEEP_MS = 50;

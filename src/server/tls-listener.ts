@@ -9,11 +9,11 @@
 import type { Socket } from 'node:net';
 import type { SecureContext, SecureContextOptions, Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import type { LimitsConfig, ListenerTlsConfig } from '../config/types.js';
-import type { GatewayHolder } from './edge.js';
+import type { GatewayHolder } from '../edge/handler.js';
 import { handleClientError } from './client-error.js';
-import { ListenerCertificates, TLS12_CIPHERS } from './tls.js';
-import { recordClientCert } from './tls-identity.js';
-import type { Hsts } from './tls-hsts.js';
+import { ListenerCertificates, TLS12_CIPHERS } from '../tls/certificates.js';
+import { recordClientCert } from '../tls/identity.js';
+import type { Hsts } from '../tls/hsts.js';
 
 const kSecured = Symbol('portcullis.tlsEstablished');
 

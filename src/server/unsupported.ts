@@ -5,9 +5,9 @@
  */
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Respond } from '../pipeline/types.js';
-import { createExchange, type GatewayHolder } from './edge.js';
-import type { Hsts } from './tls-hsts.js';
+import type { Respond } from '../contract/types.js';
+import { createExchange, type GatewayHolder } from '../edge/handler.js';
+import type { Hsts } from '../tls/hsts.js';
 
 /** 405 for CONNECT, with the Allow field RFC 9110 §15.5.6 requires; also HTTP/2's (https-listener.ts). */
 export const NO_TUNNEL: Respond = Object.freeze({

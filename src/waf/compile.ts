@@ -7,7 +7,7 @@
  */
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
 import type { GatewayDeps } from '../pipeline/gateway.js';
-import type { Stage } from '../pipeline/types.js';
+import type { Stage } from '../contract/types.js';
 import { RuleSet } from './engine.js';
 import { Exclusions } from './exclusions.js';
 import { WAF_DEFAULTS } from './schema.js';

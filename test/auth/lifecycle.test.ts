@@ -15,7 +15,7 @@ import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, eventually, type TestGateway } from '../helpers/gateway.js';
 import { makeKey, nowSec, TestIdp, type TestKey } from '../helpers/idp.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { compileGateway } from '../../src/config/compile.js';
+import { compileGateway } from '../../src/compile/gateway.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
 import { Runtime } from '../../src/server/runtime.js';
 

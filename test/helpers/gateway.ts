@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { validateConfig } from '../../src/config/validate.js';
-import { compileGateway } from '../../src/config/compile.js';
+import { compileGateway } from '../../src/compile/gateway.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
 import { Runtime } from '../../src/server/runtime.js';
 

@@ -12,10 +12,10 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Respond } from '../pipeline/types.js';
-import { canonicalIp } from './client-ip.js';
-import { createExchange, type EdgeHandler, type GatewayHolder } from './edge.js';
-import { hasBody, type Exchange } from './exchange.js';
+import type { Respond } from '../contract/types.js';
+import { canonicalIp } from '../route/client-ip.js';
+import { createExchange, type EdgeHandler, type GatewayHolder } from './handler.js';
+import { hasBody, type Exchange } from '../pipeline/exchange.js';
 import type { WebSocketHandler } from './websocket.js';
 
 const BAD_REQUEST: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });

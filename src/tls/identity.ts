@@ -8,7 +8,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import type { ClientCertificate, Identity } from '../pipeline/types.js';
+import type { ClientCertificate, Identity } from '../contract/types.js';
 
 const kClientCert = Symbol('portcullis.clientCert');
 

@@ -14,8 +14,8 @@
  */
 import type { ClientCertAuthConfig, RouteConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
-import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
-import { canonicalSan, unescapeDnValue, VerifiedClientCert } from './tls-identity.js';
+import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
+import { canonicalSan, unescapeDnValue, VerifiedClientCert } from './identity.js';
 
 const REQUIRED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'unauthenticated', error: 'client_certificate_required' });
 const NOT_ALLOWED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'forbidden', error: 'client_certificate_not_allowed' });

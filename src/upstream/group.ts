@@ -8,7 +8,7 @@
  * is tried anyway (failing open to "try" beats failing closed to "502").
  */
 import { Pool } from 'undici';
-import type { TargetTls, UpstreamTls } from './upstream-tls.js';
+import type { TargetTls, UpstreamTls } from './tls.js';
 
 const EJECT_AFTER_FAILURES = 3;
 const EJECT_FOR_MS = 10_000;

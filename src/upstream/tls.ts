@@ -21,8 +21,8 @@ import type { Logger } from 'pino';
 import { buildConnector } from 'undici';
 import type { UpstreamTlsConfig } from '../config/types.js';
 import type { Resource } from '../pipeline/gateway.js';
-import { readCaBundle, readPair, verifyPair } from '../server/tls-files.js';
-import { FileWatcher } from '../server/tls-watch.js';
+import { readCaBundle, readPair, verifyPair } from '../tls/files.js';
+import { FileWatcher } from '../tls/watch.js';
 
 const CONNECT_TIMEOUT_MS = 5_000;
 

@@ -6,7 +6,7 @@ import t from 'tap';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pino from 'pino';
-import { FileWatcher } from '../../src/server/tls-watch.js';
+import { FileWatcher } from '../../src/tls/watch.js';
 import { eventually } from '../helpers/gateway.js';
 import { tempDir } from '../helpers/certs.js';
 

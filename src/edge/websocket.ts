@@ -10,15 +10,15 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyServer } from 'http-proxy-3';
-import type { Respond } from '../pipeline/types.js';
+import type { Respond } from '../contract/types.js';
 import { decide, recordInternalError, type Terminal } from '../pipeline/decide.js';
-import { BAD_REQUEST, NO_ROUTE } from '../pipeline/respond.js';
+import { BAD_REQUEST, NO_ROUTE } from '../contract/respond.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
-import { createExchange, type GatewayHolder } from './edge.js';
-import type { Exchange } from './exchange.js';
+import { createExchange, type GatewayHolder } from './handler.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { stripPathPrefix } from '../route/match.js';
-import type { Hsts } from './tls-hsts.js';
+import type { Hsts } from '../tls/hsts.js';
 
 const NOT_ALLOWED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'forbidden', error: 'websocket_not_allowed' });
 

@@ -4,10 +4,10 @@
  */
 import t from 'tap';
 import { X509Certificate } from 'node:crypto';
-import { canonicalSan, parseSubjectAltNames, VerifiedClientCert } from '../../src/server/tls-identity.js';
-import { ClientCertStage, parseSubjectRule } from '../../src/server/tls-client-auth.js';
+import { canonicalSan, parseSubjectAltNames, VerifiedClientCert } from '../../src/tls/identity.js';
+import { ClientCertStage, parseSubjectRule } from '../../src/tls/client-auth.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
-import { RequestCtx } from '../../src/server/context.js';
+import { RequestCtx } from '../../src/pipeline/context.js';
 import { issue, makeCa, tempDir } from '../helpers/certs.js';
 
 void t.test('subjectAltName text → TYPE:value list; quoted values cannot forge a second entry', async (t) => {

@@ -6,12 +6,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Decision, Respond } from '../pipeline/types.js';
-import { sendRespond } from '../pipeline/respond.js';
+import type { Decision, Respond } from '../contract/types.js';
+import { sendRespond } from '../contract/respond.js';
 import type { RequestCtx } from './context.js';
-import type { Gateway } from '../pipeline/gateway.js';
+import type { Gateway } from './gateway.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
-import { clientCertOf } from './tls-identity.js';
+import { clientCertOf } from '../tls/identity.js';
 
 /** What an in-flight upstream call must do when the client goes away. */
 export interface Abortable {

@@ -3,7 +3,7 @@
  * without counting the refusal, forgets an address once its last request ends, 0 = no cap.
  */
 import t from 'tap';
-import { ClientInFlight } from '../../src/proxy/client-inflight.js';
+import { ClientInFlight } from '../../src/pipeline/client-inflight.js';
 
 void t.test('counts per address up to the cap, and frees a slot on release', async (t) => {
   const c = new ClientInFlight();

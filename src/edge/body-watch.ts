@@ -20,8 +20,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { constants as h2, type Http2ServerResponse } from 'node:http2';
-import type { Respond } from '../pipeline/types.js';
-import type { Exchange } from './exchange.js';
+import type { Respond } from '../contract/types.js';
+import type { Exchange } from '../pipeline/exchange.js';
 
 /** How often bodies are checked: Node checks HTTP/1.1 request timeouts as often (listeners.ts). */
 const SWEEP_MS = 1_000;

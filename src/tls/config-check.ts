@@ -4,7 +4,7 @@
  * of the wrong type were reported by the schema pass and are skipped here.
  */
 import type { PathSegment } from '../config/messages.js';
-import { parseSubjectRule } from './tls-client-auth.js';
+import { parseSubjectRule } from './client-auth.js';
 
 type Obj = Record<string, unknown>;
 type Report = (path: readonly PathSegment[], message: string) => void;

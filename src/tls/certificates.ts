@@ -11,8 +11,8 @@ import { createSecureContext, type SecureContext, type SecureContextOptions } fr
 import type { Logger } from 'pino';
 import type { ListenerTlsConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
-import { loadPair, readCaBundle, type LoadedPair, type PairFiles } from './tls-files.js';
-import { FileWatcher } from './tls-watch.js';
+import { loadPair, readCaBundle, type LoadedPair, type PairFiles } from './files.js';
+import { FileWatcher } from './watch.js';
 
 /**
  * TLS 1.2 suites: ECDHE key exchange (forward secrecy) with AEAD ciphers only, Mozilla's

@@ -3,7 +3,7 @@
  * constructor, so V8 gives every request object the same hidden class.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { BodyAccess, ClientCertificate, Identity, RequestContext, RouteRef, Shape } from '../pipeline/types.js';
+import type { BodyAccess, ClientCertificate, Identity, RequestContext, RouteRef, Shape } from '../contract/types.js';
 
 export class RequestCtx implements RequestContext {
   readonly id: string;

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { isIPv4 } from 'node:net';
-import { CidrList, blockListHas, compileCidrs, parseIpv4 } from '../../src/server/client-ip.js';
+import { CidrList, blockListHas, compileCidrs, parseIpv4 } from '../../src/route/client-ip.js';
 
 /** Deterministic PRNG (mulberry32) so a failure reproduces. */
 function rng(seed: number): () => number {

@@ -4,19 +4,19 @@
  * check`, startup and SIGHUP all call this same function. The structural
  * and semantic checks (validate.ts, semantic.ts) have passed already.
  */
-import type { GatewayConfig, RouteConfig } from './types.js';
-import type { Stage } from '../pipeline/types.js';
+import type { GatewayConfig, RouteConfig } from '../config/types.js';
+import type { Stage } from '../contract/types.js';
 import { Gateway, type GatewayDeps, type Resource } from '../pipeline/gateway.js';
 import { CompiledRoute } from '../route/compiled-route.js';
 import { RouteTable } from '../route/match.js';
 import { compileNetPolicy } from '../route/netpolicy.js';
 import { InjectableHeaders } from '../route/sanitise.js';
-import { TrustedProxies } from '../server/client-ip.js';
-import { UpstreamGroup } from '../proxy/upstreams.js';
+import { TrustedProxies } from '../route/client-ip.js';
+import { UpstreamGroup } from '../upstream/group.js';
 import { compileAuth, type CompiledAuth } from '../auth/compile.js';
 import { RateLimits } from '../ratelimit/compile.js';
-import { UpstreamTls } from '../proxy/upstream-tls.js';
-import { compileClientCertStage } from '../server/tls-client-auth.js';
+import { UpstreamTls } from '../upstream/tls.js';
+import { compileClientCertStage } from '../tls/client-auth.js';
 import { WafPolicy } from '../waf/compile.js';
 
 export const AUTH_REALM = 'portcullis';

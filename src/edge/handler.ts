@@ -7,17 +7,17 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Respond } from '../pipeline/types.js';
+import type { Respond } from '../contract/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
 import { decide, recordInternalError, type Terminal } from '../pipeline/decide.js';
-import { NO_ROUTE } from '../pipeline/respond.js';
+import { NO_ROUTE } from '../contract/respond.js';
 import { normaliseTarget } from '../route/normalise.js';
-import { RequestCtx } from './context.js';
-import { Exchange, hasBody } from './exchange.js';
-import { canonicalIp } from './client-ip.js';
-import { chooseRequestId } from './request-id.js';
-import { hasValidHostHeader, hostOf } from './host.js';
+import { RequestCtx } from '../pipeline/context.js';
+import { Exchange, hasBody } from '../pipeline/exchange.js';
+import { canonicalIp } from '../route/client-ip.js';
+import { chooseRequestId } from '../pipeline/request-id.js';
+import { hasValidHostHeader, hostOf } from '../pipeline/host.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { isKnownMethod, OTHER_METHOD } from '../observe/method-label.js';
 import { UpstreamCall } from '../proxy/forward.js';
