@@ -6,7 +6,8 @@
  */
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
 import type { Stage } from '../contract/types.js';
-import { Gateway, type GatewayDeps, type Resource } from '../pipeline/gateway.js';
+import { Gateway } from '../pipeline/gateway.js';
+import type { GatewayDeps, Resource } from '../contract/types.js';
 import { CompiledRoute } from '../route/compiled-route.js';
 import { RouteTable } from '../route/match.js';
 import { compileNetPolicy } from '../route/netpolicy.js';

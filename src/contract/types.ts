@@ -6,6 +6,8 @@
  * that ends the request. Expected outcomes are values, never exceptions.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from 'pino';
+import type { GatewayMetrics } from '../observe/metrics.js';
 
 /** PRODUCT §6: the `decision` label of metrics and the access log. */
 export type Decision =
@@ -139,4 +141,18 @@ export interface RequestContext {
 export interface RouteRef {
   readonly name: string;
   readonly stages: readonly Stage[];
+}
+
+/** What every compiled piece reports to (STYLE §4: passed in, no module singletons). */
+export interface GatewayDeps {
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+}
+
+/** Something the gateway must wait for before it is ready and close at the end (JWKS, Redis …). */
+export interface Resource {
+  readonly name: string;
+  /** null when ready, else a short reason for /readyz. */
+  notReadyReason(): string | null;
+  close(): Promise<void>;
 }

@@ -14,7 +14,9 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Respond } from '../contract/types.js';
 import { canonicalIp } from '../route/client-ip.js';
-import { createExchange, type EdgeHandler, type GatewayHolder } from './handler.js';
+import type { EdgeHandler } from './handler.js';
+import { createExchange } from '../pipeline/create-exchange.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import { hasBody, type Exchange } from '../pipeline/exchange.js';
 import type { WebSocketHandler } from './websocket.js';
 

@@ -13,7 +13,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { AuthListenerConfig, LimitsConfig, ListenerTlsConfig } from '../config/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
-import type { GatewayHolder } from '../edge/handler.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import { handleClientError } from '../server/client-error.js';
 import { applyLimits, trafficServerOptions, type Listener } from '../server/listeners.js';
 import { ListenerTls } from '../server/tls-listener.js';

@@ -6,7 +6,6 @@
  * forward-auth endpoints answer an unknown original method (forward-auth/original.ts).
  */
 import { METHODS } from 'node:http';
-import { HTTP_METHODS } from '../config/schema.js';
 
 /**
  * The methods Node's HTTP/1.1 parser accepts (RFC 9110 plus WebDAV, CalDAV …): the ones the
@@ -14,8 +13,13 @@ import { HTTP_METHODS } from '../config/schema.js';
  */
 const KNOWN: ReadonlySet<string> = new Set(METHODS);
 
-/** RFC 9110 §9 and PATCH (RFC 5789): also every method a route's `match.methods` may name (schema enum). */
-const LABELLED: ReadonlySet<string> = new Set(HTTP_METHODS);
+/**
+ * RFC 9110 §9 and PATCH (RFC 5789): also every method a route's `match.methods` may name. Written
+ * out rather than imported from config/schema.ts's HTTP_METHODS because observe/ imports nothing
+ * of ours (docs/architecture.md); test/observe/method-label.test.ts checks the two lists agree.
+ */
+export const LABELLED_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
+const LABELLED: ReadonlySet<string> = new Set(LABELLED_METHODS);
 
 export const OTHER_METHOD = 'other';
 

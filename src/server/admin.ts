@@ -4,7 +4,7 @@
  * resource — JWKS, Redis — ready; 503 with the reasons otherwise).
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { GatewayHolder } from '../edge/handler.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body) + '\n';

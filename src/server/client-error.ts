@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { denialBody, errorCodeFor } from '../contract/respond.js';
 import { canonicalIp } from '../route/client-ip.js';
-import type { GatewayHolder } from '../edge/handler.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import { exchangeOf } from '../pipeline/exchange.js';
 import type { Respond } from '../contract/types.js';
 import type { Hsts } from '../tls/hsts.js';

@@ -11,7 +11,8 @@ import type { HttpListenerConfig, LimitsConfig, PlainListenerConfig } from '../c
 import type { Gateway } from '../pipeline/gateway.js';
 import { createHttpsListener } from './https-listener.js';
 import { HttpsRedirect } from '../edge/https-redirect.js';
-import { EdgeHandler, type GatewayHolder } from '../edge/handler.js';
+import { EdgeHandler } from '../edge/handler.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import { handleClientError } from './client-error.js';
 import { createAdminServer } from './admin.js';
 import { createEchoUpstream } from '../demo/echo-upstream.js';

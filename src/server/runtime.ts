@@ -16,8 +16,9 @@
  * then closes what is left and exits 0.
  */
 import type { Logger } from 'pino';
-import type { Gateway, GatewayDeps } from '../pipeline/gateway.js';
-import type { GatewayHolder } from '../edge/handler.js';
+import type { Gateway } from '../pipeline/gateway.js';
+import type { GatewayDeps } from '../contract/types.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import { createListeners, listen, type Listener, type ListenerServer } from './listeners.js';
 import { listenerChangesNeedingRestart } from './https-listener.js';
 import { loadConfigFile } from '../config/load.js';

@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import type { SecureContext, SecureContextOptions, Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import type { LimitsConfig, ListenerTlsConfig } from '../config/types.js';
-import type { GatewayHolder } from '../edge/handler.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import { handleClientError } from './client-error.js';
 import { ListenerCertificates, TLS12_CIPHERS } from '../tls/certificates.js';
 import { recordClientCert } from '../tls/identity.js';

@@ -6,7 +6,8 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Respond } from '../contract/types.js';
-import { createExchange, type GatewayHolder } from '../edge/handler.js';
+import { createExchange } from '../pipeline/create-exchange.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import type { Hsts } from '../tls/hsts.js';
 
 /** 405 for CONNECT, with the Allow field RFC 9110 §15.5.6 requires; also HTTP/2's (https-listener.ts). */

@@ -20,7 +20,7 @@ import { connect as tlsConnect, createSecureContext, type ConnectionOptions, typ
 import type { Logger } from 'pino';
 import { buildConnector } from 'undici';
 import type { UpstreamTlsConfig } from '../config/types.js';
-import type { Resource } from '../pipeline/gateway.js';
+import type { Resource } from '../contract/types.js';
 import { readCaBundle, readPair, verifyPair } from '../tls/files.js';
 import { FileWatcher } from '../tls/watch.js';
 

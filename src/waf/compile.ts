@@ -6,7 +6,7 @@
  * Gateway and shared by its routes; exclusions are filtered per route.
  */
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
-import type { GatewayDeps } from '../pipeline/gateway.js';
+import type { GatewayDeps } from '../contract/types.js';
 import type { Stage } from '../contract/types.js';
 import { RuleSet } from './engine.js';
 import { Exclusions } from './exclusions.js';
