@@ -14,6 +14,7 @@ import { ConfigError } from './config/errors.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { createProcessLogger } from './observe/logger.js';
 import { Runtime } from './server/runtime.js';
+import { SHAPES } from './shapes.js';
 import { checkListenerFiles } from './tls/certificates.js';
 import { attachWorkerToPrimary, isClusterWorker, runPrimary, workerCount } from './server/workers.js';
 import { DevTokenError, mintDevToken } from './auth/dev-token.js';
@@ -55,7 +56,7 @@ async function serve(configPath: string): Promise<void> {
   const metrics = new GatewayMetrics();
   const deps = { logger, metrics };
   const gateway = compileGateway(config, deps);
-  const runtime = new Runtime(configPath, gateway, deps);
+  const runtime = new Runtime(configPath, gateway, deps, SHAPES);
   const stop = (signal: string): void => {
     runtime.shutdown(signal).then(
       () => { proc.flush(); process.exit(0); },

@@ -17,16 +17,14 @@ import type { Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import type { HttpsListenerConfig, LimitsConfig, ListenersConfig } from '../config/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
-import { EdgeHandler } from '../edge/handler.js';
 import { createExchange } from '../pipeline/create-exchange.js';
 import type { GatewayHolder } from '../pipeline/gateway.js';
 import { NO_TUNNEL, refuseConnect, refuseExpectation } from './unsupported.js';
-import { WebSocketHandler } from '../edge/websocket.js';
 import { ListenerTls } from './tls-listener.js';
 import { Hsts } from '../tls/hsts.js';
 import { Http2Guard } from '../tls/h2-session-guard.js';
 import { http2ServerOptions } from '../tls/h2-options.js';
-import type { Listener, ListenerServer } from './listeners.js';
+import type { Listener, ListenerServer, Shape, ShapeHandlers } from './listener.js';
 
 
 /**
@@ -38,12 +36,12 @@ Object.defineProperty(H2Response.prototype, 'destroyed', {
   get(this: Http2ServerResponse): boolean { return this.stream.destroyed; },
 });
 
-/** The `request` listener: HSTS on every response, then the edge pipeline. */
+/** The `request` listener: HSTS on every response, then the shape's handler (the edge pipeline). */
 class HttpsEdge {
-  readonly #edge: EdgeHandler;
+  readonly #edge: ShapeHandlers;
   readonly #hsts: Hsts;
 
-  constructor(edge: EdgeHandler, hsts: Hsts) {
+  constructor(edge: ShapeHandlers, hsts: Hsts) {
     this.#edge = edge;
     this.#hsts = hsts;
   }
@@ -62,9 +60,9 @@ class HttpsEdge {
  * stream reset on arrival (rapid reset) is seen as gone here and no stage, Redis call or upstream
  * request is started for it (issue 21): it is only logged, as a 499.
  */
-function startH2Request(edge: EdgeHandler, req: IncomingMessage, res: ServerResponse): void {
+function startH2Request(edge: ShapeHandlers, req: IncomingMessage, res: ServerResponse): void {
   const stream = (res as unknown as Http2ServerResponse).stream;
-  if (stream.closed || stream.destroyed) edge.onGone(req, res);
+  if (stream.closed || stream.destroyed) (edge.onGone ?? edge.onRequest)(req, res);
   else edge.onRequest(req, res);
 }
 
@@ -84,9 +82,11 @@ function stopRequestBody(stream: ServerHttp2Stream): void {
   if (!stream.closed && !stream.destroyed && !stream.readableEnded) stream.close(h2.NGHTTP2_NO_ERROR);
 }
 
-export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerConfig, limits: LimitsConfig): Listener {
+/** `edgeShape`: the shape this listener serves (main.ts hands it over; this file never imports a shape). */
+export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerConfig, limits: LimitsConfig, edgeShape: Shape): Listener {
   const hsts = new Hsts(cfg.hsts ?? null);
-  const edge = new HttpsEdge(new EdgeHandler(holder, 'https'), hsts);
+  const handlers = edgeShape(holder, { proto: 'https', hsts, redirectPort: null });
+  const edge = new HttpsEdge(handlers, hsts);
   const sessions = new Set<ServerHttp2Session>();
   // HTTP/2 timeouts read the limits current when a session or stream starts (a reload changes them).
   let current = limits;
@@ -138,7 +138,7 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
   tls.attach(server);
   // Both server kinds are tls.Servers; their events are registered through that one type.
   const events: TlsServer = server;
-  events.on('upgrade', new WebSocketHandler(holder, 'https', hsts).onUpgrade);
+  if (handlers.onUpgrade) events.on('upgrade', handlers.onUpgrade);
   const refuseH1 = refuseConnect(holder, 'https', hsts);
   events.on('connect', (req: IncomingMessage, second: unknown) => {
     if (!(second instanceof Http2ServerResponse)) return refuseH1(req, second as Socket);
