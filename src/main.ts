@@ -16,7 +16,8 @@ import { createProcessLogger } from './observe/logger.js';
 import { Runtime } from './server/runtime.js';
 import { SHAPES } from './shapes.js';
 import { checkListenerFiles } from './tls/certificates.js';
-import { attachWorkerToPrimary, isClusterWorker, runPrimary, workerCount } from './server/workers.js';
+import { runPrimary, workerCount } from './server/cluster/primary.js';
+import { attachWorkerToPrimary, isClusterWorker } from './server/cluster/worker.js';
 import { DevTokenError, mintDevToken } from './auth/dev-token.js';
 
 const DEFAULT_CONFIG = 'config/gateway.yaml';

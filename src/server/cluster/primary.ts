@@ -7,7 +7,7 @@
  * through Redis as between hosts; without `redis` each worker has its own in-process buckets,
  * so a limit is enforced per worker (docs/performance.md).
  *
- * The primary:
+ * The primary (this file; its admin listener: primary-admin.ts; the worker side: worker.ts):
  * - serves the admin listener itself, so a scrape sees every worker: `/metrics` sums the
  *   workers' registries (prom-client's AggregatorRegistry.aggregate, asked over the cluster IPC
  *   channel; counters of replaced workers carried over so sums never go down), `/readyz` is
@@ -23,65 +23,29 @@
  *   port in use or an unreadable key file will not fix itself by retrying.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import { availableParallelism } from 'node:os';
-import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import { loadConfigFile } from '../config/load.js';
-import { ConfigError } from '../config/errors.js';
-import type { GatewayConfig } from '../config/types.js';
-import type { Runtime } from './runtime.js';
-
-const MSG_READY = 'portcullis:worker-ready';
-const MSG_READYZ_REQ = 'portcullis:readyz-req';
-const MSG_READYZ_RES = 'portcullis:readyz-res';
-const MSG_METRICS_REQ = 'portcullis:metrics-req';
-const MSG_METRICS_RES = 'portcullis:metrics-res';
+import { loadConfigFile } from '../../config/load.js';
+import { ConfigError } from '../../config/errors.js';
+import type { GatewayConfig } from '../../config/types.js';
+import { MSG_METRICS_RES, MSG_READY, MSG_READYZ_RES, isMessage, type MetricsResponse, type ReadyMessage, type ReadyzResponse } from './messages.js';
+import { PrimaryAdmin, type Slot } from './primary-admin.js';
 
 /** First restart delay; doubles per young death up to RESTART_MAX_MS. */
 const RESTART_MIN_MS = 100;
 const RESTART_MAX_MS = 10_000;
 /** A worker that lived this long resets its slot's backoff. */
 const HEALTHY_AFTER_MS = 10_000;
-/** How long /readyz and /metrics wait for each worker's answer. */
-const ASK_TIMEOUT_MS = 2_000;
 /** Beyond shutdownGraceMs: what a worker may take to close resources and flush its log. */
 const EXIT_MARGIN_MS = 5_000;
-/** Metric types whose values a replaced worker leaves behind (gauges describe live processes only). */
-const CARRIED_TYPES: ReadonlySet<string> = new Set(['counter', 'histogram']);
 /** Upper bound of `server.workers` (the schema's maximum). */
 export const MAX_WORKERS = 128;
-
-interface ReadyMessage { type: typeof MSG_READY }
-interface ReadyzRequest { type: typeof MSG_READYZ_REQ; id: number }
-interface ReadyzResponse { type: typeof MSG_READYZ_RES; id: number; reasons: string[] }
-interface MetricsRequest { type: typeof MSG_METRICS_REQ; id: number }
-interface MetricsResponse { type: typeof MSG_METRICS_RES; id: number; metrics: MetricsJson | null }
-/** What prom-client's getMetricsAsJSON() returns, as AggregatorRegistry.aggregate() takes it. */
-type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
-
-function isMessage<T extends { type: string }>(m: unknown, type: T['type']): m is T {
-  return m !== null && typeof m === 'object' && (m as { type?: unknown }).type === type;
-}
 
 /** The number of worker processes `server.workers` asks for: 0 means one per CPU. */
 export function workerCount(cfg: GatewayConfig): number {
   const n = cfg.server.workers;
   return n === 0 ? Math.min(availableParallelism(), MAX_WORKERS) : n;
-}
-
-/** One worker position: its current process and its restart history. */
-interface Slot {
-  readonly index: number;
-  worker: Worker | null;
-  startedAt: number;
-  ready: boolean;
-  /** Whether any process of this slot has been ready (a first-generation death before it is fatal). */
-  everReady: boolean;
-  backoffMs: number;
-  restartTimer: NodeJS.Timeout | null;
-  /** The current worker's answer to the last /metrics scrape (carried over when it dies). */
-  lastMetrics: MetricsJson | null;
 }
 
 export interface PrimaryOptions {
@@ -107,16 +71,7 @@ class Primary {
   #exit: ((code: number) => void) | null = null;
   /** 0 unless start-up failed or a worker had to be killed at the deadline. */
   #exitCode = 0;
-  #nextAskId = 0;
-  /** Answers awaited from workers, by request id. */
-  readonly #waiters = new Map<number, (answer: unknown) => void>();
-  /**
-   * Counters and histograms of workers that have exited, as last scraped: added to every later
-   * scrape so the summed series never go down when a worker is replaced (Prometheus would read
-   * the drop as a counter reset and over-count rate()). What a dead worker counted after the
-   * last scrape is lost; what was exposed stays exposed.
-   */
-  #carried: MetricsJson[] = [];
+  readonly #adminEndpoints: PrimaryAdmin;
 
   constructor(opts: PrimaryOptions) {
     this.#configPath = opts.configPath;
@@ -126,6 +81,7 @@ class Primary {
     this.#slots = Array.from({ length: n }, (_, index) => ({
       index, worker: null, startedAt: 0, ready: false, everReady: false, backoffMs: RESTART_MIN_MS, restartTimer: null, lastMetrics: null,
     }));
+    this.#adminEndpoints = new PrimaryAdmin(this.#slots, this.#logger, () => this.#shuttingDown);
   }
 
   run(): Promise<number> {
@@ -138,7 +94,7 @@ class Primary {
     for (const slot of this.#slots) this.#fork(slot);
     const admin = this.#config.listeners.admin;
     if (admin) {
-      this.#admin = this.#createAdmin();
+      this.#admin = this.#adminEndpoints.createServer();
       this.#admin.once('error', (err) => {
         this.#logger.fatal({ err, listener: 'admin' }, 'cannot start listeners');
         this.#shutdown('admin listener failed', 1);
@@ -171,7 +127,7 @@ class Primary {
       this.#logger.info({ worker: slot.index + 1, pid: worker.process.pid }, 'worker ready');
       if (this.#slots.every((s) => s.ready)) this.#logger.info({ workers: this.#slots.length }, 'all workers ready');
     } else if (isMessage<ReadyzResponse>(message, MSG_READYZ_RES) || isMessage<MetricsResponse>(message, MSG_METRICS_RES)) {
-      this.#waiters.get(message.id)?.(message);
+      this.#adminEndpoints.answer(message);
     }
   }
 
@@ -179,11 +135,7 @@ class Primary {
     if (slot.worker !== worker) return;
     slot.worker = null;
     slot.ready = false;
-    if (slot.lastMetrics !== null) {
-      // String(): at run time `type` is 'counter' | 'gauge' | …; prom-client's typings say an enum
-      this.#carried.push(slot.lastMetrics.filter((m) => CARRIED_TYPES.has(String(m.type))));
-      slot.lastMetrics = null;
-    }
+    this.#adminEndpoints.carry(slot);
     // `worker` is the slot (1…N), as in the workers' own lines; a replacement keeps it
     const fields = { worker: slot.index + 1, pid: worker.process.pid, code, signal };
     if (this.#shuttingDown) {
@@ -259,131 +211,4 @@ class Primary {
     this.#admin.close(() => finish());
     this.#admin.closeAllConnections();
   }
-
-  // ---- admin listener ------------------------------------------------------------------------
-
-  #createAdmin(): Server {
-    return createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method_not_allowed' });
-      if (path === '/healthz') return json(res, 200, { status: 'ok' });
-      if (path === '/readyz') {
-        this.#readyz().then(
-          (reasons) => (reasons.length ? json(res, 503, { status: 'not_ready', reasons }) : json(res, 200, { status: 'ready' })),
-          () => json(res, 500, { error: 'internal_error' }),
-        );
-        return;
-      }
-      if (path === '/metrics') {
-        this.#metrics().then(
-          (registry) => registry.metrics().then((text) => {
-            res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) });
-            res.end(text);
-          }),
-          (err: unknown) => {
-            this.#logger.error({ err }, 'metrics collection from the workers failed');
-            json(res, 503, { error: 'unavailable' });
-          },
-        );
-        return;
-      }
-      json(res, 404, { error: 'not_found' });
-    });
-  }
-
-  /** Every worker's not-ready reasons, prefixed with its slot; a missing or silent worker is one too. */
-  async #readyz(): Promise<string[]> {
-    if (this.#shuttingDown) return ['shutting down'];
-    const answers = await Promise.all(this.#slots.map(async (slot): Promise<string[]> => {
-      const worker = slot.worker;
-      if (worker === null || !slot.ready || !worker.isConnected()) return [`worker ${slot.index + 1}: not running`];
-      const answer = await this.#ask(worker, { type: MSG_READYZ_REQ, id: this.#nextAskId++ } satisfies ReadyzRequest);
-      if (typeof answer === 'string') return [`worker ${slot.index + 1}: ${answer}`];
-      const reasons = (answer as ReadyzResponse).reasons;
-      return Array.isArray(reasons) ? reasons.map((r) => `worker ${slot.index + 1}: ${String(r)}`) : [];
-    }));
-    return answers.flat();
-  }
-
-  /**
-   * The ready workers' registries summed (counters and histograms add up; prom-client's own
-   * aggregators for the default process metrics). A worker that does not answer in time is left
-   * out of this scrape rather than failing it.
-   */
-  async #metrics(): Promise<Registry> {
-    const answers = await Promise.all(this.#slots.map(async (slot): Promise<MetricsJson | null> => {
-      const worker = slot.worker;
-      if (worker === null || !slot.ready || !worker.isConnected()) return null;
-      const answer = await this.#ask(worker, { type: MSG_METRICS_REQ, id: this.#nextAskId++ } satisfies MetricsRequest);
-      const metrics = typeof answer === 'string' ? null : (answer as MetricsResponse).metrics;
-      // only if the same process is still in the slot: a replacement must not inherit its predecessor's snapshot
-      if (metrics !== null && slot.worker === worker) slot.lastMetrics = metrics;
-      return metrics;
-    }));
-    if (this.#carried.length > 1) {
-      // keep one merged snapshot, however many workers have died
-      this.#carried = [await AggregatorRegistry.aggregate(this.#carried).getMetricsAsJSON()];
-    }
-    return AggregatorRegistry.aggregate([...answers.filter((m): m is MetricsJson => m !== null), ...this.#carried]);
-  }
-
-  /** Sends `request` and resolves with the worker's answer, or a reason string when there is none. */
-  #ask(worker: Worker, request: ReadyzRequest | MetricsRequest): Promise<unknown> {
-    const id = request.id;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish('no answer'), ASK_TIMEOUT_MS);
-      const finish = (answer: unknown): void => {
-        clearTimeout(timer);
-        this.#waiters.delete(id);
-        resolve(answer);
-      };
-      this.#waiters.set(id, finish);
-      worker.send(request, (err: Error | null) => { if (err) finish(`unreachable (${err.message})`); });
-    });
-  }
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-// ---- worker side -----------------------------------------------------------------------------
-
-/**
- * In a worker, after its listeners are up: tell the primary, answer its /readyz and /metrics
- * questions, and drain and exit if the primary goes away (its IPC channel closes), so no worker
- * outlives a killed primary.
- */
-export function attachWorkerToPrimary(runtime: Runtime, registry: Registry, logger: Logger, stop: (reason: string) => void): void {
-  process.on('message', (message: unknown) => {
-    if (isMessage<ReadyzRequest>(message, MSG_READYZ_REQ)) {
-      const reasons = runtime.current.notReadyReasons();
-      if (runtime.shuttingDown) reasons.push('shutting down');
-      process.send?.({ type: MSG_READYZ_RES, id: message.id, reasons } satisfies ReadyzResponse);
-    } else if (isMessage<MetricsRequest>(message, MSG_METRICS_REQ)) {
-      const id = message.id;
-      registry.getMetricsAsJSON().then(
-        (metrics) => process.send?.({ type: MSG_METRICS_RES, id, metrics } satisfies MetricsResponse),
-        (err: unknown) => {
-          logger.error({ err }, 'metrics collection failed');
-          process.send?.({ type: MSG_METRICS_RES, id, metrics: null } satisfies MetricsResponse);
-        },
-      );
-    }
-  });
-  process.once('disconnect', () => {
-    // Already draining (the primary forwarded SIGTERM, then went): let that drain finish.
-    if (runtime.shuttingDown) return;
-    logger.warn('the cluster primary went away: draining and exiting');
-    stop('primary disconnected');
-  });
-  const ready: ReadyMessage = { type: MSG_READY };
-  process.send?.(ready);
-}
-
-/** Whether this process is a worker forked by runPrimary. */
-export function isClusterWorker(): boolean {
-  return cluster.isWorker;
 }
