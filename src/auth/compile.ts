@@ -13,7 +13,7 @@
  */
 import { resolve } from 'node:path';
 import type { AuthConfig, ProviderConfig, RouteConfig } from '../config/types.js';
-import { AUTH_DEFAULTS } from '../config/schema.js';
+import { AUTH_DEFAULTS } from './schema.js';
 import type { GatewayDeps, Resource } from '../contract/types.js';
 import type { Stage } from '../contract/types.js';
 import { AuthenticateStage, FailureCounter, type AuthShared } from './authenticate.js';
