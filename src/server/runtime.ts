@@ -21,7 +21,7 @@ import type { GatewayDeps } from '../contract/types.js';
 import type { GatewayHolder } from '../pipeline/gateway.js';
 import { createListeners, listen } from './listeners.js';
 import type { Listener, ListenerServer, Shapes } from './listener.js';
-import { listenerChangesNeedingRestart } from './https-listener.js';
+import { listenerChangesNeedingRestart } from './listener-changes.js';
 import { loadConfigFile } from '../config/load.js';
 import { compileGateway } from '../compile/gateway.js';
 import { ConfigError } from '../config/errors.js';

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/validate.js';
-import { listenerChangesNeedingRestart } from '../../src/server/https-listener.js';
+import { listenerChangesNeedingRestart } from '../../src/server/listener-changes.js';
 import type { ListenersConfig } from '../../src/config/types.js';
 
 function problemsOf(doc: unknown): readonly string[] {
