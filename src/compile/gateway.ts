@@ -50,7 +50,7 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: 
   const net = compileNetPolicy(route.allowCidrs, route.denyCidrs);
   if (net !== null) stages.push(net);
   // Deny by default lives in data: a route without `auth: none` gets a token stage — unless its
-  // auth is a TLS client certificate alone (server/tls-client-auth.ts).
+  // auth is a TLS client certificate alone (tls/client-auth.ts).
   if (route.auth !== 'none') {
     const cert = compileClientCertStage(route, deps.metrics);
     if (cert !== null) stages.push(cert);
@@ -67,7 +67,7 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, rateLimits: 
 /**
  * `previous` is the Gateway being replaced on reload: providers whose key source is unchanged
  * start from its keys instead of refetching (src/auth/compile.ts), and the per-client in-flight
- * counts carry on (proxy/client-inflight.ts).
+ * counts carry on (pipeline/client-inflight.ts).
  */
 export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
   const rateLimits = new RateLimits(cfg, deps, previous?.resources ?? []);

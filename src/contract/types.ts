@@ -87,7 +87,7 @@ export interface Stage {
 }
 
 /**
- * Per-request state. Built through one constructor (server/context.ts) so
+ * Per-request state. Built through one constructor (pipeline/context.ts) so
  * every request object has the same shape.
  */
 export interface RequestContext {
@@ -126,7 +126,7 @@ export interface RequestContext {
   upstreamMs: number | null;
   /**
    * Headers a stage adds to whatever response the request ends with — the upstream's
-   * (proxy/forward.ts) or a denial (pipeline/respond.ts) — as a flat [name, value, …] list with
+   * (proxy/forward.ts) or a denial (contract/respond.ts) — as a flat [name, value, …] list with
    * lowercase names; null (no allocation) until a stage adds one. RateLimit fields use it.
    */
   responseHeaders: string[] | null;

@@ -4,7 +4,7 @@
  * host, path and query on the HTTPS listener. The admin listener is another server and is
  * never redirected.
  *
- * The host comes from the request's Host header, checked like every request's (server/host.ts):
+ * The host comes from the request's Host header, checked like every request's (pipeline/host.ts):
  * the client is sent to the name it asked for, never to one it smuggled in. A request a trusted
  * proxy marks `X-Forwarded-Proto: https` already arrived over TLS at that proxy: redirecting it
  * would loop, so it is proxied as usual.

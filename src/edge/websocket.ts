@@ -29,7 +29,7 @@ export class WebSocketHandler {
   readonly #hsts: Hsts | null;
   readonly #proxy = createProxyServer({ ws: true, xfwd: false, prependPath: true, ignorePath: false });
 
-  /** `hsts`: the HTTPS listener's (tls-hsts.ts): on denials, and on the upstream's answer relayed. */
+  /** `hsts`: the HTTPS listener's (tls/hsts.ts): on denials, and on the upstream's answer relayed. */
   constructor(holder: GatewayHolder, proto: 'http' | 'https', hsts: Hsts | null = null) {
     this.#holder = holder;
     this.#proto = proto;
@@ -83,7 +83,7 @@ export class WebSocketHandler {
     x.res.detachSocket(socket);
     x.upgraded = true;
     socket.once('close', () => x.gateway.finish(x));
-    // https targets: the route's CA, client certificate and fixed server name (proxy/upstream-tls.ts).
+    // https targets: the route's CA, client certificate and fixed server name (upstream/tls.ts).
     const options = { target: target.url, proxyTimeout: route.upstream.options.timeoutMs, ...(target.tls === null ? {} : { agent: target.tls.agent() }) };
     this.#proxy.ws(req, socket, head, options, (err) => this.#proxyError(x, socket, err));
   }
@@ -111,7 +111,7 @@ class UpgradeTerminal implements Terminal {
   }
 
   admit(_x: Exchange, route: CompiledRoute): Respond | null {
-    // A forward-auth-only route (no upstream) does not exist on the edge, as in server/edge.ts.
+    // A forward-auth-only route (no upstream) does not exist on the edge, as in edge/handler.ts.
     if (!route.forwards) return NO_ROUTE;
     return route.websocket ? null : NOT_ALLOWED;
   }

@@ -2,7 +2,7 @@
  * Request methods as metric labels and log fields (issue 22 item 3). HTTP/2 carries any token in
  * `:method`, and each distinct value would be a new `portcullis_requests_total` series, kept
  * forever: 4,000 distinct 8 KB methods cost 73 MB and a 31 MB /metrics. So labels come from a
- * fixed set, and everything else is answered 400 before routing (server/edge.ts), as the
+ * fixed set, and everything else is answered 400 before routing (edge/handler.ts), as the
  * forward-auth endpoints answer an unknown original method (forward-auth/original.ts).
  */
 import { METHODS } from 'node:http';

@@ -18,7 +18,7 @@ export class RequestCtx implements RequestContext {
   readonly startNs: bigint;
   route: RouteRef | null = null;
   identity: Identity | null = null;
-  /** Set by the Exchange from the TLS socket (server/tls-identity.ts). */
+  /** Set by the Exchange from the TLS socket (tls/identity.ts). */
   clientCert: ClientCertificate | null = null;
   wafRules: readonly number[] | null = null;
   wafScore: number | null = null;

@@ -3,7 +3,7 @@
  * the route's own stages — network policy, authentication, authorisation, rate limit, WAF, and
  * any stage added to a route's list later — through the one runner (run.ts), then a verdict.
  * Only the two ends differ, and a Terminal supplies them: the edge forwards to the upstream
- * (server/edge.ts), the auth listener answers 200 in its caller's form (forward-auth/call.ts).
+ * (edge/handler.ts), the auth listener answers 200 in its caller's form (forward-auth/call.ts).
  * STYLE §2, as Caddy's forward_auth is reverse_proxy configured differently: adapters and a
  * terminal step, never a second pipeline.
  *

@@ -52,7 +52,7 @@ export class Gateway {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly resources: readonly Resource[];
-  /** server.limits.maxInFlightPerClient's counts; the previous Gateway's on reload (compile.ts). */
+  /** server.limits.maxInFlightPerClient's counts; the previous Gateway's on reload (compile/gateway.ts). */
   readonly clientInFlight: ClientInFlight;
   /** Warnings a flood can repeat (upstream errors, HTTP/2 GOAWAYs): logged rate-limited, counted in full. */
   readonly warnings: RateLimitedWarnings;

@@ -40,7 +40,7 @@ export function hasValidHostHeader(rawHeaders: readonly string[], httpVersion: s
 /**
  * HTTP/2 (RFC 9113 §8.3.1): the authority is `:authority`, or a Host field, or both — then they
  * must name the same host, since routing reads Host first and the upstream's Host comes from
- * either (server/h2-headers.ts). Each is held to the same syntax as an HTTP/1.1 Host.
+ * either (tls/h2-headers.ts). Each is held to the same syntax as an HTTP/1.1 Host.
  */
 function hasValidAuthority(rawHeaders: readonly string[]): boolean {
   let authority: string | null = null;

@@ -78,7 +78,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
         body: this.#body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        // https: a fixed TLS name, else undici takes it from the client's Host (proxy/upstream-tls.ts).
+        // https: a fixed TLS name, else undici takes it from the client's Host (upstream/tls.ts).
         servername: target.tls?.servername,
       };
       const free = target.pool.dispatch(options, this);

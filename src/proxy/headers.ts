@@ -25,7 +25,7 @@ export function buildUpstreamHeaders(
   rawHeaders: readonly string[], ctx: RequestContext, route: CompiledRoute,
   injectable: InjectableHeaders, facts: ForwardingFacts,
 ): string[] {
-  // HTTP/2: no pseudo-headers upstream, Host from :authority, one Cookie (server/h2-headers.ts).
+  // HTTP/2: no pseudo-headers upstream, Host from :authority, one Cookie (tls/h2-headers.ts).
   if (isH2RawHeaders(rawHeaders)) rawHeaders = h2ToHttp1RawHeaders(rawHeaders);
   const headers = ctx.headers;
   const listed = connectionListed(firstValue(headers.connection));

@@ -23,7 +23,7 @@ export class CompiledRoute implements RouteRef {
   readonly stages: readonly Stage[];
   /**
    * Where the edge forwards. A route configured without `upstream` has a group with no targets
-   * and `forwards: false`: the edge answers it 404 before its stages (server/edge.ts) and never
+   * and `forwards: false`: the edge answers it 404 before its stages (edge/handler.ts) and never
    * picks from it; websocket routes must have an upstream (config/semantic.ts).
    */
   readonly upstream: UpstreamGroup;

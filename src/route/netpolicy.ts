@@ -1,7 +1,7 @@
 /**
  * Per-route network policy (PRODUCT §1.6): `denyCidrs` first, then a
  * non-empty `allowCidrs` admits only its members. Both are compiled at load
- * (server/client-ip.ts CidrList: integer matching for IPv4, net.BlockList
+ * (route/client-ip.ts CidrList: integer matching for IPv4, net.BlockList
  * otherwise). A route with neither gets no stage at all.
  */
 import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';

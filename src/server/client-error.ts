@@ -36,7 +36,7 @@ function protocolOf(rawPacket: unknown): string {
   return / HTTP\/1\.0\r?$/.test(line) ? 'HTTP/1.0' : 'HTTP/1.1';
 }
 
-/** `hsts`: the HTTPS listener's (tls-hsts.ts), for answers written over TLS. */
+/** `hsts`: the HTTPS listener's (tls/hsts.ts), for answers written over TLS. */
 export function handleClientError(holder: GatewayHolder, err: Error & { code?: string; rawPacket?: unknown }, socket: Socket, hsts: Hsts | null = null): void {
   // Nothing useful can be written to a reset socket, or to a client that closed mid-request.
   if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {

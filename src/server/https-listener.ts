@@ -3,7 +3,7 @@
  * HTTP/2 negotiated by ALPN (RFC 7301) and HTTP/1.1 as fallback on the same port. Node's
  * HTTP/2 compatibility API hands the pipeline the same (req, res) pair as HTTP/1.1, so auth,
  * limits, WAF, forwarding and the access log run unchanged; the differences are handled where
- * they arise (h2-headers.ts, host.ts, exchange.ts hasBody, respond.ts).
+ * they arise (tls/h2-headers.ts, pipeline/host.ts, pipeline/exchange.ts hasBody, contract/respond.ts).
  *
  * Certificates and handshakes live in ListenerTls (tls-listener.ts, shared with the auth listener):
  * loaded before listen, rotated in place.
@@ -111,7 +111,7 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
       session.once('close', () => sessions.delete(session));
       guard.attach(session);
     });
-    // requestTimeoutMs and minBodyBytesPerSec bound a stream's body (body-watch.ts): an idle
+    // requestTimeoutMs and minBodyBytesPerSec bound a stream's body (edge/body-watch.ts): an idle
     // timer here would be reset by every byte of a body dripped one byte at a time.
     h2server.on('stream', (stream: ServerHttp2Stream) => {
       if (!guard.admit(stream)) return;

@@ -1,8 +1,8 @@
 /**
  * The TLS side of a listener, shared by `listeners.https` (https-listener.ts, the edge) and
- * `listeners.auth` (forward-auth/server.ts) — one implementation of the keys both accept
+ * `listeners.auth` (auth-listener.ts) — one implementation of the keys both accept
  * (`cert`, `key`, `minVersion`, `clientCa`, `requireClientCert`; PRODUCT §8): the server
- * options, the certificates (tls.ts: loaded before listen, rotated in place), the handshake
+ * options, the certificates (tls/certificates.ts: loaded before listen, rotated in place), the handshake
  * events (failures counted, nothing written in clear text before the handshake completed),
  * and what a reload changes in place.
  */

@@ -16,7 +16,7 @@ export const NO_TUNNEL: Respond = Object.freeze({
 });
 const EXPECTATION_FAILED: Respond = Object.freeze({ kind: 'respond', status: 417, decision: 'bad_request', error: 'expectation_failed' });
 
-/** `hsts`: the HTTPS listener's (tls-hsts.ts); these answers go over TLS too. */
+/** `hsts`: the HTTPS listener's (tls/hsts.ts); these answers go over TLS too. */
 export function refuseConnect(holder: GatewayHolder, proto: 'http' | 'https', hsts: Hsts | null = null) {
   return (req: IncomingMessage, socket: Duplex): void => {
     const gateway = holder.current;

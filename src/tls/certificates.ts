@@ -1,10 +1,10 @@
 /**
  * The certificates of the HTTPS listener (issue 7): the default pair, the SNI pairs and the
- * client CA, loaded at start, reloaded when their files change (tls-watch.ts) and on SIGHUP.
+ * client CA, loaded at start, reloaded when their files change (watch.ts) and on SIGHUP.
  *
  * Rotation never drops a connection: `server.setSecureContext()` and the SNI map only change
  * what *new* handshakes use; established connections keep the context they were made with.
- * Each pair is verified before it replaces anything (tls-files.ts), and a pair that fails is
+ * Each pair is verified before it replaces anything (files.ts), and a pair that fails is
  * refused on its own, with a log line and a metric, while the previous one keeps serving.
  */
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';

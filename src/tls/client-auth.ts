@@ -76,7 +76,7 @@ export class ClientCertStage implements Stage {
     const subjects: SubjectRule[] = [];
     for (const s of cfg.subjects ?? []) {
       const rule = parseSubjectRule(s);
-      // semantic.ts (tls-config-check.ts) reported these already; reaching here is a bug.
+      // semantic.ts (config-check.ts) reported these already; reaching here is a bug.
       if (typeof rule === 'string') throw new Error(`invalid clientCert subject reached the compiler: ${rule}`);
       subjects.push(rule);
     }

@@ -10,7 +10,7 @@ const path = (description: string) => ({ type: 'string', description, minLength:
 /** RFC 6797 §6.1: max-age is required; includeSubDomains and preload (hstspreload.org) are optional. */
 const HSTS_PATTERN = '^max-age=[0-9]{1,10}(; ?(includeSubDomains|preload))*$';
 
-/** A DNS name or *.wildcard (checked further in tls-config-check.ts). */
+/** A DNS name or *.wildcard (checked further in config-check.ts). */
 const sniHosts = {
   type: 'array',
   description: 'Server names (SNI) this certificate answers for: exact names or *.wildcards covering one label, lowercase.',
@@ -22,7 +22,7 @@ const sniHosts = {
 
 /**
  * The TLS keys `listeners.https` and `listeners.auth` share (PRODUCT §8), read by the one
- * implementation behind both (tls-listener.ts).
+ * implementation behind both (server/tls-listener.ts).
  */
 export const LISTENER_TLS_PROPERTIES = {
   cert: path('PEM certificate chain file (leaf first). Watched and reloaded when it changes.'),
@@ -43,7 +43,7 @@ export const LISTENER_TLS_PROPERTIES = {
 
 /**
  * The same keys for `listeners.auth`, whose TLS is optional: no schema defaults, so a plain auth
- * listener carries no TLS keys at all (forward-auth/server.ts applies the same defaults).
+ * listener carries no TLS keys at all (server/auth-listener.ts applies the same defaults).
  */
 export const AUTH_LISTENER_TLS_PROPERTIES = Object.fromEntries(
   Object.entries(LISTENER_TLS_PROPERTIES).map(([name, schema]) => {

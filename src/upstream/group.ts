@@ -24,7 +24,7 @@ export class UpstreamTarget {
   /** Path prefix of the target URL ('' when the URL has none), prepended to forwarded paths. */
   readonly basePath: string;
   readonly pool: Pool;
-  /** https targets: the fixed TLS server name and connector (upstream-tls.ts); null for http. */
+  /** https targets: the fixed TLS server name and connector (tls.ts); null for http. */
   readonly tls: TargetTls | null;
   #consecutiveFailures = 0;
   #ejectedUntil = 0;

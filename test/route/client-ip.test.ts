@@ -1,5 +1,5 @@
 /**
- * CidrList (server/client-ip.ts) answers exactly as net.BlockList does — it only skips
+ * CidrList (route/client-ip.ts) answers exactly as net.BlockList does — it only skips
  * BlockList's per-call SocketAddress for IPv4 addresses against IPv4-only lists.
  */
 import t from 'tap';

@@ -1,6 +1,6 @@
 /**
  * The TLS config keys (issue 7): defaults, and every path-named error of the schema and the
- * semantic pass (server/tls-schema.ts, server/tls-config-check.ts).
+ * semantic pass (tls/schema.ts, tls/config-check.ts).
  */
 import t from 'tap';
 import { ConfigError } from '../../src/config/errors.js';
