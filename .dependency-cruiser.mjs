@@ -1,14 +1,10 @@
 // The dependency rule of docs/architecture.md, checked by `npm run deps` (dependency-cruiser) in
 // CI: no import cycle anywhere in src/, bench/ and test/, and imports between src/ folders only
-// point down the layers below. The violations the tree had when the rule was written (issue 15,
-// phase 1: the src/ moves come in phase 2) are listed in .dependency-cruiser-known-violations.json;
-// `--ignore-known` skips exactly those (it prints how many) and fails on anything else. The list
-// may only shrink: phase 2 removes its entries and, once it is empty, the file and the flag.
+// point down the layers below. There is no list of tolerated exceptions: a violation fails CI.
 
 /**
  * Top to bottom: a folder may import its own files and any folder of a LOWER row, never one of
- * its own row (peers) or of a row above. Folders that do not exist yet are the target layout
- * (docs/architecture.md); their patterns match nothing until phase 2 creates them.
+ * its own row (peers) or of a row above (docs/architecture.md).
  */
 const LAYERS = [
   ['main.ts'],                        // the CLI

@@ -8,7 +8,7 @@
 // --crs DIR), never from a copy in the repository.
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { Stage } from '../src/pipeline/types.js';
+import type { Stage } from '../src/contract/types.js';
 import { compileWafStage } from './waf-stage.js';
 
 export interface CrsLine {

@@ -16,10 +16,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { normaliseTarget } from '../src/route/normalise.js';
-import { RequestCtx } from '../src/server/context.js';
-import { hostOf } from '../src/server/host.js';
+import { RequestCtx } from '../src/pipeline/context.js';
+import { hostOf } from '../src/pipeline/host.js';
 import { BufferedBody } from '../src/proxy/request-body.js';
-import type { Stage } from '../src/pipeline/types.js';
+import type { Stage } from '../src/contract/types.js';
 import { compileWafStage, toHeaders } from './waf-stage.js';
 import { crsEvaluation, crsRulesDir, defaultCrsExclusions, type CrsLine } from './waf-eval-crs.js';
 

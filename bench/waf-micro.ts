@@ -11,10 +11,10 @@
 // 2 KB JSON POST rows are timed through the CRS engine too (waf.crs, paranoia 1, issue 18).
 import { performance } from 'node:perf_hooks';
 import { normaliseTarget } from '../src/route/normalise.js';
-import { RequestCtx } from '../src/server/context.js';
-import { hostOf } from '../src/server/host.js';
+import { RequestCtx } from '../src/pipeline/context.js';
+import { hostOf } from '../src/pipeline/host.js';
 import { BufferedBody } from '../src/proxy/request-body.js';
-import type { Stage } from '../src/pipeline/types.js';
+import type { Stage } from '../src/contract/types.js';
 import type { LoadSpec } from './load.js';
 import { GET_QUERY, POST_JSON } from './waf-rows.js';
 import { compileWafStage, toHeaders } from './waf-stage.js';

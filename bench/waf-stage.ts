@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import pino from 'pino';
 import { validateConfig } from '../src/config/validate.js';
 import { GatewayMetrics } from '../src/observe/metrics.js';
-import type { Stage } from '../src/pipeline/types.js';
+import type { Stage } from '../src/contract/types.js';
 import { WafPolicy } from '../src/waf/compile.js';
 
 /**

@@ -9,13 +9,15 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from './config/load.js';
-import { compileGateway } from './config/compile.js';
+import { compileGateway } from './compile/gateway.js';
 import { ConfigError } from './config/errors.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { createProcessLogger } from './observe/logger.js';
 import { Runtime } from './server/runtime.js';
-import { checkListenerFiles } from './server/tls.js';
-import { attachWorkerToPrimary, isClusterWorker, runPrimary, workerCount } from './server/workers.js';
+import { SHAPES } from './shapes.js';
+import { checkListenerFiles } from './tls/certificates.js';
+import { runPrimary, workerCount } from './server/cluster/primary.js';
+import { attachWorkerToPrimary, isClusterWorker } from './server/cluster/worker.js';
 import { DevTokenError, mintDevToken } from './auth/dev-token.js';
 
 const DEFAULT_CONFIG = 'config/gateway.yaml';
@@ -55,7 +57,7 @@ async function serve(configPath: string): Promise<void> {
   const metrics = new GatewayMetrics();
   const deps = { logger, metrics };
   const gateway = compileGateway(config, deps);
-  const runtime = new Runtime(configPath, gateway, deps);
+  const runtime = new Runtime(configPath, gateway, deps, SHAPES);
   const stop = (signal: string): void => {
     runtime.shutdown(signal).then(
       () => { proc.flush(); process.exit(0); },

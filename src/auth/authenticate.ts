@@ -12,7 +12,7 @@
  * never refuse a token that is cached or verifies (PRODUCT §8).
  */
 import type { Logger } from 'pino';
-import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
+import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { BruteForceBrake } from './brake.js';
 import type { IntrospectionResult, Introspector } from './introspection.js';

@@ -5,9 +5,9 @@
  * Only routes that ask for something get this stage; it runs on cache hits
  * too, since the cache holds identities, not per-route decisions.
  */
-import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
+import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
 import type { RouteAuthConfig } from '../config/types.js';
-import { compileClaimPath, readClaim, type ClaimPath } from './claims.js';
+import { compileClaimPath, readClaim, type ClaimPath } from '../contract/claims.js';
 import { VerifiedIdentity } from './identity.js';
 import type { FailureCounter } from './authenticate.js';
 import type { AuthResponses } from './responses.js';

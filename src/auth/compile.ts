@@ -13,9 +13,9 @@
  */
 import { resolve } from 'node:path';
 import type { AuthConfig, ProviderConfig, RouteConfig } from '../config/types.js';
-import { AUTH_DEFAULTS } from '../config/schema.js';
-import type { GatewayDeps, Resource } from '../pipeline/gateway.js';
-import type { Stage } from '../pipeline/types.js';
+import { AUTH_DEFAULTS } from './schema.js';
+import type { GatewayDeps, Resource } from '../contract/types.js';
+import type { Stage } from '../contract/types.js';
 import { AuthenticateStage, FailureCounter, type AuthShared } from './authenticate.js';
 import { AuthoriseStage } from './authorise.js';
 import { BruteForceBrake, type SharedRedis } from './brake.js';

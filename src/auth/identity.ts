@@ -4,8 +4,8 @@
  * claim paths; the verified-token cache hands the same frozen object to
  * every request that presents the token again.
  */
-import type { Identity } from '../pipeline/types.js';
-import { readClaim, type ClaimPath } from './claims.js';
+import type { Identity } from '../contract/types.js';
+import { readClaim, type ClaimPath } from '../contract/claims.js';
 
 export class VerifiedIdentity implements Identity {
   readonly provider: string;

@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import type { IntrospectionConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
-import type { Resource } from '../pipeline/gateway.js';
+import type { Resource } from '../contract/types.js';
 import { ExpiringLru } from './expiring-lru.js';
 import type { VerifiedIdentity } from './identity.js';
 import { discard, discoverUrl, readJsonBody } from './jwks-fetch.js';

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Resource } from '../pipeline/gateway.js';
+import type { Resource } from '../contract/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { JwksFetcher } from './jwks-fetch.js';
 import { importJwks, type KeySet, type SkippedKey } from './key-set.js';

@@ -6,7 +6,7 @@
  */
 import { compactVerify, errors } from 'jose';
 import type { ProviderConfig } from '../config/types.js';
-import { compileClaimPath, readClaim, type ClaimPath } from './claims.js';
+import { compileClaimPath, readClaim, type ClaimPath } from '../contract/claims.js';
 import { readScopes, stringSet, VerifiedIdentity } from './identity.js';
 import { normaliseTyp, type ParsedJwt } from './jwt.js';
 import type { KeySet, VerifyKey } from './key-set.js';

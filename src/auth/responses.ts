@@ -6,7 +6,7 @@
  * description never echoes anything from the token (PRODUCT §1), so all the
  * Respond objects are built once per config and shared by every request.
  */
-import type { Respond } from '../pipeline/types.js';
+import type { Respond } from '../contract/types.js';
 
 /** 401 reasons: the token could not establish an identity. */
 export type InvalidTokenReason =

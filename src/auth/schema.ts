@@ -4,14 +4,7 @@
  * config/schema.ts's provider, as ratelimit/schema.ts's fragments are. The descriptions are the
  * config reference; docs/auth.md tells the longer story.
  */
-
-const integer = (description: string, minimum: number, maximum: number, dflt: number) => ({
-  type: 'integer',
-  description: `${description} Default: ${dflt}.`,
-  minimum,
-  maximum,
-  default: dflt,
-});
+import { CLAIM_PATH_MESSAGE, CLAIM_PATH_PATTERN, headerName, integer, NAME_MESSAGE, NAME_PATTERN, nonEmptyString, stringList } from '../config/schema-kit.js';
 
 /** Defaults of `introspection`; src/auth/introspection.ts reads them from the validated config. */
 export const INTROSPECTION_DEFAULTS = Object.freeze({
@@ -68,5 +61,128 @@ export const INTROSPECTION_SCHEMA = {
     maxEntries: integer('Most introspection answers cached, keyed by a SHA-256 of the token (least recently used evicted). 0 disables the cache.', 0, 1000000, INTROSPECTION_DEFAULTS.maxEntries),
     maxTtlSec: integer('Longest an active answer is cached, in seconds, even when the token lives longer: a revoked token passes at most this long.', 1, 3600, INTROSPECTION_DEFAULTS.maxTtlSec),
     negativeTtlSec: integer('How long an inactive answer is cached, in seconds.', 0, 300, INTROSPECTION_DEFAULTS.negativeTtlSec),
+  },
+};
+
+/** JWS algorithms a provider may accept. 'none' is deliberately absent (PRODUCT §3). */
+export const JWS_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512',
+] as const;
+/** Defaults of the `auth` tuning keys; src/auth/compile.ts applies them too when `auth` is absent. */
+export const AUTH_DEFAULTS = Object.freeze({
+  maxTokenBytes: 8192,
+  tokenCache: Object.freeze({ maxEntries: 10000, maxTtlSec: 300 }),
+  // Opt-in (issue 14, PRODUCT §8): on by default it locked out every user behind one address.
+  bruteForce: Object.freeze({ maxFailures: 0, windowSec: 60, blockSec: 300 }),
+});
+
+const provider = {
+  type: 'object',
+  description:
+    'One token issuer. Set exactly one key source: discovery: true, jwksUri, jwksFile, or (for HS* algorithms only) secret.',
+  additionalProperties: false,
+  required: ['name', 'issuer'],
+  properties: {
+    name: { ...nonEmptyString('Provider name, referenced from routes[].auth.providers and used as the metrics label.'), pattern: NAME_PATTERN, errorMessage: NAME_MESSAGE },
+    issuer: nonEmptyString("Expected `iss` claim, compared exactly; it selects the provider for a token. With discovery, also the base URL of {issuer}/.well-known/openid-configuration."),
+    discovery: {
+      type: 'boolean',
+      description: "Fetch the keys' location (jwks_uri) from the issuer's OpenID discovery document. Default: false.",
+      default: false,
+    },
+    jwksUri: nonEmptyString('http(s) URL of the JSON Web Key Set holding the verification keys.'),
+    jwksFile: nonEmptyString('Path of a local JSON Web Key Set file (relative paths are resolved from the working directory).'),
+    secret: {
+      type: 'string',
+      description: 'Shared secret for HS256/HS384/HS512 tokens, at least 32 characters (RFC 7518 §3.2). Prefer ${ENV} interpolation to writing it in the file.',
+      minLength: 32,
+    },
+    audiences: {
+      ...stringList('When set, the token `aud` must contain one of these values. Absent: `aud` is not checked.', 'An accepted audience.', 64),
+      minItems: 1,
+    },
+    algorithms: {
+      type: 'array',
+      description: "Accepted JWS `alg` values. 'none' is never accepted; HS* only together with `secret`. Default: [RS256, ES256, EdDSA].",
+      items: { type: 'string', description: 'A JWS algorithm.', enum: JWS_ALGORITHMS },
+      minItems: 1,
+      uniqueItems: true,
+      default: ['RS256', 'ES256', 'EdDSA'],
+    },
+    clockToleranceSec: integer('Allowed clock skew when checking exp, nbf and iat, in seconds.', 0, 300, 30),
+    rolesClaim: {
+      ...nonEmptyString('Dotted path of the roles in the token payload (an array or a space-separated string). Default: realm_access.roles.'),
+      pattern: CLAIM_PATH_PATTERN,
+      errorMessage: CLAIM_PATH_MESSAGE,
+      default: 'realm_access.roles',
+    },
+    scopesClaim: {
+      ...nonEmptyString('Dotted path of the scopes in the token payload (a space-separated string or an array, as `scp`). Default: scope.'),
+      pattern: CLAIM_PATH_PATTERN,
+      errorMessage: CLAIM_PATH_MESSAGE,
+      default: 'scope',
+    },
+    jwksCooldownSec: integer(
+      'Minimum time between two JWKS refetches triggered by a token with an unknown `kid`, in seconds; bounds the load forged tokens can put on the issuer. 0 disables the cooldown (not recommended).',
+      0, 3600, 30,
+    ),
+    requireTyp: REQUIRE_TYP_SCHEMA,
+    introspection: INTROSPECTION_SCHEMA,
+  },
+};
+
+/** Top-level `auth`: the providers and the token tuning keys. */
+export const AUTH_SCHEMA = {
+  type: 'object',
+  description: 'Token verification: the trusted issuers and where tokens are read from.',
+  additionalProperties: false,
+  required: ['providers'],
+  properties: {
+    providers: { type: 'array', description: 'Trusted token issuers. A token is checked against the provider whose issuer equals its `iss`.', items: provider, maxItems: 64 },
+    tokenSources: {
+      type: 'array',
+      description: 'Where to look for the token, first match wins. `header: authorization` reads `Authorization: Bearer <token>`; any other header is read whole. Default: [{ header: authorization }].',
+      minItems: 1,
+      maxItems: 16,
+      default: [{ header: 'authorization' }],
+      items: {
+        type: 'object',
+        description: 'One token source: either { header: <name> } or { cookie: <name> }.',
+        additionalProperties: false,
+        minProperties: 1,
+        maxProperties: 1,
+        errorMessage: 'must have exactly one of header or cookie',
+        properties: {
+          header: headerName('Request header carrying the token (case-insensitive).'),
+          cookie: { ...headerName('Cookie carrying the token.'), errorMessage: 'must be a valid cookie name (RFC 6265 token characters)' },
+        },
+      },
+    },
+    maxTokenBytes: integer(
+      'Longest token accepted, in bytes; longer ones are refused (401 invalid_token) before any decoding.',
+      1024, 65536, AUTH_DEFAULTS.maxTokenBytes,
+    ),
+    tokenCache: {
+      type: 'object',
+      description: 'Verified-token cache: a token verified once is not verified again until it expires, the provider\'s keys change, or maxTtlSec passes. Route checks (scopes, roles, claims) still run on every request. Default: {} (all defaults).',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxEntries: integer('Most tokens remembered (least recently used evicted). 0 disables the cache.', 0, 1000000, AUTH_DEFAULTS.tokenCache.maxEntries),
+        maxTtlSec: integer('Longest a verification is remembered, in seconds, even when the token lives longer.', 1, 86400, AUTH_DEFAULTS.tokenCache.maxTtlSec),
+      },
+    },
+    bruteForce: {
+      type: 'object',
+      description: 'Brute-force brake, off by default: a client address (IPv6: its /64) presenting more than maxFailures forged-looking tokens (bad signature, unparseable, unknown key, inactive) within windowSec gets 429 with Retry-After instead of 401 for such tokens during blockSec. A token that verifies is never refused; expired and not-yet-valid tokens neither count nor get 429. Counted in Redis (shared by all instances) when `redis` is configured, in memory otherwise and while Redis is unreachable. Default: {} (off).',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxFailures: integer('Forged-looking tokens allowed per window and address. 0 (the default) disables the brake.', 0, 1000000, AUTH_DEFAULTS.bruteForce.maxFailures),
+        windowSec: integer('Length of the counting window, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.windowSec),
+        blockSec: integer('How long a client stays blocked, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.blockSec),
+      },
+    },
   },
 };

@@ -17,11 +17,12 @@
  *   value's type selects.
  */
 
+import { cidrList, CLAIM_PATH_MESSAGE, CLAIM_PATH_PATTERN, headerName, integer, NAME_MESSAGE, NAME_PATTERN, nonEmptyString, pathString, stringList } from './schema-kit.js';
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
-import { INTROSPECTION_SCHEMA, REQUIRE_TYP_SCHEMA } from '../auth/schema.js';
+import { AUTH_SCHEMA } from '../auth/schema.js';
 import { PROVIDER_CLIENT_SCHEMA, ROUTE_LOGIN_SCHEMA, SESSIONS_SCHEMA } from '../session/schema.js';
-import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../server/tls-schema.js';
+import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../tls/schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
 export const SCHEMA_ID = 'urn:portcullis:config:gateway:v1';
@@ -30,19 +31,6 @@ export const SCHEMA_DRAFT = 'http://json-schema.org/draft-07/schema#';
 
 /** Methods a route may match on (uppercase, as on the wire). */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'] as const;
-/** JWS algorithms a provider may accept. 'none' is deliberately absent (PRODUCT §3). */
-export const JWS_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512',
-] as const;
-/** Defaults of the `auth` tuning keys; src/auth/compile.ts applies them too when `auth` is absent. */
-export const AUTH_DEFAULTS = Object.freeze({
-  maxTokenBytes: 8192,
-  tokenCache: Object.freeze({ maxEntries: 10000, maxTtlSec: 300 }),
-  // Opt-in (issue 14, PRODUCT §8): on by default it locked out every user behind one address.
-  bruteForce: Object.freeze({ maxFailures: 0, windowSec: 60, blockSec: 300 }),
-});
-
 /**
  * Identity header names other auth proxies set and the upstreams written for them trust:
  * oauth2-proxy (X-Forwarded-*), Authelia / Authentik-style (Remote-*), Apache (X-Remote-User),
@@ -52,55 +40,6 @@ export const DEFAULT_STRIP_IDENTITY_HEADERS = Object.freeze([
   'X-Forwarded-User', 'X-Forwarded-Email', 'X-Forwarded-Preferred-Username', 'X-Forwarded-Groups', 'X-Forwarded-Access-Token',
   'Remote-User', 'Remote-Email', 'Remote-Groups', 'Remote-Name', 'X-Remote-User', 'X-Auth-User', 'X-WEBAUTH-USER',
 ] as const);
-
-/** RFC 7230 §3.2.6 `token`: the characters allowed in a header name (and an RFC 6265 cookie name). */
-const TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
-const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
-const NAME_MESSAGE = 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit';
-/** Dotted path into the JWT payload (`realm_access.roles`): no empty segments, no whitespace. */
-const CLAIM_PATH_PATTERN = '^[^.\\s]+(\\.[^.\\s]+)*$';
-const CLAIM_PATH_MESSAGE = 'must be a claim name or dotted claim path such as realm_access.roles';
-
-const headerName = (description: string) => ({
-  type: 'string',
-  description,
-  pattern: TOKEN_PATTERN,
-  errorMessage: 'must be a valid HTTP header name (RFC 7230 token characters)',
-});
-
-const nonEmptyString = (description: string) => ({ type: 'string', description, minLength: 1 });
-
-const stringList = (description: string, item: string, maxItems: number) => ({
-  type: 'array',
-  description,
-  items: nonEmptyString(item),
-  uniqueItems: true,
-  maxItems,
-});
-
-const cidrList = (description: string) => ({
-  type: 'array',
-  description: `${description} Default: [].`,
-  items: nonEmptyString('An IPv4 or IPv6 address (a single host) or a CIDR block such as 10.0.0.0/8 or fd00::/8.'),
-  maxItems: 4096,
-  default: [],
-});
-
-const integer = (description: string, minimum: number, maximum: number, dflt?: number) => ({
-  type: 'integer',
-  description: dflt === undefined ? description : `${description} Default: ${dflt}.`,
-  minimum,
-  maximum,
-  ...(dflt === undefined ? {} : { default: dflt }),
-});
-
-const pathString = (description: string) => ({
-  type: 'string',
-  description,
-  pattern: '^/',
-  maxLength: 2048,
-  errorMessage: 'must start with "/"',
-});
 
 const listenerProperties = {
   host: {
@@ -226,116 +165,6 @@ const listeners = {
     },
     admin: listener('Admin listener: /metrics, /healthz, /readyz. Bind it to a private address such as 127.0.0.1.'),
     demo: listener('Built-in echo upstream for the quick start and tests: answers JSON describing the request it received. Never expose it.'),
-  },
-};
-
-const provider = {
-  type: 'object',
-  description:
-    'One token issuer. Set exactly one key source: discovery: true, jwksUri, jwksFile, or (for HS* algorithms only) secret.',
-  additionalProperties: false,
-  required: ['name', 'issuer'],
-  properties: {
-    name: { ...nonEmptyString('Provider name, referenced from routes[].auth.providers and used as the metrics label.'), pattern: NAME_PATTERN, errorMessage: NAME_MESSAGE },
-    issuer: nonEmptyString("Expected `iss` claim, compared exactly; it selects the provider for a token. With discovery, also the base URL of {issuer}/.well-known/openid-configuration."),
-    discovery: {
-      type: 'boolean',
-      description: "Fetch the keys' location (jwks_uri) from the issuer's OpenID discovery document. Default: false.",
-      default: false,
-    },
-    jwksUri: nonEmptyString('http(s) URL of the JSON Web Key Set holding the verification keys.'),
-    jwksFile: nonEmptyString('Path of a local JSON Web Key Set file (relative paths are resolved from the working directory).'),
-    secret: {
-      type: 'string',
-      description: 'Shared secret for HS256/HS384/HS512 tokens, at least 32 characters (RFC 7518 §3.2). Prefer ${ENV} interpolation to writing it in the file.',
-      minLength: 32,
-    },
-    audiences: {
-      ...stringList('When set, the token `aud` must contain one of these values. Absent: `aud` is not checked.', 'An accepted audience.', 64),
-      minItems: 1,
-    },
-    algorithms: {
-      type: 'array',
-      description: "Accepted JWS `alg` values. 'none' is never accepted; HS* only together with `secret`. Default: [RS256, ES256, EdDSA].",
-      items: { type: 'string', description: 'A JWS algorithm.', enum: JWS_ALGORITHMS },
-      minItems: 1,
-      uniqueItems: true,
-      default: ['RS256', 'ES256', 'EdDSA'],
-    },
-    clockToleranceSec: integer('Allowed clock skew when checking exp, nbf and iat, in seconds.', 0, 300, 30),
-    rolesClaim: {
-      ...nonEmptyString('Dotted path of the roles in the token payload (an array or a space-separated string). Default: realm_access.roles.'),
-      pattern: CLAIM_PATH_PATTERN,
-      errorMessage: CLAIM_PATH_MESSAGE,
-      default: 'realm_access.roles',
-    },
-    scopesClaim: {
-      ...nonEmptyString('Dotted path of the scopes in the token payload (a space-separated string or an array, as `scp`). Default: scope.'),
-      pattern: CLAIM_PATH_PATTERN,
-      errorMessage: CLAIM_PATH_MESSAGE,
-      default: 'scope',
-    },
-    jwksCooldownSec: integer(
-      'Minimum time between two JWKS refetches triggered by a token with an unknown `kid`, in seconds; bounds the load forged tokens can put on the issuer. 0 disables the cooldown (not recommended).',
-      0, 3600, 30,
-    ),
-    requireTyp: REQUIRE_TYP_SCHEMA,
-    introspection: INTROSPECTION_SCHEMA,
-    client: PROVIDER_CLIENT_SCHEMA,
-  },
-};
-
-const auth = {
-  type: 'object',
-  description: 'Token verification: the trusted issuers and where tokens are read from.',
-  additionalProperties: false,
-  required: ['providers'],
-  properties: {
-    providers: { type: 'array', description: 'Trusted token issuers. A token is checked against the provider whose issuer equals its `iss`.', items: provider, maxItems: 64 },
-    tokenSources: {
-      type: 'array',
-      description: 'Where to look for the token, first match wins. `header: authorization` reads `Authorization: Bearer <token>`; any other header is read whole. Default: [{ header: authorization }].',
-      minItems: 1,
-      maxItems: 16,
-      default: [{ header: 'authorization' }],
-      items: {
-        type: 'object',
-        description: 'One token source: either { header: <name> } or { cookie: <name> }.',
-        additionalProperties: false,
-        minProperties: 1,
-        maxProperties: 1,
-        errorMessage: 'must have exactly one of header or cookie',
-        properties: {
-          header: headerName('Request header carrying the token (case-insensitive).'),
-          cookie: { ...headerName('Cookie carrying the token.'), errorMessage: 'must be a valid cookie name (RFC 6265 token characters)' },
-        },
-      },
-    },
-    maxTokenBytes: integer(
-      'Longest token accepted, in bytes; longer ones are refused (401 invalid_token) before any decoding.',
-      1024, 65536, AUTH_DEFAULTS.maxTokenBytes,
-    ),
-    tokenCache: {
-      type: 'object',
-      description: 'Verified-token cache: a token verified once is not verified again until it expires, the provider\'s keys change, or maxTtlSec passes. Route checks (scopes, roles, claims) still run on every request. Default: {} (all defaults).',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        maxEntries: integer('Most tokens remembered (least recently used evicted). 0 disables the cache.', 0, 1000000, AUTH_DEFAULTS.tokenCache.maxEntries),
-        maxTtlSec: integer('Longest a verification is remembered, in seconds, even when the token lives longer.', 1, 86400, AUTH_DEFAULTS.tokenCache.maxTtlSec),
-      },
-    },
-    bruteForce: {
-      type: 'object',
-      description: 'Brute-force brake, off by default: a client address (IPv6: its /64) presenting more than maxFailures forged-looking tokens (bad signature, unparseable, unknown key, inactive) within windowSec gets 429 with Retry-After instead of 401 for such tokens during blockSec. A token that verifies is never refused; expired and not-yet-valid tokens neither count nor get 429. Counted in Redis (shared by all instances) when `redis` is configured, in memory otherwise and while Redis is unreachable. Default: {} (off).',
-      additionalProperties: false,
-      default: {},
-      properties: {
-        maxFailures: integer('Forged-looking tokens allowed per window and address. 0 (the default) disables the brake.', 0, 1000000, AUTH_DEFAULTS.bruteForce.maxFailures),
-        windowSec: integer('Length of the counting window, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.windowSec),
-        blockSec: integer('How long a client stays blocked, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.blockSec),
-      },
-    },
   },
 };
 
@@ -466,6 +295,22 @@ const route = {
 };
 
 /** The whole config file. validate.ts compiles it; write-schema.ts ships it as config/gateway.schema.json. */
+/**
+ * `auth.providers[].client` (browser sign-in, session/schema.ts) joins the provider here: a
+ * stage's schema fragment imports only config/ (docs/architecture.md), so auth/ cannot name it.
+ */
+const AUTH_WITH_SIGN_IN = (() => {
+  const providers = AUTH_SCHEMA.properties.providers;
+  const provider = providers.items;
+  return {
+    ...AUTH_SCHEMA,
+    properties: {
+      ...AUTH_SCHEMA.properties,
+      providers: { ...providers, items: { ...provider, properties: { ...provider.properties, client: PROVIDER_CLIENT_SCHEMA } } },
+    },
+  };
+})();
+
 export const CONFIG_SCHEMA = {
   $schema: SCHEMA_DRAFT,
   $id: SCHEMA_ID,
@@ -477,7 +322,7 @@ export const CONFIG_SCHEMA = {
   properties: {
     server,
     listeners,
-    auth,
+    auth: AUTH_WITH_SIGN_IN,
     redis: REDIS_SCHEMA,
     rateLimits: RATE_LIMITS_SCHEMA,
     waf: WAF_SCHEMA,

@@ -1,9 +1,9 @@
 import { parseCidr } from './cidr.js';
 import type { PathSegment, Problem } from './messages.js';
-import { JWS_ALGORITHMS } from './schema.js';
+import { JWS_ALGORITHMS } from '../auth/schema.js';
 import { checkRateLimitConfig } from '../ratelimit/config-check.js';
 import { checkWafConfig } from '../waf/config-check.js';
-import { checkTlsConfig } from '../server/tls-config-check.js';
+import { checkTlsConfig } from '../tls/config-check.js';
 import { checkSignInConfig } from '../session/config-check.js';
 
 /**

@@ -34,7 +34,7 @@ export interface ServerConfig {
   stripIdentityHeaders: string[];
   limits: LimitsConfig;
   shutdownGraceMs: number;
-  /** Worker processes (node:cluster); 1 = this process only, 0 = one per CPU (server/workers.ts). */
+  /** Worker processes (node:cluster); 1 = this process only, 0 = one per CPU (server/cluster/). */
   workers: number;
 }
 

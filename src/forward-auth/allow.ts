@@ -14,11 +14,11 @@
  *   (authResponseHeaders), where response fields mean nothing, so a /traefik allow leaves them out.
  *   Its denials keep them: Traefik returns a denial to the client as it is.
  */
-import type { Respond } from '../pipeline/types.js';
-import { addResponseHeader, errorCodeFor } from '../pipeline/respond.js';
+import type { Respond } from '../contract/types.js';
+import { addResponseHeader, errorCodeFor } from '../contract/respond.js';
 import { appendIdentityHeaders } from '../proxy/identity-headers.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
-import type { RequestCtx } from '../server/context.js';
+import type { RequestCtx } from '../pipeline/context.js';
 import type { CachePolicy } from './cache.js';
 
 export type CallerKind = 'nginx' | 'traefik' | 'envoy';

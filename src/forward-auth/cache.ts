@@ -2,7 +2,7 @@
  * Cache headers of forward-auth answers (issue 6 §3): an NGINX `proxy_cache` on the auth location,
  * or ingress-nginx `auth-cache-key`, must never serve one user's allow to another.
  *
- * Every answer is `Cache-Control: no-store` (pipeline/respond.ts) unless `listeners.auth.cacheMaxAgeSec`
+ * Every answer is `Cache-Control: no-store` (contract/respond.ts) unless `listeners.auth.cacheMaxAgeSec`
  * is set; NGINX does not store a response whose Cache-Control says no-store, no-cache or private
  * (nginx.org ngx_http_proxy_module, proxy_cache_valid: header parameters take priority), so a
  * cache configured on the auth location stores nothing.
@@ -14,7 +14,7 @@
  * headers are not in the key) stays no-store, and so does every denial.
  */
 import type { Gateway } from '../pipeline/gateway.js';
-import type { Identity, RouteRef } from '../pipeline/types.js';
+import type { Identity, RouteRef } from '../contract/types.js';
 
 const CREDENTIAL_ONLY: ReadonlySet<string> = new Set(['auth', 'authorise']);
 

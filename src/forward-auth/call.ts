@@ -8,15 +8,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../pipeline/gateway.js';
-import type { Respond } from '../pipeline/types.js';
+import type { Respond } from '../contract/types.js';
 import { decide, recordInternalError, type Terminal } from '../pipeline/decide.js';
-import { NO_ROUTE } from '../pipeline/respond.js';
+import { NO_ROUTE } from '../contract/respond.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
-import { canonicalIp } from '../server/client-ip.js';
-import { RequestCtx } from '../server/context.js';
-import { Exchange } from '../server/exchange.js';
-import { hostOf } from '../server/host.js';
-import { chooseRequestId } from '../server/request-id.js';
+import { canonicalIp } from '../route/client-ip.js';
+import { RequestCtx } from '../pipeline/context.js';
+import { Exchange } from '../pipeline/exchange.js';
+import { hostOf } from '../pipeline/host.js';
+import { chooseRequestId } from '../pipeline/request-id.js';
 import { allowAnswer, forNginx, type CallerKind } from './allow.js';
 import { cachePolicyOf } from './cache.js';
 import { ENVOY_PREFIX, readEnvoy } from './envoy.js';

@@ -29,7 +29,7 @@
  * - client: X-Forwarded-For, else X-Real-IP (trusted callers only).
  */
 import { complete, fail, knownMethod, single, type Caller, type Original, type Trusting } from './original.js';
-import { isValidHostValue } from '../server/host.js';
+import { isValidHostValue } from '../pipeline/host.js';
 
 /** `http(s)://authority` of an absolute URL; the authority ends at the first '/', '?' or '#' (RFC 3986 §3.2). */
 const ABSOLUTE_URL = /^(https?):\/\/([^/?#]*)/i;

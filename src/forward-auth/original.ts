@@ -15,15 +15,15 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
-import { canonicalIp, type TrustedProxies } from '../server/client-ip.js';
-import { hostOf, isValidHostValue } from '../server/host.js';
+import { canonicalIp, type TrustedProxies } from '../route/client-ip.js';
+import { hostOf, isValidHostValue } from '../pipeline/host.js';
 import { normaliseTarget } from '../route/normalise.js';
 import { isKnownMethod } from '../observe/method-label.js';
 
 /** The caller's request as the adapters see it. */
 export interface Caller {
   readonly headers: IncomingHttpHeaders;
-  /** Socket peer, canonical (server/client-ip.ts). */
+  /** Socket peer, canonical (route/client-ip.ts). */
   readonly peer: string;
   /** Whether the peer is inside server.trustedProxies. */
   readonly trusted: boolean;
@@ -98,7 +98,7 @@ export function complete(
   } else {
     host = single(h.host);
   }
-  // The same syntax the edge demands of Host (server/host.ts): what routing reads must parse one way.
+  // The same syntax the edge demands of Host (pipeline/host.ts): what routing reads must parse one way.
   if (host === undefined || !isValidHostValue(host)) return fail('bad_original_host', norm.path);
   return { ok: true, method, path: norm.path, query: norm.query, host: hostOf(host), proto, clientIp };
 }

@@ -5,9 +5,34 @@
  * `;name=value` parameter values redacted (log-path.ts), and no header but
  * User-Agent is read.
  */
-import type { Exchange } from '../server/exchange.js';
 import { redactPathParams } from './log-path.js';
 import { methodForLog } from './method-label.js';
+
+/**
+ * What a line is made of: the fields of pipeline/exchange.ts's Exchange that are read. Declared
+ * here rather than imported so observe/ depends on nothing of ours (docs/architecture.md): every
+ * layer may report to it, and the Exchange passes itself in as it is.
+ */
+export interface AccessSource {
+  readonly ctx: {
+    readonly id: string;
+    readonly clientIp: string;
+    readonly method: string;
+    readonly host: string;
+    readonly path: string;
+    readonly headers: { readonly 'user-agent'?: string | undefined };
+    readonly upstreamMs: number | null;
+    readonly identity: { readonly sub: string | null } | null;
+    readonly wafRules: readonly number[] | null;
+    readonly wafScore: number | null;
+  };
+  readonly route: { readonly name: string } | null;
+  readonly decision: string;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly tlsProtocol: string | null;
+  readonly req: { readonly httpVersion: string };
+}
 
 const MAX_UA = 256;
 
@@ -37,7 +62,7 @@ export interface AccessLine {
 
 const PROTOCOLS: Readonly<Record<string, string>> = { '1.1': 'HTTP/1.1', '2.0': 'HTTP/2', '1.0': 'HTTP/1.0' };
 
-export function accessLine(x: Exchange, status: number, durationMs: number): AccessLine {
+export function accessLine(x: AccessSource, status: number, durationMs: number): AccessLine {
   const ctx = x.ctx;
   const ua = ctx.headers['user-agent'];
   return {

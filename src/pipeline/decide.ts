@@ -3,7 +3,7 @@
  * the route's own stages — network policy, authentication, authorisation, rate limit, WAF, and
  * any stage added to a route's list later — through the one runner (run.ts), then a verdict.
  * Only the two ends differ, and a Terminal supplies them: the edge forwards to the upstream
- * (server/edge.ts), the auth listener answers 200 in its caller's form (forward-auth/call.ts).
+ * (edge/handler.ts), the auth listener answers 200 in its caller's form (forward-auth/call.ts).
  * STYLE §2, as Caddy's forward_auth is reverse_proxy configured differently: adapters and a
  * terminal step, never a second pipeline.
  *
@@ -12,10 +12,10 @@
  * only a stage that awaited I/O costs the two callbacks of `then`, as before.
  */
 import type { CompiledRoute } from '../route/compiled-route.js';
-import type { Exchange } from '../server/exchange.js';
-import { BAD_REQUEST, INTERNAL_ERROR, NO_ROUTE } from './respond.js';
+import type { Exchange } from './exchange.js';
+import { BAD_REQUEST, INTERNAL_ERROR, NO_ROUTE } from '../contract/respond.js';
 import { runStages } from './run.js';
-import type { Respond } from './types.js';
+import type { Respond } from '../contract/types.js';
 
 /** The shape's own ends of the decision. Methods, not callbacks: see the file comment. */
 export interface Terminal {

@@ -10,27 +10,50 @@ import type { GatewayConfig, LimitsConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
 import type { RouteTable } from '../route/match.js';
-import type { TrustedProxies } from '../server/client-ip.js';
+import type { TrustedProxies } from '../route/client-ip.js';
 import type { InjectableHeaders } from '../route/sanitise.js';
-import type { Exchange } from '../server/exchange.js';
-import { accessLine } from '../observe/access-log.js';
+import type { IncomingMessage } from 'node:http';
+import type { Decision, GatewayDeps, Resource } from '../contract/types.js';
+import { accessLine, type AccessSource } from '../observe/access-log.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
-import { ClientInFlight } from '../proxy/client-inflight.js';
+import { ClientInFlight } from './client-inflight.js';
 import { RateLimitedWarnings } from '../observe/warnings.js';
-import type { SignInEndpoints } from '../session/endpoints.js';
 
-export interface GatewayDeps {
-  readonly logger: Logger;
-  readonly metrics: GatewayMetrics;
+/** Where the current Gateway lives; a reload swaps `current` and nothing else. */
+export interface GatewayHolder {
+  current: Gateway;
+  /** While draining, every response closes its connection so clients move elsewhere. */
+  readonly shuttingDown: boolean;
 }
 
-/** Something the gateway must wait for before it is ready and close at the end (JWKS, Redis …). */
-export interface Resource {
-  readonly name: string;
-  /** null when ready, else a short reason for /readyz. */
-  notReadyReason(): string | null;
-  close(): Promise<void>;
+/**
+ * What finish() and the log helpers read of an exchange (pipeline/exchange.ts, which holds its
+ * Gateway): declared here so the two files do not import each other.
+ */
+/**
+ * The gateway's own endpoints under `sessions.pathPrefix` (session/endpoints.ts), answered by
+ * both shapes before routing. Declared here rather than imported: session/ sits above the
+ * pipeline (docs/architecture.md), and the handler's full-Exchange parameter fits this method
+ * signature (TypeScript checks method parameters bivariantly).
+ */
+export interface OwnEndpoints {
+  owns(path: string): boolean;
+  ownsTarget(url: string): boolean;
+  serve(x: FinishedExchange): void;
 }
+
+export interface FinishedExchange extends AccessSource {
+  readonly ctx: AccessSource['ctx'] & { readonly startNs: bigint };
+  readonly req: IncomingMessage;
+  readonly loggedStatus: number;
+  readonly decision: Decision;
+  bytesIn: number;
+  readonly bodyCounter: { readonly bytes: number } | null;
+  readonly inFlightCounted: boolean;
+}
+
+/** Enough of an exchange to name it in a log line. */
+type Named = Pick<FinishedExchange, 'route'> & { readonly ctx: { readonly id: string } };
 
 export class Gateway {
   readonly config: GatewayConfig;
@@ -41,12 +64,12 @@ export class Gateway {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
   readonly resources: readonly Resource[];
-  /** server.limits.maxInFlightPerClient's counts; the previous Gateway's on reload (compile.ts). */
+  /** server.limits.maxInFlightPerClient's counts; the previous Gateway's on reload (compile/gateway.ts). */
   readonly clientInFlight: ClientInFlight;
   /** Warnings a flood can repeat (upstream errors, HTTP/2 GOAWAYs): logged rate-limited, counted in full. */
   readonly warnings: RateLimitedWarnings;
   /** `<sessions.pathPrefix>/…`, answered before routing by both shapes; null without `sessions`. */
-  readonly signIn: SignInEndpoints | null;
+  readonly signIn: OwnEndpoints | null;
   readonly #requestMetrics: RequestMetrics;
   #inflight = 0;
   #retired = false;
@@ -56,7 +79,7 @@ export class Gateway {
   constructor(
     config: GatewayConfig, routes: RouteTable<CompiledRoute>, trusted: TrustedProxies,
     injectable: InjectableHeaders, resources: readonly Resource[], deps: GatewayDeps,
-    clientInFlight: ClientInFlight = new ClientInFlight(), signIn: SignInEndpoints | null = null,
+    clientInFlight: ClientInFlight = new ClientInFlight(), signIn: OwnEndpoints | null = null,
   ) {
     this.config = config;
     this.routes = routes;
@@ -81,7 +104,7 @@ export class Gateway {
   }
 
   /** Access log line and metrics for a finished exchange (PRODUCT §1.12), then release it. */
-  finish(x: Exchange): void {
+  finish(x: FinishedExchange): void {
     const status = x.loggedStatus;
     const durationMs = Number(process.hrtime.bigint() - x.ctx.startNs) / 1e6;
     const routeName = x.route === null ? '' : x.route.name;
@@ -143,7 +166,7 @@ export class Gateway {
    * Counted every time; logged at most once per route and reason every 10 s (observe/warnings.ts):
    * a saturated pool under attack fails thousands of requests a second, each already in the access log.
    */
-  logUpstreamError(x: Exchange, err: unknown, reason: string): void {
+  logUpstreamError(x: Named, err: unknown, reason: string): void {
     const route = x.route?.name ?? '';
     this.metrics.upstreamErrorsTotal.labels(route, reason).inc();
     this.warnings.warn(
@@ -158,7 +181,7 @@ export class Gateway {
   }
 }
 
-function declaredBodyBytes(x: Exchange): number {
+function declaredBodyBytes(x: FinishedExchange): number {
   if (x.bodyCounter !== null) return x.bodyCounter.bytes;
   const cl = x.req.headers['content-length'];
   if (cl === undefined || !x.req.complete) return 0;

@@ -2,7 +2,7 @@
  * The stage runner (STYLE §2): call `handle`, await only when a Promise came
  * back (as fastify's hook runner does), stop at the first Respond.
  */
-import type { RequestContext, Respond, Stage, Verdict } from './types.js';
+import type { RequestContext, Respond, Stage, Verdict } from '../contract/types.js';
 
 /** Runs `stages` from index `from`; resolves null when every stage continued. */
 export function runStages(stages: readonly Stage[], ctx: RequestContext, from = 0): Respond | null | Promise<Respond | null> {

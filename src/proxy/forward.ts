@@ -11,12 +11,12 @@
  */
 import type { Dispatcher } from 'undici';
 import type { ServerResponse } from 'node:http';
-import type { Exchange, Abortable } from '../server/exchange.js';
+import type { Exchange, Abortable } from '../pipeline/exchange.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
-import type { UpstreamTarget } from './upstreams.js';
+import type { UpstreamTarget } from '../upstream/group.js';
 import { stripPathPrefix } from '../route/match.js';
 import { buildResponseHeaders } from './headers.js';
-import { appendResponseHeaders } from '../pipeline/respond.js';
+import { appendResponseHeaders } from '../contract/respond.js';
 import { isConnectPhaseError, statusForUpstreamError, errorCode } from './errors.js';
 import type { Readable } from 'node:stream';
 
@@ -78,7 +78,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
         body: this.#body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        // https: a fixed TLS name, else undici takes it from the client's Host (proxy/upstream-tls.ts).
+        // https: a fixed TLS name, else undici takes it from the client's Host (upstream/tls.ts).
         servername: target.tls?.servername,
       };
       const free = target.pool.dispatch(options, this);

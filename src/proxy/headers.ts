@@ -6,9 +6,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { connectionListed, isDroppedHeader, isHopByHop, type InjectableHeaders } from '../route/sanitise.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
-import type { RequestContext } from '../pipeline/types.js';
+import type { RequestContext } from '../contract/types.js';
 import { appendIdentityHeaders } from './identity-headers.js';
-import { h2ToHttp1RawHeaders, isH2RawHeaders } from '../server/h2-headers.js';
+import { h2ToHttp1RawHeaders, isH2RawHeaders } from '../tls/h2-headers.js';
 
 export interface ForwardingFacts {
   /** The direct peer (socket address). */
@@ -25,7 +25,7 @@ export function buildUpstreamHeaders(
   rawHeaders: readonly string[], ctx: RequestContext, route: CompiledRoute,
   injectable: InjectableHeaders, facts: ForwardingFacts,
 ): string[] {
-  // HTTP/2: no pseudo-headers upstream, Host from :authority, one Cookie (server/h2-headers.ts).
+  // HTTP/2: no pseudo-headers upstream, Host from :authority, one Cookie (tls/h2-headers.ts).
   if (isH2RawHeaders(rawHeaders)) rawHeaders = h2ToHttp1RawHeaders(rawHeaders);
   const headers = ctx.headers;
   const listed = connectionListed(firstValue(headers.connection));

@@ -8,9 +8,9 @@
  * Nothing here throws, whatever a signed claim holds: JSON may spell a lone
  * UTF-16 surrogate (`"\ud800"`), which encodeURI refuses with a URIError.
  */
-import { readClaim } from '../auth/claims.js';
+import { readClaim } from '../contract/claims.js';
 import type { IdentityHeader } from '../route/compiled-route.js';
-import type { ClientCertificate, Identity } from '../pipeline/types.js';
+import type { ClientCertificate, Identity } from '../contract/types.js';
 
 /** Longest identity header value sent; longer arrays are cut at an element boundary. */
 export const MAX_IDENTITY_VALUE_BYTES = 2048;

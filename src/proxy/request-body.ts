@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import type { BodyAccess, BodyPrefix } from '../pipeline/types.js';
+import type { BodyAccess, BodyPrefix } from '../contract/types.js';
 
 const EMPTY = Buffer.alloc(0);
 const SKIPPED: BodyPrefix = Object.freeze({ bytes: EMPTY, complete: false, failed: false });

@@ -8,8 +8,8 @@
  * must not hand every client a fresh burst. Redis buckets are untouched by reloads anyway.
  */
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
-import type { GatewayDeps, Resource } from '../pipeline/gateway.js';
-import type { Stage } from '../pipeline/types.js';
+import type { GatewayDeps, Resource } from '../contract/types.js';
+import type { Stage } from '../contract/types.js';
 import { bucketSpec } from './bucket.js';
 import { DenyCache } from './deny-cache.js';
 import { PolicyFields } from './fields.js';

@@ -14,8 +14,8 @@
  *   makes a 60-byte key and no raw value can pose as a hash.
  */
 import { createHash } from 'node:crypto';
-import type { RequestContext } from '../pipeline/types.js';
-import { compileClaimPath, readClaim, type ClaimPath } from '../auth/claims.js';
+import type { RequestContext } from '../contract/types.js';
+import { compileClaimPath, readClaim, type ClaimPath } from '../contract/claims.js';
 
 const MAX_RAW_VALUE = 64;
 

@@ -14,7 +14,7 @@
 import { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import type { Resource } from '../pipeline/gateway.js';
+import type { Resource } from '../contract/types.js';
 import type { BucketDecision, BucketSpec } from './bucket.js';
 import type { RedisClient } from './redis-client.js';
 

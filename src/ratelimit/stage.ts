@@ -12,8 +12,8 @@
  * counts; `rate_limited` would blame clients for an outage and hide it in the 429 dashboards.
  */
 import type { Counter } from 'prom-client';
-import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
-import { addResponseHeader } from '../pipeline/respond.js';
+import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
+import { addResponseHeader } from '../contract/respond.js';
 import type { BucketSpec } from './bucket.js';
 import type { ClientKey } from './keys.js';
 import type { Outcome, RateLimiter } from './limiter.js';

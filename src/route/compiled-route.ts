@@ -4,9 +4,9 @@
  * reads the raw route config after this.
  */
 import type { RouteConfig } from '../config/types.js';
-import type { RouteRef, Stage } from '../pipeline/types.js';
-import type { UpstreamGroup } from '../proxy/upstreams.js';
-import { compileClaimPath, type ClaimPath } from '../auth/claims.js';
+import type { RouteRef, Stage } from '../contract/types.js';
+import type { UpstreamGroup } from '../upstream/group.js';
+import { compileClaimPath, type ClaimPath } from '../contract/claims.js';
 import type { CredentialStrip } from '../auth/strip.js';
 import { RouteMatcher } from './match.js';
 import { CanonicalHeaderNames } from './sanitise.js';
@@ -23,7 +23,7 @@ export class CompiledRoute implements RouteRef {
   readonly stages: readonly Stage[];
   /**
    * Where the edge forwards. A route configured without `upstream` has a group with no targets
-   * and `forwards: false`: the edge answers it 404 before its stages (server/edge.ts) and never
+   * and `forwards: false`: the edge answers it 404 before its stages (edge/handler.ts) and never
    * picks from it; websocket routes must have an upstream (config/semantic.ts).
    */
   readonly upstream: UpstreamGroup;

@@ -1,11 +1,11 @@
 /**
  * Per-route network policy (PRODUCT §1.6): `denyCidrs` first, then a
  * non-empty `allowCidrs` admits only its members. Both are compiled at load
- * (server/client-ip.ts CidrList: integer matching for IPv4, net.BlockList
+ * (route/client-ip.ts CidrList: integer matching for IPv4, net.BlockList
  * otherwise). A route with neither gets no stage at all.
  */
-import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
-import { CidrList } from '../server/client-ip.js';
+import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
+import { CidrList } from './client-ip.js';
 
 const IP_DENIED: Respond = Object.freeze({ kind: 'respond', status: 403, decision: 'ip_denied', error: 'forbidden' });
 

@@ -8,12 +8,12 @@ import { STATUS_CODES } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { denialBody, errorCodeFor } from '../pipeline/respond.js';
-import { canonicalIp } from './client-ip.js';
-import type { GatewayHolder } from './edge.js';
-import { exchangeOf } from './exchange.js';
-import type { Respond } from '../pipeline/types.js';
-import type { Hsts } from './tls-hsts.js';
+import { denialBody, errorCodeFor } from '../contract/respond.js';
+import { canonicalIp } from '../route/client-ip.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
+import { exchangeOf } from '../pipeline/exchange.js';
+import type { Respond } from '../contract/types.js';
+import type { Hsts } from '../tls/hsts.js';
 
 const MALFORMED_BODY: Respond = Object.freeze({ kind: 'respond', status: 400, decision: 'bad_request', error: 'bad_request' });
 const BODY_TIMEOUT: Respond = Object.freeze({ kind: 'respond', status: 408, decision: 'bad_request', error: 'request_timeout' });
@@ -36,7 +36,7 @@ function protocolOf(rawPacket: unknown): string {
   return / HTTP\/1\.0\r?$/.test(line) ? 'HTTP/1.0' : 'HTTP/1.1';
 }
 
-/** `hsts`: the HTTPS listener's (tls-hsts.ts), for answers written over TLS. */
+/** `hsts`: the HTTPS listener's (tls/hsts.ts), for answers written over TLS. */
 export function handleClientError(holder: GatewayHolder, err: Error & { code?: string; rawPacket?: unknown }, socket: Socket, hsts: Hsts | null = null): void {
   // Nothing useful can be written to a reset socket, or to a client that closed mid-request.
   if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {

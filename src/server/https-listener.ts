@@ -3,7 +3,7 @@
  * HTTP/2 negotiated by ALPN (RFC 7301) and HTTP/1.1 as fallback on the same port. Node's
  * HTTP/2 compatibility API hands the pipeline the same (req, res) pair as HTTP/1.1, so auth,
  * limits, WAF, forwarding and the access log run unchanged; the differences are handled where
- * they arise (h2-headers.ts, host.ts, exchange.ts hasBody, respond.ts).
+ * they arise (tls/h2-headers.ts, pipeline/host.ts, pipeline/exchange.ts hasBody, contract/respond.ts).
  *
  * Certificates and handshakes live in ListenerTls (tls-listener.ts, shared with the auth listener):
  * loaded before listen, rotated in place.
@@ -15,16 +15,16 @@ import { constants as h2, createSecureServer, Http2ServerResponse, type Http2Sec
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
-import type { HttpsListenerConfig, LimitsConfig, ListenersConfig } from '../config/types.js';
+import type { HttpsListenerConfig, LimitsConfig } from '../config/types.js';
 import type { Gateway } from '../pipeline/gateway.js';
-import { createExchange, EdgeHandler, type GatewayHolder } from './edge.js';
+import { createExchange } from '../pipeline/create-exchange.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import { NO_TUNNEL, refuseConnect, refuseExpectation } from './unsupported.js';
-import { WebSocketHandler } from './websocket.js';
 import { ListenerTls } from './tls-listener.js';
-import { Hsts } from './tls-hsts.js';
-import { Http2Guard } from './h2-session-guard.js';
-import { http2ServerOptions } from './h2-options.js';
-import type { Listener, ListenerServer } from './listeners.js';
+import { Hsts } from '../tls/hsts.js';
+import { Http2Guard } from '../tls/h2-session-guard.js';
+import { http2ServerOptions } from '../tls/h2-options.js';
+import type { Listener, ListenerServer, Shape, ShapeHandlers } from './listener.js';
 
 
 /**
@@ -36,12 +36,12 @@ Object.defineProperty(H2Response.prototype, 'destroyed', {
   get(this: Http2ServerResponse): boolean { return this.stream.destroyed; },
 });
 
-/** The `request` listener: HSTS on every response, then the edge pipeline. */
+/** The `request` listener: HSTS on every response, then the shape's handler (the edge pipeline). */
 class HttpsEdge {
-  readonly #edge: EdgeHandler;
+  readonly #edge: ShapeHandlers;
   readonly #hsts: Hsts;
 
-  constructor(edge: EdgeHandler, hsts: Hsts) {
+  constructor(edge: ShapeHandlers, hsts: Hsts) {
     this.#edge = edge;
     this.#hsts = hsts;
   }
@@ -60,9 +60,9 @@ class HttpsEdge {
  * stream reset on arrival (rapid reset) is seen as gone here and no stage, Redis call or upstream
  * request is started for it (issue 21): it is only logged, as a 499.
  */
-function startH2Request(edge: EdgeHandler, req: IncomingMessage, res: ServerResponse): void {
+function startH2Request(edge: ShapeHandlers, req: IncomingMessage, res: ServerResponse): void {
   const stream = (res as unknown as Http2ServerResponse).stream;
-  if (stream.closed || stream.destroyed) edge.onGone(req, res);
+  if (stream.closed || stream.destroyed) (edge.onGone ?? edge.onRequest)(req, res);
   else edge.onRequest(req, res);
 }
 
@@ -82,9 +82,11 @@ function stopRequestBody(stream: ServerHttp2Stream): void {
   if (!stream.closed && !stream.destroyed && !stream.readableEnded) stream.close(h2.NGHTTP2_NO_ERROR);
 }
 
-export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerConfig, limits: LimitsConfig): Listener {
+/** `edgeShape`: the shape this listener serves (main.ts hands it over; this file never imports a shape). */
+export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerConfig, limits: LimitsConfig, edgeShape: Shape): Listener {
   const hsts = new Hsts(cfg.hsts ?? null);
-  const edge = new HttpsEdge(new EdgeHandler(holder, 'https'), hsts);
+  const handlers = edgeShape(holder, { proto: 'https', hsts, redirectPort: null });
+  const edge = new HttpsEdge(handlers, hsts);
   const sessions = new Set<ServerHttp2Session>();
   // HTTP/2 timeouts read the limits current when a session or stream starts (a reload changes them).
   let current = limits;
@@ -109,7 +111,7 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
       session.once('close', () => sessions.delete(session));
       guard.attach(session);
     });
-    // requestTimeoutMs and minBodyBytesPerSec bound a stream's body (body-watch.ts): an idle
+    // requestTimeoutMs and minBodyBytesPerSec bound a stream's body (edge/body-watch.ts): an idle
     // timer here would be reset by every byte of a body dripped one byte at a time.
     h2server.on('stream', (stream: ServerHttp2Stream) => {
       if (!guard.admit(stream)) return;
@@ -136,7 +138,7 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
   tls.attach(server);
   // Both server kinds are tls.Servers; their events are registered through that one type.
   const events: TlsServer = server;
-  events.on('upgrade', new WebSocketHandler(holder, 'https', hsts).onUpgrade);
+  if (handlers.onUpgrade) events.on('upgrade', handlers.onUpgrade);
   const refuseH1 = refuseConnect(holder, 'https', hsts);
   events.on('connect', (req: IncomingMessage, second: unknown) => {
     if (!(second instanceof Http2ServerResponse)) return refuseH1(req, second as Socket);
@@ -172,36 +174,6 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
     },
     dispose: () => tls.close(),
   };
-}
-
-/** Keys of listeners.https a reload applies in place (certificate files, client CA, policy). */
-const LIVE_HTTPS_KEYS = new Set(['cert', 'key', 'minVersion', 'hsts', 'clientCa', 'requireClientCert', 'certificates']);
-/**
- * Keys of listeners.auth a reload applies in place: cacheMaxAgeSec is read from each Gateway's
- * config per decision (forward-auth/cache.ts); the TLS keys as on HTTPS, while TLS stays on.
- */
-const LIVE_AUTH_KEYS = new Set(['cacheMaxAgeSec', 'trustOriginalUrl', 'key', 'minVersion', 'clientCa', 'requireClientCert']);
-
-/**
- * The listener settings that changed between two configs and take effect only on restart
- * (addresses, http2, redirects, whole listeners); [] when a reload applies everything.
- */
-export function listenerChangesNeedingRestart(old: ListenersConfig, next: ListenersConfig): string[] {
-  const changed: string[] = [];
-  for (const name of new Set([...Object.keys(old), ...Object.keys(next)]) as Set<keyof ListenersConfig>) {
-    const a = (old[name] ?? null) as Record<string, unknown> | null;
-    const b = (next[name] ?? null) as Record<string, unknown> | null;
-    if (a === null || b === null) {
-      if (a !== b) changed.push(`listeners.${name}`);
-      continue;
-    }
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      if (name === 'https' && LIVE_HTTPS_KEYS.has(key)) continue;
-      if (name === 'auth' && (LIVE_AUTH_KEYS.has(key) || (key === 'cert' && a[key] !== undefined && b[key] !== undefined))) continue;
-      if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) changed.push(`listeners.${name}.${key}`);
-    }
-  }
-  return changed;
 }
 
 /** server.limits for the HTTP/1.1 side (Node's http code reads these from the server object). */

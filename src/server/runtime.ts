@@ -16,12 +16,14 @@
  * then closes what is left and exits 0.
  */
 import type { Logger } from 'pino';
-import type { Gateway, GatewayDeps } from '../pipeline/gateway.js';
-import type { GatewayHolder } from './edge.js';
-import { createListeners, listen, type Listener, type ListenerServer } from './listeners.js';
-import { listenerChangesNeedingRestart } from './https-listener.js';
+import type { Gateway } from '../pipeline/gateway.js';
+import type { GatewayDeps } from '../contract/types.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
+import { createListeners, listen } from './listeners.js';
+import type { Listener, ListenerServer, Shapes } from './listener.js';
+import { listenerChangesNeedingRestart } from './listener-changes.js';
 import { loadConfigFile } from '../config/load.js';
-import { compileGateway } from '../config/compile.js';
+import { compileGateway } from '../compile/gateway.js';
 import { ConfigError } from '../config/errors.js';
 
 const IDLE_SWEEP_MS = 50;
@@ -35,12 +37,13 @@ export class Runtime implements GatewayHolder {
   #shuttingDown = false;
   #reloading: Promise<boolean> | null = null;
 
-  constructor(configPath: string, gateway: Gateway, deps: GatewayDeps) {
+  /** `shapes`: what the traffic listeners serve (src/shapes.ts SHAPES; server/ imports no shape). */
+  constructor(configPath: string, gateway: Gateway, deps: GatewayDeps, shapes: Shapes) {
     this.#configPath = configPath;
     this.current = gateway;
     this.#deps = deps;
     this.#logger = deps.logger;
-    this.listeners = createListeners(this, () => this.#shuttingDown);
+    this.listeners = createListeners(this, () => this.#shuttingDown, shapes);
   }
 
   get shuttingDown(): boolean {

@@ -1,19 +1,20 @@
 /**
  * The TLS side of a listener, shared by `listeners.https` (https-listener.ts, the edge) and
- * `listeners.auth` (forward-auth/server.ts) — one implementation of the keys both accept
+ * `listeners.auth` (auth-listener.ts) — one implementation of the keys both accept
  * (`cert`, `key`, `minVersion`, `clientCa`, `requireClientCert`; PRODUCT §8): the server
- * options, the certificates (tls.ts: loaded before listen, rotated in place), the handshake
+ * options, the certificates (tls/certificates.ts: loaded before listen, rotated in place), the handshake
  * events (failures counted, nothing written in clear text before the handshake completed),
  * and what a reload changes in place.
  */
 import type { Socket } from 'node:net';
 import type { SecureContext, SecureContextOptions, Server as TlsServer, TLSSocket, TlsOptions } from 'node:tls';
 import type { LimitsConfig, ListenerTlsConfig } from '../config/types.js';
-import type { GatewayHolder } from './edge.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
 import { handleClientError } from './client-error.js';
-import { ListenerCertificates, TLS12_CIPHERS } from './tls.js';
-import { recordClientCert } from './tls-identity.js';
-import type { Hsts } from './tls-hsts.js';
+import { ListenerCertificates, TLS12_CIPHERS } from '../tls/certificates.js';
+import { recordClientCert } from '../tls/identity.js';
+import type { Hsts } from '../tls/hsts.js';
+import { handshakeReason, setHandshakeTimeout } from '../tls/https-options.js';
 
 const kSecured = Symbol('portcullis.tlsEstablished');
 
@@ -29,29 +30,6 @@ export interface ListenerTlsOptions {
   readonly recordClientCerts: boolean;
   /** HSTS on clear-text error answers after the handshake (the edge only). */
   readonly hsts: Hsts | null;
-}
-
-/**
- * The TLS handshake timeout (`server.limits.headersTimeoutMs`) on reload. tls.Server takes it
- * only as a constructor option, keeps it in an own symbol property and reads that for every new
- * connection (Node's lib/_tls_wrap.js, `tlsConnectionListener`); `setSecureContext()` does not
- * take it. So the property is found by its description and written. False when this Node keeps
- * it elsewhere: the caller then says the value applies on restart.
- */
-function setHandshakeTimeout(server: object, ms: number): boolean {
-  const key = Object.getOwnPropertySymbols(server).find((k) => k.description === 'handshake-timeout');
-  if (key === undefined || typeof (server as Record<symbol, unknown>)[key] !== 'number') return false;
-  (server as Record<symbol, number>)[key] = ms;
-  return true;
-}
-
-/** Why a handshake failed, as a bounded metric label. */
-function handshakeReason(code: string | undefined): string {
-  if (code === undefined) return 'other';
-  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'timeout';
-  if (code.includes('PROTOCOL') || code.includes('VERSION')) return 'protocol_version';
-  if (code.includes('CERTIFICATE')) return 'client_certificate';
-  return 'other';
 }
 
 export class ListenerTls {

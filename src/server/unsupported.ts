@@ -5,9 +5,10 @@
  */
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Respond } from '../pipeline/types.js';
-import { createExchange, type GatewayHolder } from './edge.js';
-import type { Hsts } from './tls-hsts.js';
+import type { Respond } from '../contract/types.js';
+import { createExchange } from '../pipeline/create-exchange.js';
+import type { GatewayHolder } from '../pipeline/gateway.js';
+import type { Hsts } from '../tls/hsts.js';
 
 /** 405 for CONNECT, with the Allow field RFC 9110 §15.5.6 requires; also HTTP/2's (https-listener.ts). */
 export const NO_TUNNEL: Respond = Object.freeze({
@@ -15,7 +16,7 @@ export const NO_TUNNEL: Respond = Object.freeze({
 });
 const EXPECTATION_FAILED: Respond = Object.freeze({ kind: 'respond', status: 417, decision: 'bad_request', error: 'expectation_failed' });
 
-/** `hsts`: the HTTPS listener's (tls-hsts.ts); these answers go over TLS too. */
+/** `hsts`: the HTTPS listener's (tls/hsts.ts); these answers go over TLS too. */
 export function refuseConnect(holder: GatewayHolder, proto: 'http' | 'https', hsts: Hsts | null = null) {
   return (req: IncomingMessage, socket: Duplex): void => {
     const gateway = holder.current;

@@ -5,9 +5,9 @@
  * and `Referrer-Policy: no-referrer` (the callback URL holds a code), and is logged by the
  * Exchange like any other request.
  */
-import type { Decision } from '../pipeline/types.js';
-import { appendResponseHeaders, denialBody } from '../pipeline/respond.js';
-import type { Exchange } from '../server/exchange.js';
+import type { Decision } from '../contract/types.js';
+import { appendResponseHeaders, denialBody } from '../contract/respond.js';
+import type { Exchange } from '../pipeline/exchange.js';
 
 /**
  * The pages need nothing but their own form. No `form-action`: browsers apply it to the redirects

@@ -9,7 +9,7 @@
  * Failures are logged with a reason code and answered 400/401/502 without details: the body never
  * carries the code, a token or the provider's error text.
  */
-import type { Exchange } from '../server/exchange.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { readCookie } from '../auth/token-source.js';
 import { deny, redirect, single } from './answer.js';
 import { flowCookieName, openFlow } from './flow.js';

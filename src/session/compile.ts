@@ -6,8 +6,8 @@
  * resolves.
  */
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
-import type { GatewayDeps, Resource } from '../pipeline/gateway.js';
-import type { Stage } from '../pipeline/types.js';
+import type { GatewayDeps, Resource } from '../contract/types.js';
+import type { Stage } from '../contract/types.js';
 import type { Provider } from '../auth/provider.js';
 import type { TokenSources } from '../auth/token-source.js';
 import { CredentialStrip } from '../auth/strip.js';

@@ -6,7 +6,7 @@
  * way; it is configurable for the one that does.
  */
 import { recordInternalError } from '../pipeline/decide.js';
-import type { Exchange } from '../server/exchange.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { deny } from './answer.js';
 import { finishSignIn } from './callback.js';
 import type { SignIn } from './sign-in.js';

@@ -8,7 +8,7 @@
  */
 import type { Agent } from 'undici';
 import type { Logger } from 'pino';
-import type { Resource } from '../pipeline/gateway.js';
+import type { Resource } from '../contract/types.js';
 import { DEFAULT_FETCH_LIMITS, getJson, newAgent } from '../auth/jwks-fetch.js';
 
 export interface ProviderEndpoints {

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ProviderConfig } from '../config/types.js';
-import { compileClaimPath, readClaim, type ClaimPath } from '../auth/claims.js';
+import { compileClaimPath, readClaim, type ClaimPath } from '../contract/claims.js';
 import { readScopes, stringSet, VerifiedIdentity } from '../auth/identity.js';
 
 export interface SessionData {

@@ -11,8 +11,8 @@
  */
 import type { Logger } from 'pino';
 import type { VerifiedIdentity } from '../auth/identity.js';
-import type { RequestContext } from '../pipeline/types.js';
-import { addResponseHeader } from '../pipeline/respond.js';
+import type { RequestContext } from '../contract/types.js';
+import { addResponseHeader } from '../contract/respond.js';
 import { chunksSent, CookieJarSpec, readChunked, type CookieNames } from './cookies.js';
 import type { UsedStates } from './flow.js';
 import type { LoginProvider } from './login-provider.js';

@@ -8,7 +8,7 @@
  * (OIDC RP-Initiated Logout 1.0 §2) the browser goes there with id_token_hint, client_id and the
  * configured post_logout_redirect_uri, so the provider's session ends too; else to `rd` or `/`.
  */
-import type { Exchange } from '../server/exchange.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { deny, escapeHtml, page, redirect, single } from './answer.js';
 import type { SignIn } from './sign-in.js';
 

@@ -6,7 +6,7 @@
  * - else a browser navigation gets 302 to `<prefix>/sign-in?rd=<this path>` (the forward-auth
  *   adapters turn it into their callers' forms), and anything else the token stage's 401.
  */
-import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
+import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
 import type { TokenSources } from '../auth/token-source.js';
 import { isBrowserNavigation } from './browser.js';
 import type { LoginProvider } from './login-provider.js';

@@ -5,7 +5,7 @@
  * challenge. Requested on a host other than the redirectUri's, it first moves there (the flow
  * cookie is host-only, and the callback arrives on the redirectUri's host).
  */
-import type { Exchange } from '../server/exchange.js';
+import type { Exchange } from '../pipeline/exchange.js';
 import { deny, redirect, single } from './answer.js';
 import { flowCookieName, FLOW_TTL_SEC, newFlow, pkceChallenge } from './flow.js';
 import type { SignIn } from './sign-in.js';

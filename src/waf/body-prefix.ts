@@ -3,7 +3,7 @@
  * Content-Encoding undone (a decompression bomb costs at most `limit`). Shared by the built-in
  * stage (stage.ts) and the CRS stage (crs/stage.ts), so both refuse the same undecodable bodies.
  */
-import type { BodyAccess } from '../pipeline/types.js';
+import type { BodyAccess } from '../contract/types.js';
 import { decodePrefix, type Coding } from './body.js';
 
 export interface InspectedBody {

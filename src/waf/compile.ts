@@ -7,8 +7,8 @@
  */
 import { ConfigError } from '../config/errors.js';
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
-import type { GatewayDeps } from '../pipeline/gateway.js';
-import type { Stage } from '../pipeline/types.js';
+import type { GatewayDeps } from '../contract/types.js';
+import type { Stage } from '../contract/types.js';
 import { loadCrsFor } from './crs/compile.js';
 import type { LoadedCrs } from './crs/loader.js';
 import { CrsStage } from './crs/stage.js';

@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
-import { CONTINUE, type BodyAccess, type RequestContext, type Respond, type Stage, type Verdict } from '../pipeline/types.js';
+import { CONTINUE, type BodyAccess, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
 import { READABLE_CODINGS, bodyKind, contentCodings, inspectBody, type Coding } from './body.js';
 import { readInspectedBody } from './body-prefix.js';
 import type { BodyKind } from './content-type.js';

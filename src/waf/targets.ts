@@ -8,7 +8,7 @@
  *   is an input an application may log, store or echo, and gets the header rules;
  * - Cookie is split into names and values, which get the argument rules.
  */
-import type { RequestContext } from '../pipeline/types.js';
+import type { RequestContext } from '../contract/types.js';
 import { inspectArgs, inspectCookies, MAX_QUERY_ARGS } from './args.js';
 import type { RuleSet, Scan } from './engine.js';
 import { S_HEADER, S_PATH, S_QUERY } from './exclusions.js';

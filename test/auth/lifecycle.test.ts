@@ -15,9 +15,10 @@ import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGateway, eventually, type TestGateway } from '../helpers/gateway.js';
 import { makeKey, nowSec, TestIdp, type TestKey } from '../helpers/idp.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { compileGateway } from '../../src/config/compile.js';
+import { compileGateway } from '../../src/compile/gateway.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
 import { Runtime } from '../../src/server/runtime.js';
+import { SHAPES } from '../../src/shapes.js';
 
 interface Setup { idp: TestIdp; up: RecordingUpstream; gw: TestGateway; key: TestKey }
 
@@ -188,7 +189,7 @@ ${extraRoute}`;
   writeFileSync(file, yaml(''));
   const logger = pino({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() }));
   const deps = { logger, metrics: new GatewayMetrics({ defaultMetrics: false }) };
-  const runtime = new Runtime(file, compileGateway(await loadConfigFile(file), deps), deps);
+  const runtime = new Runtime(file, compileGateway(await loadConfigFile(file), deps), deps, SHAPES);
   await runtime.start();
   t.teardown(async () => {
     for (const l of runtime.listeners) l.server.closeAllConnections();

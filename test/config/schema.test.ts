@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import t from 'tap';
-import { CONFIG_SCHEMA, JWS_ALGORITHMS, SCHEMA_DRAFT, SCHEMA_ID } from '../../src/config/schema.js';
+import { CONFIG_SCHEMA, SCHEMA_DRAFT, SCHEMA_ID } from '../../src/config/schema.js';
+import { JWS_ALGORITHMS } from '../../src/auth/schema.js';
 import { main, renderSchema } from '../../src/config/write-schema.js';
 
 type Node = Record<string, unknown>;

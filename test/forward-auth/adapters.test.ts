@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import type { IncomingHttpHeaders } from 'node:http';
-import { TrustedProxies } from '../../src/server/client-ip.js';
+import { TrustedProxies } from '../../src/route/client-ip.js';
 import { readNginx } from '../../src/forward-auth/nginx.js';
 import { readTraefik } from '../../src/forward-auth/traefik.js';
 import { readEnvoy } from '../../src/forward-auth/envoy.js';

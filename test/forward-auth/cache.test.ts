@@ -5,8 +5,8 @@
  */
 import t from 'tap';
 import { CachePolicy } from '../../src/forward-auth/cache.js';
-import type { Identity, RouteRef, Stage } from '../../src/pipeline/types.js';
-import { CONTINUE } from '../../src/pipeline/types.js';
+import type { Identity, RouteRef, Stage } from '../../src/contract/types.js';
+import { CONTINUE } from '../../src/contract/types.js';
 import { ask, shippedDocCacheableAdmin, startAuthGateway, token } from './fixture.js';
 
 const stage = (name: string): Stage => ({ name, handle: () => CONTINUE });

@@ -7,9 +7,10 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { validateConfig } from '../../src/config/validate.js';
-import { compileGateway } from '../../src/config/compile.js';
+import { compileGateway } from '../../src/compile/gateway.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
 import { Runtime } from '../../src/server/runtime.js';
+import { SHAPES } from '../../src/shapes.js';
 
 export interface TestGateway {
   readonly runtime: Runtime;
@@ -39,7 +40,7 @@ export async function startGateway(doc: Record<string, unknown>): Promise<TestGa
     admin: { host: '127.0.0.1', port: 0 },
   };
   const cfg = validateConfig({ ...doc, listeners });
-  const runtime = new Runtime('(test)', compileGateway(cfg, deps), deps);
+  const runtime = new Runtime('(test)', compileGateway(cfg, deps), deps, SHAPES);
   await runtime.start();
   const portOf = (name: string): number | null => {
     const l = runtime.listeners.find((x) => x.name === name);

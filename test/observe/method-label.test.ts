@@ -9,7 +9,12 @@ import { startUpstream } from '../helpers/upstream.js';
 import { eventually, startGateway } from '../helpers/gateway.js';
 import { h2Connect, h2Request, listenerPort, serverPki } from '../helpers/certs.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { methodForLog, methodLabel } from '../../src/observe/method-label.js';
+import { LABELLED_METHODS, methodForLog, methodLabel } from '../../src/observe/method-label.js';
+import { HTTP_METHODS } from '../../src/config/schema.js';
+
+void t.test('the labelled methods are exactly the ones a route may match (config/schema.ts)', async (t) => {
+  t.same([...LABELLED_METHODS].sort(), [...HTTP_METHODS].sort());
+});
 
 void t.test('labels and log values come from fixed sets', async (t) => {
   for (const m of ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']) t.equal(methodLabel(m), m);

@@ -7,7 +7,7 @@ import t from 'tap';
 import { request } from 'undici';
 import { mintDevToken } from '../../src/auth/dev-token.js';
 import { identityValue } from '../../src/proxy/identity-headers.js';
-import { compileClaimPath } from '../../src/auth/claims.js';
+import { compileClaimPath } from '../../src/contract/claims.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 

@@ -1,11 +1,11 @@
 /** compile.ts through compileGateway: stage order, and what a reload keeps. */
 import t from 'tap';
 import pino from 'pino';
-import { compileGateway } from '../../src/config/compile.js';
+import { compileGateway } from '../../src/compile/gateway.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
 import type { Gateway } from '../../src/pipeline/gateway.js';
-import type { Respond, Verdict } from '../../src/pipeline/types.js';
+import type { Respond, Verdict } from '../../src/contract/types.js';
 import { makeCtx } from './ctx.js';
 
 const deps = { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) };

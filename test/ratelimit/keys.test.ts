@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { Identity } from '../../src/pipeline/types.js';
+import type { Identity } from '../../src/contract/types.js';
 import { boundValue, compileClientKey } from '../../src/ratelimit/keys.js';
 import { makeCtx } from './ctx.js';
 

@@ -6,7 +6,7 @@
 import t from 'tap';
 import { validateConfig } from '../../src/config/validate.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
-import { CONTINUE, type Respond, type Stage, type Verdict } from '../../src/pipeline/types.js';
+import { CONTINUE, type Respond, type Stage, type Verdict } from '../../src/contract/types.js';
 import { RateLimits } from '../../src/ratelimit/compile.js';
 import { RedisStore } from '../../src/ratelimit/redis-store.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';

@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { compileWafStage } from '../../bench/waf-stage.js';
-import { RequestCtx } from '../../src/server/context.js';
+import { RequestCtx } from '../../src/pipeline/context.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { makeCtx } from './helpers.js';
 

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { RuleSet, Scan } from '../../src/waf/engine.js';
 import { S_QUERY } from '../../src/waf/exclusions.js';
 import { T_URLENC, T_VALUE } from '../../src/waf/rule.js';
-import { RequestCtx } from '../../src/server/context.js';
+import { RequestCtx } from '../../src/pipeline/context.js';
 import { BufferedBody } from '../../src/proxy/request-body.js';
 
 const sets = new Map<number, RuleSet>();

@@ -7,7 +7,7 @@ import { RuleSet } from '../../src/waf/engine.js';
 import { NO_EXCLUSIONS } from '../../src/waf/exclusions.js';
 import { CRITICAL, Form, T_TEXT, T_VALUE, type Rule } from '../../src/waf/rule.js';
 import { WafCounters, WafStage } from '../../src/waf/stage.js';
-import { CONTINUE, type BodyAccess, type BodyPrefix, type Stage, type Verdict } from '../../src/pipeline/types.js';
+import { CONTINUE, type BodyAccess, type BodyPrefix, type Stage, type Verdict } from '../../src/contract/types.js';
 import { makeCtx, type CtxOptions } from './helpers.js';
 
 function compile(waf: Record<string, unknown> | undefined, routeWaf?: string, name = 'r') {

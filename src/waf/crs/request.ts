@@ -7,7 +7,7 @@
  * text content). JSON and multipart are read by the built-in WAF's own scanners (json-scan.ts,
  * multipart.ts) through body-collector.ts, so both engines agree on what a body holds.
  */
-import type { RequestContext } from '../../pipeline/types.js';
+import type { RequestContext } from '../../contract/types.js';
 import { scanJsonInto, scanMultipartInto, type BodyArg } from './body-collector.js';
 import { entry, type Entry, type Transaction } from './transaction.js';
 

@@ -10,7 +10,7 @@
  * inspectable Content-Type, inspectBodyBytes > 0) or at once without one — the forward-auth
  * shape has no body, so CRS sees the URI and headers there, as the built-in rules do.
  */
-import { CONTINUE, type BodyAccess, type RequestContext, type Stage, type Verdict } from '../../pipeline/types.js';
+import { CONTINUE, type BodyAccess, type RequestContext, type Stage, type Verdict } from '../../contract/types.js';
 import { bodyKind, contentCodings, type Coding } from '../body.js';
 import { readInspectedBody } from '../body-prefix.js';
 import { BLOCKED, BODY_UNREADABLE, CORRUPT_CODING_REFUSED, UNKNOWN_CODING_REFUSED, type WafCounters, type WafSettings } from '../stage.js';

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { request } from 'undici';
 import pino from 'pino';
-import { compileGateway } from '../../../src/config/compile.js';
+import { compileGateway } from '../../../src/compile/gateway.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { GatewayMetrics } from '../../../src/observe/metrics.js';
 import { startUpstream, type RecordingUpstream } from '../../helpers/upstream.js';

@@ -6,7 +6,7 @@
 import { loadCrs, type LoadedCrs } from '../../../src/waf/crs/loader.js';
 import { loadBody, loadHead } from '../../../src/waf/crs/request.js';
 import { Transaction } from '../../../src/waf/crs/transaction.js';
-import { RequestCtx } from '../../../src/server/context.js';
+import { RequestCtx } from '../../../src/pipeline/context.js';
 import { ruleDir } from '../../helpers/crs.js';
 
 export function load(rules: string, extra: Record<string, string> = {}, opts: { paranoia?: number; exclusions?: string[]; prefilter?: boolean } = {}): LoadedCrs {

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { validateConfig } from '../../../src/config/validate.js';
 import { GatewayMetrics } from '../../../src/observe/metrics.js';
 import { BufferedBody } from '../../../src/proxy/request-body.js';
-import { RequestCtx } from '../../../src/server/context.js';
+import { RequestCtx } from '../../../src/pipeline/context.js';
 import { WafPolicy } from '../../../src/waf/compile.js';
 import { CrsStage } from '../../../src/waf/crs/stage.js';
 import { WafStage } from '../../../src/waf/stage.js';

@@ -1,0 +1,90 @@
+/**
+ * config → Gateway (STYLE §4, Caddy's Provision): everything that can be
+ * parsed, compiled or opened ahead of time is, here, once. `portcullis
+ * check`, startup and SIGHUP all call this same function. The structural
+ * and semantic checks (validate.ts, semantic.ts) have passed already.
+ */
+import type { GatewayConfig, RouteConfig } from '../config/types.js';
+import type { Stage } from '../contract/types.js';
+import { Gateway } from '../pipeline/gateway.js';
+import type { GatewayDeps, Resource } from '../contract/types.js';
+import { CompiledRoute } from '../route/compiled-route.js';
+import { RouteTable } from '../route/match.js';
+import { compileNetPolicy } from '../route/netpolicy.js';
+import { InjectableHeaders } from '../route/sanitise.js';
+import { TrustedProxies } from '../route/client-ip.js';
+import { UpstreamGroup } from '../upstream/group.js';
+import { compileAuth, type CompiledAuth } from '../auth/compile.js';
+import { RateLimits } from '../ratelimit/compile.js';
+import { UpstreamTls } from '../upstream/tls.js';
+import { compileClientCertStage } from '../tls/client-auth.js';
+import { WafPolicy } from '../waf/compile.js';
+import { compileSignIn, type CompiledSignIn } from '../session/compile.js';
+
+export const AUTH_REALM = 'portcullis';
+/** The schema's defaults for the object form of `upstream`, applied to the plain-URL form too. */
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+const DEFAULT_UPSTREAM_RETRIES = 1;
+
+/**
+ * https targets get an UpstreamTls (fixed server name, optional CA and client certificate), also a gateway resource.
+ * No `upstream`: a group without targets (no pools), the mark of a forward-auth-only route.
+ */
+function compileUpstream(route: RouteConfig, deps: GatewayDeps, resources: Resource[]): UpstreamGroup {
+  if (route.upstream === undefined) return new UpstreamGroup([], { timeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS, retries: 0 });
+  const targets = typeof route.upstream === 'string' ? [route.upstream] : route.upstream.targets;
+  let tls: UpstreamTls | null = null;
+  if (targets.some((t) => t.toLowerCase().startsWith('https:'))) {
+    tls = new UpstreamTls(route.name, typeof route.upstream === 'string' ? null : route.upstream.tls ?? null, deps.logger);
+    resources.push(tls);
+  }
+  if (typeof route.upstream === 'string') {
+    return new UpstreamGroup(targets, { timeoutMs: DEFAULT_UPSTREAM_TIMEOUT_MS, retries: DEFAULT_UPSTREAM_RETRIES }, tls);
+  }
+  const { timeoutMs, retries } = route.upstream;
+  return new UpstreamGroup(targets, { timeoutMs, retries }, tls);
+}
+
+/** The route's own stage list, in PRODUCT §1 order; a stage a route does not need is not there at all. */
+function compileRouteStages(route: RouteConfig, auth: CompiledAuth, signIn: CompiledSignIn | null, rateLimits: RateLimits, waf: WafPolicy, deps: GatewayDeps): Stage[] {
+  const stages: Stage[] = [];
+  const net = compileNetPolicy(route.allowCidrs, route.denyCidrs);
+  if (net !== null) stages.push(net);
+  // Deny by default lives in data: a route without `auth: none` gets a token stage — unless its
+  // auth is a TLS client certificate alone (tls/client-auth.ts).
+  if (route.auth !== 'none') {
+    const cert = compileClientCertStage(route, deps.metrics);
+    if (cert !== null) stages.push(cert);
+    if (cert === null || cert.withToken) {
+      const authStages = auth.stagesFor(route);
+      stages.push(...(signIn === null ? authStages : signIn.wrap(route, authStages)));
+    }
+  }
+  const limit = rateLimits.stageFor(route);
+  if (limit !== null) stages.push(limit);
+  // WAF last (PRODUCT §1.10): requests already refused cost no inspection and read no body.
+  const inspect = waf.stageFor(route);
+  if (inspect !== null) stages.push(inspect);
+  return stages;
+}
+
+/**
+ * `previous` is the Gateway being replaced on reload: providers whose key source is unchanged
+ * start from its keys instead of refetching (src/auth/compile.ts), and the per-client in-flight
+ * counts carry on (pipeline/client-inflight.ts).
+ */
+export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
+  const rateLimits = new RateLimits(cfg, deps, previous?.resources ?? []);
+  // The brute-force brake counts in the rate limits' Redis, when there is one (shared by all instances).
+  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis);
+  const waf = new WafPolicy(cfg, deps);
+  const signIn = compileSignIn(cfg, deps, auth.providers, auth.sources);
+  const resources: Resource[] = [...auth.resources, ...rateLimits.resources, ...(signIn?.resources ?? [])];
+  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, signIn, rateLimits, waf, deps), compileUpstream(r, deps, resources), signIn?.credentialStrip(r) ?? auth.credentialStrip(r)));
+  // The route's own identity headers and the well-known names other auth proxies set (issue 22 §9).
+  const identityNames = [...cfg.routes.flatMap((r) => Object.keys(r.identityHeaders)), ...cfg.server.stripIdentityHeaders];
+  return new Gateway(
+    cfg, new RouteTable(routes), new TrustedProxies(cfg.server.trustedProxies),
+    new InjectableHeaders(identityNames), resources, deps, previous?.clientInFlight, signIn?.endpoints ?? null,
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * The admin listener (PRODUCT §6): `/metrics` (Prometheus text),
+ * `/healthz` (the process is alive) and `/readyz` (config loaded and every
+ * resource — JWKS, Redis — ready; 503 with the reasons otherwise).
+ */
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { GatewayHolder } from '../pipeline/gateway.js';
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function createAdminServer(holder: GatewayHolder, isShuttingDown: () => boolean): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method_not_allowed' });
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      const reasons = holder.current.notReadyReasons();
+      if (isShuttingDown()) reasons.push('shutting down');
+      return reasons.length ? json(res, 503, { status: 'not_ready', reasons }) : json(res, 200, { status: 'ready' });
+    }
+    if (path === '/metrics') {
+      const registry = holder.current.metrics.registry;
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType, 'content-length': Buffer.byteLength(text) });
+          res.end(text);
+        },
+        (err: unknown) => {
+          holder.current.logger.error({ err }, 'metrics collection failed');
+          json(res, 500, { error: 'internal_error' });
+        },
+      );
+      return;
+    }
+    json(res, 404, { error: 'not_found' });
+  });
+}
