@@ -21,6 +21,7 @@ import { allowAnswer, forNginx, type CallerKind } from './allow.js';
 import { cachePolicyOf } from './cache.js';
 import { ENVOY_PREFIX, readEnvoy } from './envoy.js';
 import { stageHeaders } from './headers.js';
+import { HAPROXY_META_HEADERS, readHaproxy } from './haproxy.js';
 import { NGINX_META_HEADERS, readNginx } from './nginx.js';
 import { fail, pathForLog, type Caller, type Original } from './original.js';
 import { TRAEFIK_META_HEADERS, readTraefik } from './traefik.js';
@@ -29,19 +30,22 @@ const META: Readonly<Record<CallerKind, ReadonlySet<string>>> = {
   nginx: new Set(NGINX_META_HEADERS),
   traefik: new Set(TRAEFIK_META_HEADERS),
   envoy: new Set(),
+  haproxy: new Set(HAPROXY_META_HEADERS),
 };
 
-/** `/nginx`, `/traefik` (a query string is ignored), `/envoy/…`; null for anything else (404). */
+/** `/nginx`, `/traefik`, `/haproxy` (a query string is ignored), `/envoy/…`; null for anything else (404). */
 export function endpointOf(url: string): CallerKind | null {
   if (url.startsWith(ENVOY_PREFIX + '/')) return 'envoy';
   if (url === '/nginx' || url.startsWith('/nginx?')) return 'nginx';
   if (url === '/traefik' || url.startsWith('/traefik?')) return 'traefik';
+  if (url === '/haproxy' || url.startsWith('/haproxy?')) return 'haproxy';
   return null;
 }
 
 function readOriginal(kind: CallerKind, c: Caller, req: IncomingMessage, url: string, gateway: Gateway): Original {
   if (kind === 'nginx') return readNginx(c, gateway.config.listeners.auth?.trustOriginalUrl);
   if (kind === 'traefik') return readTraefik(c);
+  if (kind === 'haproxy') return readHaproxy(c);
   return readEnvoy(c, req.method, url);
 }
 
