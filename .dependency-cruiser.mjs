@@ -8,6 +8,7 @@
  */
 const LAYERS = [
   ['main.ts'],                        // the CLI
+  ['policy'],                         // `portcullis policy`: the access-policy report over config/ + compile/
   ['shapes.ts'],                      // the shapes this binary serves, handed to server/ by main.ts
   ['edge', 'forward-auth'],           // the shapes: the edge proxy (with WebSocket, redirect); forward auth
   ['server'],                         // process: runtime, cluster workers, listeners, admin endpoints
