@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { request } from 'undici';
 import { parseConfigText } from '../../src/config/load.js';
+import { DEFAULT_STRIP_IDENTITY_HEADERS } from '../../src/config/schema.js';
 import { HAPROXY_READ_HEADERS } from '../../src/forward-auth/haproxy.js';
 import { findHaproxy, REPO_ROOT, SHIPPED_HAPROXY_CFG, startHaproxy, type TestHaproxy } from '../helpers/haproxy.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -83,6 +84,10 @@ if (findHaproxy() === null) {
     t.equal(seen.headers['x-user-email'], undefined, 'no email claim: removed');
     t.equal(seen.headers['x-user-roles'], undefined, 'no roles claim: removed');
     t.notOk(JSON.stringify(seen.rawHeaders).includes('mallory'), 'no alias spelling, no other proxy\'s name');
+    // A name only Portcullis's list covers (the cfg deletes none of this spelling): the Lua action removes it.
+    const alias = await raw('/api/me', [`Authorization: Bearer ${tok}`, 'Remote_User: mallory9']);
+    t.equal(alias.status, 200);
+    t.equal(backend.received.at(-1)!.headers['remote_user'], undefined, 'X-Portcullis-Remove-Headers named it');
   });
 
   void t.test('a client\'s own X-Original-*, X-Forwarded-* and X-Real-IP do not change the question', async (t) => {
@@ -176,6 +181,9 @@ void t.test('the shipped haproxy.cfg sets every header /haproxy reads, and names
   const cfg = await readFile(SHIPPED_HAPROXY_CFG, 'utf8');
   for (const name of HAPROXY_READ_HEADERS) {
     t.match(cfg, new RegExp(`http-request (set|del)-header ${name}\\s`, 'i'), `${name} is set or cleared by the cfg`);
+  }
+  for (const name of DEFAULT_STRIP_IDENTITY_HEADERS) {
+    t.match(cfg, new RegExp(`^\\s*http-request del-header ${name}\\s*$`, 'mi'), `${name} (server.stripIdentityHeaders default) is deleted`);
   }
   const line = /lua\.portcullis-auth \S+ (\S+)/.exec(cfg);
   t.ok(line, 'the action line');
