@@ -12,6 +12,7 @@ import { startPortcullis, startScript } from './start.js';
 import { tlsScenarios } from './tls-rows.js';
 import { wafScenarios } from './waf-rows.js';
 import { forwardAuthScenarios } from './forward-auth-rows.js';
+import { haproxyScenarios } from './haproxy-rows.js';
 
 const BARE_PROXY_JS = fileURLToPath(new URL('./bare-proxy.js', import.meta.url));
 
@@ -41,4 +42,6 @@ export const scenarios: readonly Scenario[] = [
   ...tlsScenarios(authFixture.load),
   // Forward-auth decisions per second (issue 6): /nginx asked directly, and a real NGINX's auth_request. See forward-auth-rows.ts.
   ...forwardAuthScenarios(),
+  // A real HAProxy with the shipped Lua action (issue 19). See haproxy-rows.ts.
+  ...haproxyScenarios(),
 ];
