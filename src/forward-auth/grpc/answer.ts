@@ -52,12 +52,12 @@ export function grpcCodeOf(status: number): number {
   return GRPC_CODE_OF_STATUS[status] ?? (status >= 500 ? 13 : PERMISSION_DENIED);
 }
 
-/** One HeaderValueOption per pair; a name's later lines append to its first. */
+/** One HeaderValueOption per pair, named in lower case as HTTP/2 spells fields; a name's later lines append to its first. */
 function options(pairs: readonly string[], firstAction: number): HeaderValueOptionMessage[] {
   const out: HeaderValueOptionMessage[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < pairs.length; i += 2) {
-    const key = pairs[i]!;
+    const key = pairs[i]!.toLowerCase();
     out.push({ header: { key, value: pairs[i + 1]! }, append_action: seen.has(key) ? APPEND_IF_EXISTS_OR_ADD : firstAction });
     seen.add(key);
   }
@@ -78,7 +78,7 @@ export function allowResponse(ctx: RequestCtx, route: CompiledRoute, spoofed: re
       else upstream.push('cookie', kept);
     }
   }
-  for (let i = 0; i < upstream.length; i += 2) remove.delete(upstream[i]!);
+  for (let i = 0; i < upstream.length; i += 2) remove.delete(upstream[i]!.toLowerCase());
   return {
     status: { code: 0 },
     ok_response: {
