@@ -5,14 +5,14 @@
  * on the connection (createConnectionInjector). It serves one method,
  * envoy.service.auth.v3.Authorization/Check; any other path is grpc-js's UNIMPLEMENTED.
  */
-import { Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayHolder } from '../../pipeline/gateway.js';
 import type { ConnectionShape } from '../../server/listener.js';
 import { GrpcCheck } from './check.js';
 import type { CheckRequestMessage, CheckResponseMessage } from './messages.js';
-import { authorizationService } from './protos.js';
+import { authorizationService, grpcJs } from './protos.js';
 
 /**
  * A Check request carries the original request's headers (60 KiB in Envoy by default,
@@ -28,6 +28,7 @@ function tlsProtocolOf(socket: Duplex): string | null {
 }
 
 export const grpcAuthShape: ConnectionShape = (holder: GatewayHolder) => {
+  const { Server, ServerCredentials } = grpcJs();
   const server = new Server({
     'grpc.max_receive_message_length': MAX_CHECK_REQUEST_BYTES,
     'grpc.max_send_message_length': MAX_CHECK_REQUEST_BYTES,
