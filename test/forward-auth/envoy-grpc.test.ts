@@ -100,6 +100,8 @@ void t.test('malformed messages, deadlines and cancellation leave the service an
     const err = await trusted.client.checkError(bytes);
     t.ok(err !== null && err.code !== 0, `garbage ${bytes.toString('hex')}: a gRPC error status (${err?.code})`);
   }
+  const big = await trusted.client.checkError(envoyCheck('GET', '/public/x', { 'x-big': 'a'.repeat(1_100_000) }));
+  t.equal(big?.code, 8, 'over 1 MiB: RESOURCE_EXHAUSTED from grpc-js, before decoding');
   t.equal((await trusted.client.checkError(envoyCheck('GET', '/public/x'), 0)) !== null, true, 'an expired deadline is the client\'s error');
   t.ok((await trusted.client.cancelled(envoyCheck('GET', '/public/x', { 'x-request-id': 'grpc-cancelled' }))) !== null);
   t.equal((await check(trusted, 'GET', '/public/x')).status?.code, 0, 'still answering');
