@@ -133,7 +133,7 @@ const listeners = {
   description: 'Sockets to listen on. At least one is required; each is optional.',
   additionalProperties: false,
   minProperties: 1,
-  errorMessage: 'must define at least one listener (http, https, auth, admin or demo)',
+  errorMessage: 'must define at least one listener (http, https, auth, authGrpc, admin or demo)',
   properties: {
     http: {
       ...listener('Plain-HTTP listener for proxied traffic (edge shape).'),
@@ -162,6 +162,10 @@ const listeners = {
           description: 'Which header names the original request on /nginx. Unset (the default): X-Original-URI alone (plain NGINX, config/nginx/nginx.conf) is read with Host / X-Forwarded-Host and X-Forwarded-Proto; X-Original-URL alone (ingress-nginx, which writes `$scheme://$http_host$request_uri` and no X-Original-URI) is read with its own host and scheme from a caller inside server.trustedProxies; when both arrive, one is a client\'s copy, so they must name the same path, query, host and scheme, else 400. true: X-Original-URL is required and wins (X-Forwarded-Host is never read); an X-Original-URI beside it must name the same path and query. false: X-Original-URI is required and a request carrying X-Original-URL is refused (400).',
         },
       },
+    },
+    authGrpc: {
+      ...listener('Forward-auth over gRPC: Envoy\'s ext_authz gRPC service (envoy.service.auth.v3.Authorization/Check), answering from the same decision as /envoy/… on listeners.auth. HTTP/2 on a port of its own, in clear text (h2c) unless cert and key are set; then TLS with ALPN h2, and with clientCa mTLS: the same keys and implementation as listeners.auth. See docs/forward-auth.md.'),
+      properties: { ...listenerProperties, ...AUTH_LISTENER_TLS_PROPERTIES },
     },
     admin: listener('Admin listener: /metrics, /healthz, /readyz. Bind it to a private address such as 127.0.0.1.'),
     demo: listener('Built-in echo upstream for the quick start and tests: answers JSON describing the request it received. Never expose it.'),

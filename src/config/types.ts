@@ -76,11 +76,18 @@ export interface HttpsListenerConfig extends PlainListenerConfig, ListenerTlsCon
 }
 
 /** The forward-auth listener (issue 6); TLS when `cert` is set (issue 14). */
-export interface AuthListenerConfig extends PlainListenerConfig {
+export interface AuthListenerConfig extends AuthListenerTlsKeys {
   /** > 0: allows of credential-only routes may be cached by the caller this long (forward-auth/cache.ts). */
   cacheMaxAgeSec: number;
   /** Unset: X-Original-URL is believed alone, and must agree with X-Original-URI when both come (forward-auth/nginx.ts). */
   trustOriginalUrl?: boolean;
+}
+
+/** Envoy ext_authz over gRPC (issue 19 item 4; forward-auth/grpc/): its own port, TLS as listeners.auth. */
+export type AuthGrpcListenerConfig = AuthListenerTlsKeys;
+
+/** The address and optional TLS of a forward-auth listener: plain HTTP (or h2c) without `cert`. */
+export interface AuthListenerTlsKeys extends PlainListenerConfig {
   cert?: string;
   key?: string;
   /** Absent: TLSv1.2. */
@@ -95,6 +102,8 @@ export interface ListenersConfig {
   https?: HttpsListenerConfig;
   /** Forward-auth endpoints (issue 6; docs/forward-auth.md). */
   auth?: AuthListenerConfig;
+  /** Envoy's ext_authz gRPC service (docs/forward-auth.md, "Envoy over gRPC"). */
+  authGrpc?: AuthGrpcListenerConfig;
   admin?: PlainListenerConfig;
   /** Built-in echo upstream for the quick start and tests: answers JSON describing the request it got. */
   demo?: PlainListenerConfig;

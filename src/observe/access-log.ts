@@ -56,11 +56,12 @@ export interface AccessLine {
   wafScore: number | null;
   userAgent: string | null;
   tls: string | null;
-  /** "HTTP/1.1", "HTTP/2" (negotiated by ALPN on the HTTPS listener, issue 7) or "HTTP/1.0". */
+  /** "HTTP/1.1", "HTTP/2" (negotiated by ALPN on the HTTPS listener, issue 7), "HTTP/1.0", or "gRPC" (listeners.authGrpc). */
   protocol: string;
 }
 
-const PROTOCOLS: Readonly<Record<string, string>> = { '1.1': 'HTTP/1.1', '2.0': 'HTTP/2', '1.0': 'HTTP/1.0' };
+/** `grpc`: an Envoy ext_authz Check call (forward-auth/grpc/), HTTP/2 underneath. */
+const PROTOCOLS: Readonly<Record<string, string>> = { '1.1': 'HTTP/1.1', '2.0': 'HTTP/2', '1.0': 'HTTP/1.0', grpc: 'gRPC' };
 
 export function accessLine(x: AccessSource, status: number, durationMs: number): AccessLine {
   const ctx = x.ctx;

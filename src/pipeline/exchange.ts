@@ -61,6 +61,11 @@ export class Exchange {
     this.bytesOut += sendRespond(this.res, this.ctx.id, r, unread, this.ctx.responseHeaders);
   }
 
+  /** decide()'s test before an allow (pipeline/decide.ts): the client left while a stage was waiting. */
+  get gone(): boolean {
+    return this.res.destroyed || this.ctx.clientGone;
+  }
+
   /** Status to log: what was sent, or 499 (nginx's "client closed request") when nothing was. */
   get loggedStatus(): number {
     if (this.upgraded) return 101;

@@ -12,7 +12,7 @@ import type { CompiledRoute } from '../route/compiled-route.js';
 import type { RouteTable } from '../route/match.js';
 import type { TrustedProxies } from '../route/client-ip.js';
 import type { InjectableHeaders } from '../route/sanitise.js';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Decision, GatewayDeps, Resource } from '../contract/types.js';
 import { accessLine, type AccessSource } from '../observe/access-log.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
@@ -44,7 +44,8 @@ export interface OwnEndpoints {
 
 export interface FinishedExchange extends AccessSource {
   readonly ctx: AccessSource['ctx'] & { readonly startNs: bigint };
-  readonly req: IncomingMessage;
+  /** Of node:http's IncomingMessage, what the log and the body count read (forward-auth/grpc supplies its own). */
+  readonly req: { readonly headers: IncomingHttpHeaders; readonly complete: boolean; readonly httpVersion: string };
   readonly loggedStatus: number;
   readonly decision: Decision;
   bytesIn: number;

@@ -95,7 +95,7 @@ export class Runtime implements GatewayHolder {
     const graceMs = this.current.config.server.shutdownGraceMs;
     this.#logger.info({ signal, graceMs }, 'shutting down: draining in-flight requests');
     // Traffic listeners first; admin and the demo upstream keep serving until the drain is over.
-    const isTraffic = (l: Listener): boolean => l.name === 'http' || l.name === 'https' || l.name === 'auth';
+    const isTraffic = (l: Listener): boolean => l.name === 'http' || l.name === 'https' || l.name === 'auth' || l.name === 'authGrpc';
     const traffic = this.listeners.filter(isTraffic);
     const rest = this.listeners.filter((l) => !isTraffic(l));
     const drained = await drainServers(traffic.map((l) => l.server), graceMs);
