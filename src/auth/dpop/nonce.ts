@@ -38,7 +38,8 @@ export class NonceIssuer {
   check(nonce: unknown, nowSec: number): NonceCheck {
     if (typeof nonce !== 'string' || nonce.length !== NONCE_CHARS) return 'invalid';
     const raw = Buffer.from(nonce, 'base64url');
-    if (raw.length !== STAMP_BYTES + MAC_BYTES) return 'invalid';
+    // Canonical only: base64url's spare low bits must not make two spellings of one nonce.
+    if (raw.length !== STAMP_BYTES + MAC_BYTES || raw.toString('base64url') !== nonce) return 'invalid';
     const sec = raw.readUIntBE(0, STAMP_BYTES);
     const expected = this.#mac(raw.subarray(0, STAMP_BYTES));
     if (!timingSafeEqual(expected, raw.subarray(STAMP_BYTES))) return 'invalid';

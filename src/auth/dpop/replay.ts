@@ -45,6 +45,8 @@ export class LocalReplaySet {
     const had = this.#seen.get(key);
     if (had !== undefined && had > nowMs) return 'replayed';
     if (this.#seen.size >= this.#maxEntries) return 'unavailable';
+    // Deleted first so the entry moves to the end: the order of the map stays the order of expiry.
+    this.#seen.delete(key);
     this.#seen.set(key, nowMs + windowMs);
     return 'fresh';
   }
