@@ -21,12 +21,12 @@ import { verifyProof, type ProofRules } from './proof.js';
 import type { DpopFailureReason } from './reasons.js';
 import { ReplayStore, type ReplayOutcome } from './replay.js';
 import type { Challenge, ChallengeAnswers, DpopResponses } from './responses.js';
-import type { ProofKeys } from './signature.js';
+import type { ProofHeaders } from './signature.js';
 
 /** What every route's DPoP check of one config shares (compile.ts). */
 export interface DpopShared {
   readonly rules: ProofRules;
-  readonly keys: ProofKeys;
+  readonly headers: ProofHeaders;
   readonly replay: ReplayStore;
   /** How long a jti is remembered: the whole span in which its iat check passes. */
   readonly windowMs: number;
@@ -83,7 +83,7 @@ export class DpopCheck {
     const s = this.#s;
     const nowMs = Date.now();
     const nowSec = nowMs / 1000;
-    const proof = verifyProof(header, ctx, token, nowSec, s.rules, s.keys);
+    const proof = verifyProof(header, ctx, token, nowSec, s.rules, s.headers);
     if (typeof proof === 'string') return this.#proof(provider, proof);
     if (proof.thumbprint !== jkt) return this.#proof(provider, 'dpop_key_mismatch');
     let sendNonce = false;

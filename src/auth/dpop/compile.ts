@@ -11,7 +11,7 @@ import type { DpopFailureReason } from './reasons.js';
 import { LocalReplaySet, ReplayStore } from './replay.js';
 import { DpopResponses } from './responses.js';
 import { DPOP_DEFAULTS, type DpopConfig, type DpopMode } from './schema.js';
-import { ProofKeys } from './signature.js';
+import { ProofHeaders } from './signature.js';
 
 export interface DpopDeps {
   readonly realm: string;
@@ -34,7 +34,7 @@ export class CompiledDpop {
     const redis = c.replayStore === 'local' ? null : deps.redis;
     this.#shared = {
       rules: { algorithms: new Set(c.algorithms), maxAgeSec: c.proofMaxAgeSec, toleranceSec: c.clockToleranceSec },
-      keys: new ProofKeys(c.keyCacheEntries),
+      headers: new ProofHeaders(c.keyCacheEntries),
       replay: new ReplayStore(local, redis, deps.failOpen, deps.logger),
       // iat may lie maxAge + tolerance in the past and tolerance in the future: all of it is remembered.
       windowMs: (c.proofMaxAgeSec + 2 * c.clockToleranceSec) * 1000,

@@ -9,7 +9,7 @@ import { hash } from 'node:crypto';
 import type { RequestContext } from '../../contract/types.js';
 import { htuMatches } from './htu.js';
 import type { DpopProofReason } from './reasons.js';
-import type { ProofKeys } from './signature.js';
+import { importProofKey, verifySignature, type ProofHeader, type ProofHeaders } from './signature.js';
 import { jwkThumbprint, publicJwkProblem } from './thumbprint.js';
 
 /** Longest DPoP header read: an RSA-4096 key and the claims fit in well under half of it. */
@@ -47,16 +47,9 @@ export function accessTokenHash(token: string): string {
   return hash('sha256', token, 'base64url');
 }
 
-export function verifyProof(
-  value: string, ctx: RequestContext, token: string, nowSec: number, rules: ProofRules, keys: ProofKeys,
-): VerifiedProof | DpopProofReason {
-  if (value.length > MAX_PROOF_BYTES) return 'dpop_malformed';
-  // Node joins repeated DPoP headers with ", "; a compact JWS never holds a comma (§4.3 check 1).
-  if (value.includes(',')) return 'dpop_multiple_proofs';
-  const dot1 = value.indexOf('.');
-  const dot2 = dot1 < 0 ? -1 : value.indexOf('.', dot1 + 1);
-  if (dot2 < 0 || value.indexOf('.', dot2 + 1) >= 0) return 'dpop_malformed';
-  const header = decodeJson(value.slice(0, dot1));
+/** §4.3 checks 4-7 on a protected header not seen before: typ, alg, crit, a public jwk that imports. */
+function checkHeader(segment: string, rules: ProofRules): ProofHeader | DpopProofReason {
+  const header = decodeJson(segment);
   if (header === null) return 'dpop_malformed';
   const typ = header['typ'];
   if (typeof typ !== 'string' || typ.toLowerCase() !== 'dpop+jwt') return 'dpop_wrong_typ';
@@ -68,11 +61,32 @@ export function verifyProof(
   const jwk = header['jwk'];
   const jwkProblem = publicJwkProblem(jwk);
   if (jwkProblem !== null) return jwkProblem;
-  const key = jwk as Record<string, unknown>;
+  const key = importProofKey(alg, jwk as Record<string, unknown>);
+  // A key that does not suit alg cannot have made the signature.
+  if (key === null) return 'dpop_bad_signature';
+  return { alg, key, thumbprint: jwkThumbprint(jwk as Record<string, unknown>) };
+}
+
+export function verifyProof(
+  value: string, ctx: RequestContext, token: string, nowSec: number, rules: ProofRules, headers: ProofHeaders,
+): VerifiedProof | DpopProofReason {
+  if (value.length > MAX_PROOF_BYTES) return 'dpop_malformed';
+  // Node joins repeated DPoP headers with ", "; a compact JWS never holds a comma (§4.3 check 1).
+  if (value.includes(',')) return 'dpop_multiple_proofs';
+  const dot1 = value.indexOf('.');
+  const dot2 = dot1 < 0 ? -1 : value.indexOf('.', dot1 + 1);
+  if (dot2 < 0 || value.indexOf('.', dot2 + 1) >= 0) return 'dpop_malformed';
   const sig = value.slice(dot2 + 1);
+  const segment = value.slice(0, dot1);
+  let head = headers.get(segment);
+  if (head === null) {
+    const checked = checkHeader(segment, rules);
+    if (typeof checked === 'string') return checked;
+    head = checked;
+    headers.set(segment, head);
+  }
   if (!BASE64URL.test(sig)) return 'dpop_malformed';
-  const thumbprint = jwkThumbprint(key);
-  if (!keys.verify(alg, key, thumbprint, value.slice(0, dot2), Buffer.from(sig, 'base64url'))) return 'dpop_bad_signature';
+  if (!verifySignature(head, value.slice(0, dot2), Buffer.from(sig, 'base64url'))) return 'dpop_bad_signature';
   const claims = decodeJson(value.slice(dot1 + 1, dot2));
   if (claims === null) return 'dpop_malformed';
   const jti = claims['jti'];
@@ -87,5 +101,5 @@ export function verifyProof(
   const ath = claims['ath'];
   if (ath === undefined) return 'dpop_missing_ath';
   if (ath !== accessTokenHash(token)) return 'dpop_wrong_ath';
-  return { thumbprint, jti, nonce: claims['nonce'] };
+  return { thumbprint: head.thumbprint, jti, nonce: claims['nonce'] };
 }

@@ -5,8 +5,7 @@
  * goes through WebCrypto, whose promise and job hand-off cost about 2.5× the CPU of the
  * signature itself for ES256 on the bench machine (docs/dpop.md, "Cost"), and a proof is new on
  * every request. jose stays the verifier of the access token (../provider.ts), which is cached.
- * Imported keys are kept per RFC 7638 thumbprint (bounded, least recently used evicted): a client
- * signs every proof with the same key, so the import (parsing, curve checks) happens once.
+ * What the header established (key imported, thumbprint computed) is kept per header (ProofHeaders).
  */
 import { createPublicKey, verify, constants, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { ExpiringLru } from '../expiring-lru.js';
@@ -43,8 +42,60 @@ const MIN_RSA_BITS = 2048;
 /** Keys live as long as the cache holds them: a public key does not expire. */
 const FOREVER = Number.POSITIVE_INFINITY;
 
-export class ProofKeys {
-  readonly #cache: ExpiringLru<KeyObject> | null;
+/** What a proof's protected header established once: its algorithm, key and the key's thumbprint. */
+export interface ProofHeader {
+  readonly alg: string;
+  readonly thumbprint: string;
+  readonly key: KeyObject;
+}
+
+/**
+ * Imports the embedded key for `alg`: null when the key does not suit the algorithm (an RSA key
+ * under ES256, a P-384 key under ES256, an RSA modulus under 2048 bits) or cannot be imported.
+ * Only the RFC 7638 members are used: `alg`, `use`, `kid` … of a client's JWK are not ours to read.
+ */
+export function importProofKey(alg: string, jwk: Readonly<Record<string, unknown>>): KeyObject | null {
+  const spec = SPECS[alg];
+  if (spec === undefined || jwk['kty'] !== spec.kty || (spec.crv !== null && jwk['crv'] !== spec.crv)) return null;
+  let key: KeyObject;
+  try {
+    const members = jwk['kty'] === 'RSA' ? { kty: 'RSA', n: jwk['n'], e: jwk['e'] } : { kty: jwk['kty'], crv: jwk['crv'], x: jwk['x'], y: jwk['y'] };
+    key = createPublicKey({ key: members as never, format: 'jwk' });
+  } catch {
+    return null;
+  }
+  if (spec.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) return null;
+  return key;
+}
+
+/** Whether `signature` over `signingInput` verifies under the header's algorithm and key. */
+export function verifySignature(head: ProofHeader, signingInput: string, signature: Buffer): boolean {
+  const spec = SPECS[head.alg]!;
+  const es = ES_SIGNATURE_BYTES[head.alg];
+  if (es !== undefined && signature.length !== es) return false;
+  const key = head.key;
+  const input: VerifyKeyObjectInput = es !== undefined
+    ? { key, dsaEncoding: 'ieee-p1363' }
+    : spec.pssSaltBytes > 0 ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSaltBytes } : { key };
+  try {
+    return verify(spec.digest, Buffer.from(signingInput, 'latin1'), input, signature);
+  } catch {
+    // OpenSSL refusing the input (a malformed signature for the key): not a valid proof.
+    return false;
+  }
+}
+
+/** Longest protected header kept in the cache: a large one is checked anew each time rather than held. */
+const MAX_CACHED_HEADER_CHARS = 2048;
+
+/**
+ * Checked protected headers, keyed by their exact base64url text (bounded, least recently used
+ * evicted). A client signs every proof with the same key and the same header, so a header seen
+ * before skips its JSON parse, the jwk checks, the thumbprint and the key import: only the
+ * signature and the claims are left per request. Only headers that passed every check are kept.
+ */
+export class ProofHeaders {
+  readonly #cache: ExpiringLru<ProofHeader> | null;
 
   constructor(maxEntries: number) {
     this.#cache = maxEntries > 0 ? new ExpiringLru(maxEntries) : null;
@@ -54,42 +105,11 @@ export class ProofKeys {
     return this.#cache?.size ?? 0;
   }
 
-  /**
-   * Whether `signature` over `signingInput` verifies with `jwk` under `alg`; false too when the
-   * key does not suit the algorithm (an RSA key under ES256, a P-384 key under ES256, a short
-   * RSA key) or cannot be imported. `alg` is one of the allowlisted names (schema enum).
-   */
-  verify(alg: string, jwk: Readonly<Record<string, unknown>>, thumbprint: string, signingInput: string, signature: Buffer): boolean {
-    const spec = SPECS[alg];
-    if (spec === undefined || jwk['kty'] !== spec.kty || (spec.crv !== null && jwk['crv'] !== spec.crv)) return false;
-    const es = ES_SIGNATURE_BYTES[alg];
-    if (es !== undefined && signature.length !== es) return false;
-    const key = this.#key(jwk, thumbprint);
-    if (key === null) return false;
-    if (spec.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) return false;
-    const input: VerifyKeyObjectInput = es !== undefined
-      ? { key, dsaEncoding: 'ieee-p1363' }
-      : spec.pssSaltBytes > 0 ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSaltBytes } : { key };
-    try {
-      return verify(spec.digest, Buffer.from(signingInput, 'latin1'), input, signature);
-    } catch {
-      // OpenSSL refusing the input (a malformed signature for the key): not a valid proof.
-      return false;
-    }
+  get(segment: string): ProofHeader | null {
+    return this.#cache === null ? null : this.#cache.get(segment, 0);
   }
 
-  #key(jwk: Readonly<Record<string, unknown>>, thumbprint: string): KeyObject | null {
-    const cached = this.#cache?.get(thumbprint, 0);
-    if (cached !== undefined && cached !== null) return cached;
-    let key: KeyObject;
-    try {
-      // Only the RFC 7638 members: `alg`, `use`, `kid` … of a client's JWK are none of our business.
-      const members = jwk['kty'] === 'RSA' ? { kty: 'RSA', n: jwk['n'], e: jwk['e'] } : { kty: jwk['kty'], crv: jwk['crv'], x: jwk['x'], y: jwk['y'] };
-      key = createPublicKey({ key: members as never, format: 'jwk' });
-    } catch {
-      return null;
-    }
-    this.#cache?.set(thumbprint, key, FOREVER, 0);
-    return key;
+  set(segment: string, head: ProofHeader): void {
+    if (segment.length <= MAX_CACHED_HEADER_CHARS) this.#cache?.set(segment, head, FOREVER, 0);
   }
 }
