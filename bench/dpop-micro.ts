@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     const warm = Math.floor(N / 10);
     for (let i = 0; i < warm; i++) {
       headers['dpop'] = proofs[i]!;
-      check.check(ctx, token, true, 'corp', claims);
+      void check.check(ctx, token, true, 'corp', claims);
     }
     let refused = 0;
     const t0 = cpuUs();

@@ -36,7 +36,7 @@ async function ask(path: string, headers: Record<string, string>, method = 'GET'
   return { status: res.statusCode, headers: res.headers };
 }
 
-t.test('/envoy: the check request names the original method, path and Host', async (t) => {
+void t.test('/envoy: the check request names the original method, path and Host', async (t) => {
   const host = 'api.example.com:8443';
   const htu = 'https://api.example.com:8443/dpop/items';
   const headers = (p: string) => ({ host, 'x-forwarded-proto': 'https', authorization: `DPoP ${bound}`, dpop: p });
@@ -50,7 +50,7 @@ t.test('/envoy: the check request names the original method, path and Host', asy
   t.equal(wrongPort.status, 401, 'htu on the default port: another URI than :8443');
 });
 
-t.test('/traefik: X-Forwarded-Method, -Proto, -Host and -Uri name the original request', async (t) => {
+void t.test('/traefik: X-Forwarded-Method, -Proto, -Host and -Uri name the original request', async (t) => {
   const base = { 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com', 'x-forwarded-uri': '/dpop/a?q=1', authorization: `DPoP ${bound}` };
   const ok = await ask('/traefik', { ...base, dpop: proof(client, { htu: 'https://api.example.com/dpop/a', token: bound }) });
   t.equal(ok.status, 200);
@@ -65,7 +65,7 @@ if (findNginx() === null) {
   if (process.env['CI']) t.fail('nginx is not installed');
   else t.comment('nginx is not installed: the /nginx case is skipped');
 } else {
-  t.test('/nginx: the real NGINX with the shipped config, client → NGINX → backend', async (t) => {
+  void t.test('/nginx: the real NGINX with the shipped config, client → NGINX → backend', async (t) => {
     let backend: RecordingUpstream | null = null;
     let ngx: TestNginx | null = null;
     try {

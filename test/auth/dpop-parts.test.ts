@@ -25,7 +25,7 @@ function problemsOf(doc: unknown): readonly string[] {
   throw new Error('expected a ConfigError, but the config was accepted');
 }
 
-t.test('config: defaults keep today\'s contract; bad values name their key', async (t) => {
+void t.test('config: defaults keep today\'s contract; bad values name their key', async (t) => {
   const cfg = validateConfig({ listeners: LISTENERS, auth: { providers: [{ name: 'p', issuer: 'i', jwksUri: 'http://127.0.0.1:1/jwks' }] }, routes: [] });
   t.equal(cfg.auth!.providers[0]!.dpop, undefined, 'provider dpop absent: off');
   t.same(cfg.auth!.dpop, {
@@ -49,7 +49,7 @@ t.test('config: defaults keep today\'s contract; bad values name their key', asy
   t.same(problemsOf({ listeners: LISTENERS, auth: { providers: [], dpop: { algorithms: ['none'] } }, routes: [] }).length, 1, 'none refused');
 });
 
-t.test('RFC 7638 thumbprint: the same as jose\'s, for EC, RSA and OKP keys; private members refused', async (t) => {
+void t.test('RFC 7638 thumbprint: the same as jose\'s, for EC, RSA and OKP keys; private members refused', async (t) => {
   for (const alg of ['ES256', 'ES384', 'RS256', 'EdDSA'] as const) {
     const k = makeKey(alg);
     const jwk = k.publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
@@ -62,7 +62,7 @@ t.test('RFC 7638 thumbprint: the same as jose\'s, for EC, RSA and OKP keys; priv
   t.equal(publicJwkProblem('{"kty":"EC"}'), 'dpop_bad_jwk', 'not an object');
 });
 
-t.test('nonce: accepted within its ttl by any issuer with the secret, refused when forged or old', async (t) => {
+void t.test('nonce: accepted within its ttl by any issuer with the secret, refused when forged or old', async (t) => {
   const secret = 'x'.repeat(32);
   const a = new NonceIssuer(secret, 60);
   const b = new NonceIssuer(secret, 60);
@@ -78,7 +78,7 @@ t.test('nonce: accepted within its ttl by any issuer with the secret, refused wh
   t.equal(a.check(undefined, now), 'invalid');
 });
 
-t.test('local replay set: remembers for the window, forgets after it, bounded', async (t) => {
+void t.test('local replay set: remembers for the window, forgets after it, bounded', async (t) => {
   const s = new LocalReplaySet(1000);
   t.equal(s.remember('a', 0, 100), 'fresh');
   t.equal(s.remember('a', 50, 100), 'replayed');
@@ -90,7 +90,7 @@ t.test('local replay set: remembers for the window, forgets after it, bounded', 
   t.ok(s.size <= 1000);
 });
 
-t.test('htu path normalisation (RFC 3986 §6.2.2)', async (t) => {
+void t.test('htu path normalisation (RFC 3986 §6.2.2)', async (t) => {
   t.equal(normaliseHtuPath('/a/%7Eb/%2f/%c3%A9'), '/a/~b/%2F/%C3%A9');
   t.equal(normaliseHtuPath('//a///b'), '/a/b');
   t.equal(normaliseHtuPath(''), '/');

@@ -49,7 +49,7 @@ async function send(gw: TestGateway, token: string, dpop: string) {
   return { status: res.statusCode, headers: res.headers };
 }
 
-t.test('a proof used on one instance is refused on another sharing Redis', async (t) => {
+void t.test('a proof used on one instance is refused on another sharing Redis', async (t) => {
   const [a, b] = [await gateway({ redis: true }), await gateway({ redis: true })];
   const token = idp.token(idpKey, { cnf: { jkt: await jkt(client) } });
   // htu is the same for both only if they listen on the same host:port — they do not, so each
@@ -68,7 +68,7 @@ t.test('a proof used on one instance is refused on another sharing Redis', async
   t.equal((await send(c, token, proof(client, { htu: `${c.url}/api/x`, token, jti }))).status, 401, 'but sees its own');
 });
 
-t.test('Redis down: failMode open remembers locally, closed answers 503; both recover', async (t) => {
+void t.test('Redis down: failMode open remembers locally, closed answers 503; both recover', async (t) => {
   const open = await gateway({ redis: true, failMode: 'open' });
   const closed = await gateway({ redis: true, failMode: 'closed' });
   const token = idp.token(idpKey, { cnf: { jkt: await jkt(client) } });
@@ -96,7 +96,7 @@ t.test('Redis down: failMode open remembers locally, closed answers 503; both re
   t.ok(back, 'closed: passes again once Redis is back');
 });
 
-t.test('server nonce: use_dpop_nonce with DPoP-Nonce, then the nonce is accepted; a forged one is not', async (t) => {
+void t.test('server nonce: use_dpop_nonce with DPoP-Nonce, then the nonce is accepted; a forged one is not', async (t) => {
   const secret = 'a-dpop-nonce-secret-of-at-least-32-chars';
   const gw = await gateway({ dpop: { nonce: { enabled: true, secret, ttlSec: 60 } } });
   const token = idp.token(idpKey, { cnf: { jkt: await jkt(client) } });

@@ -75,7 +75,7 @@ async function refused(t: Test, headers: Record<string, string> | string[], erro
   t.equal(up.received.length, before, `${reason}: upstream not reached`);
 }
 
-t.test('happy path: a bound token with a valid proof passes, for ES256, PS256 and EdDSA keys', async (t) => {
+void t.test('happy path: a bound token with a valid proof passes, for ES256, PS256 and EdDSA keys', async (t) => {
   for (const key of [client, clientRsa, clientEd]) {
     const token = await boundToken(key);
     const p = proof(key, { htu: htu('/api/orders'), token });
@@ -87,21 +87,21 @@ t.test('happy path: a bound token with a valid proof passes, for ES256, PS256 an
   }
 });
 
-t.test('the token cache does not skip the proof: a cached token still needs a fresh, valid proof', async (t) => {
+void t.test('the token cache does not skip the proof: a cached token still needs a fresh, valid proof', async (t) => {
   const token = await boundToken(client);
   t.equal((await send('/api/a', { authorization: `DPoP ${token}`, dpop: proof(client, { htu: htu('/api/a'), token }) })).status, 200);
   t.equal((await send('/api/a', { authorization: `DPoP ${token}`, dpop: proof(client, { htu: htu('/api/a'), token }) })).status, 200, 'second proof, cached token');
   await refused(t, { authorization: `DPoP ${token}` }, 'invalid_dpop_proof', 'dpop_missing_proof', '/api/a');
 });
 
-t.test('htu normalisation: default port, case, percent-encoding and query are not differences', async (t) => {
+void t.test('htu normalisation: default port, case, percent-encoding and query are not differences', async (t) => {
   const token = await boundToken(client);
   const port = new URL(gw.url).port;
   const u = `HTTP://127.0.0.1:${port}/api/%6Frders?x=1#frag`;
   t.equal((await send('/api/orders', { authorization: `DPoP ${token}`, dpop: proof(client, { htu: u, token }) })).status, 200);
 });
 
-t.test('forwardAuthorization: false strips the DPoP header with the token', async (t) => {
+void t.test('forwardAuthorization: false strips the DPoP header with the token', async (t) => {
   const token = await boundToken(client);
   t.equal((await send('/hidden/x', { authorization: `DPoP ${token}`, dpop: proof(client, { htu: htu('/hidden/x'), token }) })).status, 200);
   const got = up.received.at(-1)!;
@@ -109,7 +109,7 @@ t.test('forwardAuthorization: false strips the DPoP header with the token', asyn
   t.equal(got.headers['dpop'], undefined);
 });
 
-t.test('RFC 9449 §4.3: every check has its failing case', async (t) => {
+void t.test('RFC 9449 §4.3: every check has its failing case', async (t) => {
   const token = await boundToken(client);
   const auth = `DPoP ${token}`;
   const u = htu('/api/orders');
@@ -145,14 +145,14 @@ t.test('RFC 9449 §4.3: every check has its failing case', async (t) => {
   await refused(t, { authorization: auth, dpop: 'x'.repeat(9000) }, 'invalid_dpop_proof', 'dpop_malformed');
 });
 
-t.test('a replayed proof is refused on the same instance', async (t) => {
+void t.test('a replayed proof is refused on the same instance', async (t) => {
   const token = await boundToken(client);
   const p = proof(client, { htu: htu('/api/r'), token, jti: randomUUID() });
   t.equal((await send('/api/r', { authorization: `DPoP ${token}`, dpop: p })).status, 200, 'first use');
   await refused(t, { authorization: `DPoP ${token}`, dpop: p }, 'invalid_dpop_proof', 'dpop_replayed', '/api/r');
 });
 
-t.test('schemes: a bound token as Bearer, an unbound one as DPoP, Bearer where DPoP is required', async (t) => {
+void t.test('schemes: a bound token as Bearer, an unbound one as DPoP, Bearer where DPoP is required', async (t) => {
   const bound = await boundToken(client);
   await refused(t, { authorization: `Bearer ${bound}` }, 'invalid_token', 'dpop_bound_as_bearer');
   const plain = idp.token(idpKey);
@@ -167,7 +167,7 @@ t.test('schemes: a bound token as Bearer, an unbound one as DPoP, Bearer where D
   await refused(t, { authorization: `DPoP ${expired}`, dpop: proof(client, { htu: htu('/api/orders'), token: expired }) }, 'invalid_token', 'expired');
 });
 
-t.test('challenges: no token gets Bearer and DPoP where both are accepted, DPoP alone where required', async (t) => {
+void t.test('challenges: no token gets Bearer and DPoP where both are accepted, DPoP alone where required', async (t) => {
   const a = await send('/api/x', {});
   t.equal(a.status, 401);
   t.equal(a.headers['www-authenticate'], 'Bearer realm="portcullis", DPoP realm="portcullis", algs="ES256 RS256 PS256 EdDSA"');
