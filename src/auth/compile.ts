@@ -29,6 +29,7 @@ import { AuthResponses } from './responses.js';
 import { CredentialStrip } from './strip.js';
 import { TokenCache } from './token-cache.js';
 import { TokenSources } from './token-source.js';
+import { CompiledDpop } from './dpop/compile.js';
 
 export interface CompiledAuth {
   /** Key stores, for the gateway's readiness and close. */
@@ -55,10 +56,11 @@ function fetcherFor(p: ProviderConfig, file: string | null): JwksFetcher {
 
 /**
  * `redis`: the gateway's Redis connection when one is configured (ratelimit/compile.ts), so the
- * brute-force brake counts once for every instance.
+ * brute-force brake counts once for every instance, and DPoP proof jti values are seen by all
+ * of them; `failOpen`: rateLimits.failMode is open, which the DPoP replay store follows too.
  */
 export function compileAuth(
-  cfg: AuthConfig | undefined, deps: GatewayDeps, previous: readonly Resource[], realm: string, redis: SharedRedis | null = null,
+  cfg: AuthConfig | undefined, deps: GatewayDeps, previous: readonly Resource[], realm: string, redis: SharedRedis | null = null, failOpen = true,
 ): CompiledAuth {
   const { logger, metrics } = deps;
   const previousStores = new Map<string, KeyStore>();
@@ -109,8 +111,9 @@ export function compileAuth(
     failures,
     logger,
   };
+  const dpop = new CompiledDpop(cfg?.dpop, cfg?.providers ?? [], { realm, redis, failOpen, logger, count: (p, r) => failures.count(p, r) });
   // One stage per distinct provider list would do; one per route keeps it simple and is cheap.
-  const open = new AuthenticateStage(shared, null);
+  const open = new AuthenticateStage(shared, null, dpop.forRoute(undefined, null));
   const strip = new CredentialStrip(sources);
   for (const [store, prev] of starts) store.start(prev);
 
@@ -121,7 +124,9 @@ export function compileAuth(
     stagesFor(route: RouteConfig): Stage[] {
       const policy = typeof route.auth === 'object' ? route.auth : {};
       const names = policy.providers;
-      const stages: Stage[] = [names === undefined ? open : new AuthenticateStage(shared, new Set(names.map((n) => byName.get(n)!)))];
+      const stages: Stage[] = [names === undefined && policy.dpop === undefined
+        ? open
+        : new AuthenticateStage(shared, names === undefined ? null : new Set(names.map((n) => byName.get(n)!)), dpop.forRoute(policy.dpop, names ?? null))];
       if (AuthoriseStage.needed(policy)) stages.push(new AuthoriseStage(policy, responses, failures));
       return stages;
     },

@@ -4,6 +4,7 @@
  * config/schema.ts's provider, as ratelimit/schema.ts's fragments are. The descriptions are the
  * config reference; docs/auth.md tells the longer story.
  */
+import { DPOP_MODE_SCHEMA, DPOP_SCHEMA } from './dpop/schema.js';
 import { CLAIM_PATH_MESSAGE, CLAIM_PATH_PATTERN, headerName, integer, NAME_MESSAGE, NAME_PATTERN, nonEmptyString, stringList } from '../config/schema-kit.js';
 
 /** Defaults of `introspection`; src/auth/introspection.ts reads them from the validated config. */
@@ -129,6 +130,7 @@ const provider = {
     ),
     requireTyp: REQUIRE_TYP_SCHEMA,
     introspection: INTROSPECTION_SCHEMA,
+    dpop: DPOP_MODE_SCHEMA,
   },
 };
 
@@ -184,5 +186,9 @@ export const AUTH_SCHEMA = {
         blockSec: integer('How long a client stays blocked, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.blockSec),
       },
     },
+    dpop: DPOP_SCHEMA,
   },
 };
+
+export { DPOP_MODE_SCHEMA, DPOP_SCHEMA } from './dpop/schema.js';
+export type { DpopConfig, DpopMode } from './dpop/schema.js';

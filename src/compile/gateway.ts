@@ -76,7 +76,7 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, signIn: Comp
 export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
   const rateLimits = new RateLimits(cfg, deps, previous?.resources ?? []);
   // The brute-force brake counts in the rate limits' Redis, when there is one (shared by all instances).
-  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis);
+  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis, cfg.rateLimits?.failMode !== 'closed');
   const waf = new WafPolicy(cfg, deps);
   const signIn = compileSignIn(cfg, deps, auth.providers, auth.sources);
   const resources: Resource[] = [...auth.resources, ...rateLimits.resources, ...(signIn?.resources ?? [])];

@@ -20,7 +20,7 @@
 import { cidrList, CLAIM_PATH_MESSAGE, CLAIM_PATH_PATTERN, headerName, integer, NAME_MESSAGE, NAME_PATTERN, nonEmptyString, pathString, stringList } from './schema-kit.js';
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
-import { AUTH_SCHEMA } from '../auth/schema.js';
+import { AUTH_SCHEMA, DPOP_MODE_SCHEMA } from '../auth/schema.js';
 import { PROVIDER_CLIENT_SCHEMA, ROUTE_LOGIN_SCHEMA, SESSIONS_SCHEMA } from '../session/schema.js';
 import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../tls/schema.js';
 
@@ -174,7 +174,7 @@ const listeners = {
 
 const routeAuth = {
   description: "'none' for anonymous access, or the token requirements. A route WITHOUT `auth` requires a valid token from any provider.",
-  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert, login }',
+  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert, login, dpop }',
   if: { type: 'string' },
   then: { type: 'string', enum: ['none'] },
   else: {
@@ -200,6 +200,7 @@ const routeAuth = {
       },
       clientCert: CLIENT_CERT_AUTH_SCHEMA,
       login: ROUTE_LOGIN_SCHEMA,
+      dpop: DPOP_MODE_SCHEMA,
     },
   },
 };

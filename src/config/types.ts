@@ -4,6 +4,7 @@
  * these types mirror it for the compiler. Key names are normative.
  */
 import type { ProviderClientConfig, SessionsConfig } from '../session/schema.js';
+import type { DpopConfig, DpopMode } from '../auth/schema.js';
 
 export interface LimitsConfig {
   maxBodyBytes: number;
@@ -129,6 +130,8 @@ export interface ProviderConfig {
   /** RFC 7662 token introspection (issue 14; auth/introspection.ts). */
   introspection?: IntrospectionConfig;
   client?: ProviderClientConfig;
+  /** RFC 9449 DPoP for this provider's tokens (auth/dpop/); absent: off. */
+  dpop?: DpopMode;
 }
 
 /** `auth.providers[].introspection`: where opaque (or all) tokens of this provider are checked. */
@@ -158,6 +161,8 @@ export interface AuthConfig {
   tokenCache: { maxEntries: number; maxTtlSec: number };
   /** Brute-force brake per client address; maxFailures 0 disables it. */
   bruteForce: { maxFailures: number; windowSec: number; blockSec: number };
+  /** DPoP proof checking (RFC 9449; auth/dpop/). */
+  dpop: DpopConfig;
 }
 
 /** TLS towards https:// upstreams (issue 7). */
@@ -196,6 +201,8 @@ export interface RouteAuthConfig {
   /** A verified TLS client certificate is required (issue 7; docs/tls.md). */
   clientCert?: ClientCertAuthConfig;
   login?: string;
+  /** RFC 9449 DPoP on this route; wins over the provider's. */
+  dpop?: DpopMode;
 }
 
 /** Which verified client certificates a route accepts: any listed subject or SAN; both absent = any. */

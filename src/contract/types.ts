@@ -84,6 +84,11 @@ export interface Stage {
   handle(ctx: RequestContext): Verdict | Promise<Verdict>;
   /** Sockets and timers, on reload and shutdown. */
   close?(): Promise<void>;
+  /**
+   * True when the stage checks something new on every request (a DPoP proof, RFC 9449): an
+   * allow must never be cached by a forward-auth caller (forward-auth/cache.ts).
+   */
+  readonly perRequestProof?: boolean;
 }
 
 /**

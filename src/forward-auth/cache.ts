@@ -45,7 +45,8 @@ export class CachePolicy {
   #cacheable(route: RouteRef): boolean {
     let ok = this.#routes.get(route);
     if (ok === undefined) {
-      ok = route.stages.every((s) => CREDENTIAL_ONLY.has(s.name));
+      // A DPoP proof is single-use (RFC 9449 §11.1): a cached allow would accept it again.
+      ok = route.stages.every((s) => CREDENTIAL_ONLY.has(s.name) && s.perRequestProof !== true);
       this.#routes.set(route, ok);
     }
     return ok;

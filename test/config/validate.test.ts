@@ -43,6 +43,10 @@ void t.test('defaults are filled in, deep-frozen, and the input is left alone', 
       maxTokenBytes: 8192,
       tokenCache: { maxEntries: 10000, maxTtlSec: 300 },
       bruteForce: { maxFailures: 0, windowSec: 60, blockSec: 300 },
+      dpop: {
+        algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'], proofMaxAgeSec: 60, clockToleranceSec: 5, keyCacheEntries: 10000,
+        replayStore: 'auto', replayMaxEntries: 100000, nonce: { enabled: false, ttlSec: 300 },
+      },
     },
     routes: [{
       name: 'r', match: {}, upstream: { targets: ['http://a:1'], timeoutMs: 30000, retries: 1 },
@@ -178,8 +182,8 @@ void t.test('unions give one message, or the specific one from inside the chosen
   ]);
   t.same(problemsOf(withRoutes(route({ upstream: {} }))), ['routes[0].upstream.targets: is required']);
   t.same(problemsOf(withRoutes(route({ auth: 'anonymous' }), route({ name: 'b', auth: true }))), [
-    'routes[0].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login }',
-    'routes[1].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login }',
+    'routes[0].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login, dpop }',
+    'routes[1].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login, dpop }',
   ]);
   t.same(problemsOf(withRoutes(route({ auth: { scope: ['x'], claims: { tenant: ['a'], 'a..b': 1 } } }))), [
     'routes[0].auth.scope: unknown key',
