@@ -12,9 +12,10 @@
  * never refuse a token that is cached or verifies (PRODUCT §8).
  */
 import type { Logger } from 'pino';
-import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
+import type { RequestContext, Respond, Stage, Verdict } from '../contract/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { BruteForceBrake } from './brake.js';
+import type { CertBinding } from './cert-bound.js';
 import type { IntrospectionResult, Introspector } from './introspection.js';
 import { parseJwt, type ParsedJwt } from './jwt.js';
 import type { Provider } from './provider.js';
@@ -34,6 +35,8 @@ export interface AuthShared {
   readonly maxTokenBytes: number;
   readonly failures: FailureCounter;
   readonly logger: Logger;
+  /** RFC 8705: a token with cnf["x5t#S256"] needs its client certificate (cert-bound.ts). */
+  readonly certBinding: CertBinding;
 }
 
 /** portcullis_auth_failures_total children, resolved once per (provider, reason) pair. */
@@ -101,7 +104,7 @@ export class AuthenticateStage implements Stage {
       const hit = s.cache.get(key, now);
       if (hit !== null && (this.#accepted === null || this.#accepted.has(hit.provider))) {
         ctx.identity = hit.identity;
-        return CONTINUE;
+        return s.certBinding.check(ctx);
       }
     }
     const jwt = parseJwt(token);
@@ -128,7 +131,7 @@ export class AuthenticateStage implements Stage {
     }
     if (typeof result === 'string') return this.#fail(ctx, name, result);
     ctx.identity = result;
-    return CONTINUE;
+    return this.#s.certBinding.check(ctx);
   }
 
   async #verify(ctx: RequestContext, jwt: ParsedJwt, provider: Provider, key: string): Promise<Verdict> {
@@ -140,7 +143,7 @@ export class AuthenticateStage implements Stage {
     if (typeof result === 'string') return this.#fail(ctx, provider.name, result);
     ctx.identity = result.identity;
     this.#s.cache?.set(key, provider, result.identity, result.keySet, Date.now());
-    return CONTINUE;
+    return this.#s.certBinding.check(ctx);
   }
 
   #fail(ctx: RequestContext, provider: string, reason: InvalidTokenReason): Respond | Promise<Respond> {
