@@ -180,7 +180,7 @@ void t.test('required: every token must be certificate-bound', async (t) => {
 
 void t.test('config: a bad forwardedCertFormat or header name names the key', async (t) => {
   const { validateConfig } = await import('../../src/config/validate.js');
-  const base = { listeners: { http: { port: 0 } }, routes: [] };
+  const base = { listeners: { http: { host: '127.0.0.1', port: 0 } }, routes: [] };
   t.throws(() => validateConfig({ ...base, auth: { providers: [], certificateBound: { forwardedCertFormat: 'pem' } } }), /auth\.certificateBound\.forwardedCertFormat/);
   t.throws(() => validateConfig({ ...base, auth: { providers: [], certificateBound: { forwardedCertHeader: 'bad header' } } }), /auth\.certificateBound\.forwardedCertHeader/);
   t.throws(() => validateConfig({ ...base, auth: { providers: [], certificateBound: { require: true } } }), /auth\.certificateBound/);
