@@ -73,9 +73,8 @@ export const CERTIFICATE_BOUND_SCHEMA = {
   type: 'object',
   description:
     'RFC 8705 certificate-bound tokens. A token whose cnf carries x5t#S256 always needs the client certificate with that SHA-256 thumbprint: the verified certificate of the TLS connection (edge shape, listeners.https.clientCa), or the one a trusted proxy forwards in forwardedCertHeader. ' +
-    'Missing or other certificate → 401 invalid_token. Tokens without cnf are unaffected unless required. Default: {}.',
+    'Missing or other certificate → 401 invalid_token. Tokens without cnf are unaffected unless required. Absent: only the connection\'s certificate, required false.',
   additionalProperties: false,
-  default: {},
   properties: {
     required: {
       type: 'boolean',
