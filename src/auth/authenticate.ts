@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { CONTINUE, type Identity, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { BruteForceBrake } from './brake.js';
+import type { CertBinding } from './cert-bound.js';
 import type { IntrospectionResult, Introspector } from './introspection.js';
 import { parseJwt, type ParsedJwt } from './jwt.js';
 import type { Provider } from './provider.js';
@@ -36,6 +37,8 @@ export interface AuthShared {
   readonly maxTokenBytes: number;
   readonly failures: FailureCounter;
   readonly logger: Logger;
+  /** RFC 8705: a token with cnf["x5t#S256"] needs its client certificate (cert-bound.ts). */
+  readonly certBinding: CertBinding;
 }
 
 /** portcullis_auth_failures_total children, resolved once per (provider, reason) pair. */
@@ -140,6 +143,9 @@ export class AuthenticateStage implements Stage {
    * (dpop/check.ts); an RFC 8705 certificate-bound check belongs beside it.
    */
   #senderConstrained(ctx: RequestContext, token: string, viaDpop: boolean, identity: Identity): Verdict | Promise<Verdict> {
+    // RFC 8705 then RFC 9449: a token bound to a certificate or to a proof key is refused without it.
+    const bound = this.#s.certBinding.check(ctx);
+    if (bound !== CONTINUE) return bound;
     return this.#dpop === null ? CONTINUE : this.#dpop.check(ctx, token, viaDpop, identity.provider, identity.claims);
   }
 

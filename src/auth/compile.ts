@@ -19,6 +19,8 @@ import type { Stage } from '../contract/types.js';
 import { AuthenticateStage, FailureCounter, type AuthShared } from './authenticate.js';
 import { AuthoriseStage } from './authorise.js';
 import { BruteForceBrake, type SharedRedis } from './brake.js';
+import { CertBinding } from './cert-bound.js';
+import { ForwardedCertHeader } from './forwarded-cert.js';
 import { Introspector } from './introspection.js';
 import { DEV_ISSUER } from './dev-token.js';
 import { DiscoveryJwksFetcher, FileJwksFetcher, UriJwksFetcher, type JwksFetcher } from './jwks-fetch.js';
@@ -110,6 +112,7 @@ export function compileAuth(
     maxTokenBytes: cfg?.maxTokenBytes ?? AUTH_DEFAULTS.maxTokenBytes,
     failures,
     logger,
+    certBinding: compileCertBinding(cfg, realm, deps),
   };
   const dpop = new CompiledDpop(cfg?.dpop, cfg?.providers ?? [], { realm, redis, failOpen, logger, count: (p, r) => failures.count(p, r) });
   // One stage per distinct provider list would do; one per route keeps it simple and is cheap.
@@ -134,4 +137,12 @@ export function compileAuth(
       return route.forwardAuthorization ? null : strip;
     },
   };
+}
+
+/** RFC 8705 (cert-bound.ts): checked for every token, since any token may carry cnf. */
+function compileCertBinding(cfg: AuthConfig | undefined, realm: string, deps: GatewayDeps): CertBinding {
+  const c = cfg?.certificateBound;
+  const header = c?.forwardedCertHeader;
+  const format = c?.forwardedCertFormat ?? (header?.toLowerCase() === 'x-forwarded-client-cert' ? 'xfcc' : 'escaped-pem');
+  return new CertBinding({ required: c?.required ?? false, forwarded: header === undefined ? null : new ForwardedCertHeader(header, format) }, realm, deps.metrics);
 }

@@ -65,6 +65,39 @@ export const INTROSPECTION_SCHEMA = {
   },
 };
 
+/**
+ * `auth.certificateBound` (RFC 8705 §3, issue 20; auth/cert-bound.ts, docs/mtls-bound-tokens.md).
+ * Tokens carrying cnf["x5t#S256"] are always checked; these keys say where a proxy's statement of
+ * the client certificate is read and whether unbound tokens are refused.
+ */
+export const CERTIFICATE_BOUND_SCHEMA = {
+  type: 'object',
+  description:
+    'RFC 8705 certificate-bound tokens. A token whose cnf carries x5t#S256 always needs the client certificate with that SHA-256 thumbprint: the verified certificate of the TLS connection (edge shape, listeners.https.clientCa), or the one a trusted proxy forwards in forwardedCertHeader. ' +
+    'Missing or other certificate → 401 invalid_token. Tokens without cnf are unaffected unless required. Absent: only the connection\'s certificate, required false.',
+  additionalProperties: false,
+  properties: {
+    required: {
+      type: 'boolean',
+      description: 'Refuse every token that is not certificate-bound (no cnf["x5t#S256"]): 401 invalid_token. Default: false.',
+      default: false,
+    },
+    forwardedCertHeader: {
+      ...headerName(
+        'Request header in which a TLS-terminating proxy inside server.trustedProxies forwards the client certificate: x-forwarded-client-cert (Envoy), ssl-client-cert (NGINX $ssl_client_escaped_cert), … ' +
+        'Believed only from trusted peers; from others it is ignored. Never forwarded to an upstream. Absent: only the connection\'s own certificate counts.',
+      ),
+    },
+    forwardedCertFormat: {
+      type: 'string',
+      description:
+        'How forwardedCertHeader spells the certificate: xfcc (Envoy X-Forwarded-Client-Cert: Cert="<url-encoded PEM>", or Hash=<hex SHA-256> alone; one element only), escaped-pem (URL-encoded PEM: NGINX $ssl_client_escaped_cert) or der-base64 (HAProxy ssl_c_der,base64). ' +
+        'Default: xfcc when the header is x-forwarded-client-cert, else escaped-pem.',
+      enum: ['xfcc', 'escaped-pem', 'der-base64'],
+    },
+  },
+};
+
 /** JWS algorithms a provider may accept. 'none' is deliberately absent (PRODUCT §3). */
 export const JWS_ALGORITHMS = [
   'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
@@ -187,6 +220,7 @@ export const AUTH_SCHEMA = {
       },
     },
     dpop: DPOP_SCHEMA,
+    certificateBound: CERTIFICATE_BOUND_SCHEMA,
   },
 };
 

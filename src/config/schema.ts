@@ -23,6 +23,7 @@ import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
 import { AUTH_SCHEMA, DPOP_MODE_SCHEMA } from '../auth/schema.js';
 import { PROVIDER_CLIENT_SCHEMA, ROUTE_LOGIN_SCHEMA, SESSIONS_SCHEMA } from '../session/schema.js';
 import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../tls/schema.js';
+import { IDENTITY_TOKENS_SCHEMA, ROUTE_IDENTITY_TOKEN_SCHEMA } from '../identity-token/schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
 export const SCHEMA_ID = 'urn:portcullis:config:gateway:v1';
@@ -296,6 +297,7 @@ const route = {
     websocket: { type: 'boolean', description: 'Allow WebSocket upgrades on this route. Default: false.', default: false },
     rateLimit: ROUTE_RATE_LIMIT_SCHEMA,
     waf: ROUTE_WAF_SCHEMA,
+    identityToken: ROUTE_IDENTITY_TOKEN_SCHEMA,
   },
 };
 
@@ -332,6 +334,7 @@ export const CONFIG_SCHEMA = {
     rateLimits: RATE_LIMITS_SCHEMA,
     waf: WAF_SCHEMA,
     sessions: SESSIONS_SCHEMA,
+    identityTokens: IDENTITY_TOKENS_SCHEMA,
     routes: { type: 'array', description: 'Routes, tried in order. May be empty (everything is then 404).', items: route, maxItems: 10000 },
   },
 } as const;

@@ -5,6 +5,7 @@ import { checkRateLimitConfig } from '../ratelimit/config-check.js';
 import { checkWafConfig } from '../waf/config-check.js';
 import { checkTlsConfig } from '../tls/config-check.js';
 import { checkSignInConfig } from '../session/config-check.js';
+import { checkIdentityTokenConfig } from '../identity-token/config-check.js';
 
 /**
  * Second validation pass (STYLE §4): rules a JSON Schema cannot express —
@@ -60,6 +61,7 @@ export function checkSemantics(doc: unknown): Problem[] {
   checkWafConfig(doc, report);
   checkTlsConfig(doc, report);
   checkSignInConfig(doc, report);
+  checkIdentityTokenConfig(doc, report);
   return problems;
 }
 

@@ -152,8 +152,17 @@ export interface IntrospectionConfig {
 
 export type TokenSourceConfig = { header: string } | { cookie: string };
 
+/** `auth.certificateBound`: RFC 8705 certificate-bound tokens (auth/cert-bound.ts). */
+export interface CertificateBoundConfig {
+  required: boolean;
+  forwardedCertHeader?: string;
+  forwardedCertFormat?: 'xfcc' | 'escaped-pem' | 'der-base64';
+}
+
 export interface AuthConfig {
   providers: ProviderConfig[];
+  /** Schema default {}; absent only when the config was built by hand (tests). */
+  certificateBound?: CertificateBoundConfig;
   tokenSources: TokenSourceConfig[];
   /** Longest token accepted, in bytes. */
   maxTokenBytes: number;
@@ -230,6 +239,24 @@ export interface RouteConfig {
   rateLimit?: string;
   /** This route's WAF mode, overriding waf.mode (issue 5). */
   waf?: 'block' | 'detect' | 'off';
+  /** A signed JWT for the upstream stating the caller (issue 20; identity-token/). */
+  identityToken?: RouteIdentityTokenConfig;
+}
+
+/** `routes[].identityToken`; absent members take identity-token/schema.ts defaults. */
+export interface RouteIdentityTokenConfig {
+  header?: string;
+  ttlSec?: number;
+  claims?: string[];
+  audience?: string;
+}
+
+/** Top-level `identityTokens`: the gateway's signing keys (identity-token/keys.ts). */
+export interface IdentityTokensConfig {
+  issuer: string;
+  keys: { kid: string; alg: 'ES256' | 'EdDSA'; file?: string; pem?: string }[];
+  current: string;
+  jwksMaxAgeSec?: number;
 }
 
 export interface RedisNodeConfig {
@@ -300,5 +327,6 @@ export interface GatewayConfig {
   /** WAF signature engine (issue 5); absent → routes are inspected only when they set `waf`. */
   waf?: WafConfig;
   sessions?: SessionsConfig;
+  identityTokens?: IdentityTokensConfig;
   routes: RouteConfig[];
 }

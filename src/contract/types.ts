@@ -120,6 +120,11 @@ export interface RequestContext {
   identity: Identity | null;
   /** The verified TLS client certificate, when the request came over mTLS (set by server/, read-only for stages). */
   readonly clientCert?: ClientCertificate | null;
+  /**
+   * Whether the socket peer is inside server.trustedProxies (the caller, in the forward-auth
+   * shape): a proxy's statements about the client (a forwarded client certificate) count only then.
+   */
+  readonly peerTrusted?: boolean;
   wafRules: readonly number[] | null;
   /** WAF anomaly score when a rule matched (PRODUCT §1.10), else null. */
   wafScore: number | null;
@@ -135,6 +140,12 @@ export interface RequestContext {
    * lowercase names; null (no allocation) until a stage adds one. RateLimit fields use it.
    */
   responseHeaders: string[] | null;
+  /**
+   * Request headers a stage adds for the upstream (the identity token, identity-token/), as a flat
+   * [name, value, …] list; in the forward-auth shape they go on the allow, beside the identity
+   * headers. null until a stage adds one.
+   */
+  upstreamHeaders?: string[] | null;
   /**
    * True once the client is gone (its connection closed, its HTTP/2 stream reset) before the
    * response finished: the runner starts no further stage for it (issue 21). Absent: still there.

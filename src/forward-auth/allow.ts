@@ -57,6 +57,8 @@ export function allowAnswer(
   if (kind === 'traefik') ctx.responseHeaders = cookiesOnly(ctx.responseHeaders);
   const extra = ctx.responseHeaders ?? (ctx.responseHeaders = []);
   appendIdentityHeaders(extra, ctx.identity, route.identityHeaders, ctx.clientCert);
+  // The identity token: one more identity header for the caller to pass to its upstream.
+  if (ctx.upstreamHeaders !== null) for (const h of ctx.upstreamHeaders) extra.push(h);
   if (kind === 'nginx') addResponseHeader(ctx, X_AUTH_STATUS, '200');
   else if (kind === 'envoy' || kind === 'haproxy') {
     const remove = envoyRemovals(spoofed, route);

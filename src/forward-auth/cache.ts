@@ -35,6 +35,8 @@ export class CachePolicy {
     if (this.maxAgeSec === 0 || !this.#cacheable(route)) return null;
     let maxAge = this.maxAgeSec;
     if (identity !== null) {
+      // A certificate-bound token (RFC 8705): the certificate is not in the cache key.
+      if (identity.claims['cnf'] !== undefined) return null;
       const exp = identity.claims['exp'];
       if (typeof exp !== 'number') return null;
       maxAge = Math.min(maxAge, Math.floor(exp - nowSec));

@@ -69,6 +69,7 @@ export class ForwardAuthCall implements Terminal {
       ? new RequestCtx(id, original.clientIp, 'forward-auth', original.method, original.host, original.path, original.query, original.proto, seen.headers, startNs)
       : new RequestCtx(id, peer, 'forward-auth', req.method ?? 'GET', hostOf(req.headers.host), original.pathForLog, '', 'http', seen.headers, startNs);
     ctx.rawHeaders = seen.rawHeaders;
+    ctx.peerTrusted = trusted;
     this.x = new Exchange(req, res, ctx, gateway);
     this.x.peer = peer;
     this.x.peerTrusted = trusted;

@@ -28,6 +28,10 @@ export class RequestCtx implements RequestContext {
   body: BodyAccess | null = null;
   upstreamMs: number | null = null;
   responseHeaders: string[] | null = null;
+  /** Set by a stage adding upstream request headers (the identity token). */
+  upstreamHeaders: string[] | null = null;
+  /** Set by the Exchange's builder: the peer is a trusted proxy. */
+  peerTrusted = false;
   /** Set by the Exchange when the response closed before it finished: the client left. */
   clientGone = false;
 

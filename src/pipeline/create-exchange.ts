@@ -40,6 +40,7 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
     target.ok ? target.path : rawPathForLog(req.url), target.ok ? target.query : '', proto, headers, startNs,
   );
   ctx.rawHeaders = req.rawHeaders;
+  ctx.peerTrusted = peerTrusted;
   const x = new Exchange(req, res, ctx, gateway);
   x.peerTrusted = peerTrusted;
   x.peer = peer;
