@@ -106,7 +106,7 @@ export class AuthenticateStage implements Stage {
     }
     const jwt = parseJwt(token);
     // Not a JWT at all: an opaque token for the route's introspection endpoint, if it has one.
-    if (jwt === 'malformed' && this.#opaque !== null) return this.#introspected(ctx, this.#opaque, this.#opaque.introspect(token, now));
+    if (jwt === 'malformed' && this.#opaque !== null) return this.#introspected(ctx, this.#opaque, this.#opaque.introspect(token, now, ctx.trace));
     if (typeof jwt === 'string') return this.#fail(ctx, '', jwt);
     // iss picks the provider before any key is fetched: an unknown issuer costs no network.
     const provider = jwt.iss === undefined ? undefined : s.providersByIssuer.get(jwt.iss);
@@ -114,7 +114,7 @@ export class AuthenticateStage implements Stage {
     if (this.#accepted !== null && !this.#accepted.has(provider)) return this.#fail(ctx, provider.name, 'provider_not_allowed');
     const introspector = s.introspectors.get(provider);
     // `tokens: all`: the authorisation server decides (revocation), not the signature alone.
-    if (introspector !== undefined && introspector.tokens === 'all') return this.#introspected(ctx, introspector, introspector.introspect(token, now));
+    if (introspector !== undefined && introspector.tokens === 'all') return this.#introspected(ctx, introspector, introspector.introspect(token, now, ctx.trace));
     return this.#verify(ctx, jwt, provider, key);
   }
 
