@@ -37,7 +37,7 @@ let redis: RedisServer;
 t.before(async () => { redis = await startRedis(); });
 t.teardown(async () => { await redis.stop(); });
 
-t.test('a SERVER span per request, an upstream CLIENT span, and the upstream sees it as parent', async (t) => {
+void t.test('a SERVER span per request, an upstream CLIENT span, and the upstream sees it as parent', async (t) => {
   const otlp = await startOtlpReceiver();
   const up = await startUpstream();
   const key = makeKey('RS256');
@@ -130,7 +130,7 @@ t.test('a SERVER span per request, an upstream CLIENT span, and the upstream see
   t.equal(line['spanId'], s1.spanId);
 });
 
-t.test('includeSubject puts sub on the request span as enduser.id', async (t) => {
+void t.test('includeSubject puts sub on the request span as enduser.id', async (t) => {
   const otlp = await startOtlpReceiver();
   const up = await startUpstream();
   const key = makeKey('RS256');
@@ -147,7 +147,7 @@ t.test('includeSubject puts sub on the request span as enduser.id', async (t) =>
   t.equal(servers(otlp.spans)[0]?.attributes['enduser.id'], 'bob');
 });
 
-t.test('sampleRatio 0 exports nothing, and the upstream still gets an unsampled traceparent', async (t) => {
+void t.test('sampleRatio 0 exports nothing, and the upstream still gets an unsampled traceparent', async (t) => {
   const otlp = await startOtlpReceiver();
   const up = await startUpstream();
   t.teardown(async () => { await up.close(); await otlp.close(); });
@@ -166,7 +166,7 @@ t.test('sampleRatio 0 exports nothing, and the upstream still gets an unsampled 
   t.equal(access[0]!['traceId'], tp![1], 'the access log names the (unsampled) trace');
 });
 
-t.test('the collector down: requests unaffected, one warning, nothing piles up', async (t) => {
+void t.test('the collector down: requests unaffected, one warning, nothing piles up', async (t) => {
   const up = await startUpstream();
   t.teardown(() => up.close());
   const gw = await startGateway({
@@ -184,7 +184,7 @@ t.test('the collector down: requests unaffected, one warning, nothing piles up',
   t.equal(gw.access().length, 90, 'every request answered and logged');
 });
 
-t.test('tracing off: a client traceparent goes upstream unchanged (PRODUCT §4) and the log has no trace fields', async (t) => {
+void t.test('tracing off: a client traceparent goes upstream unchanged (PRODUCT §4) and the log has no trace fields', async (t) => {
   const up = await startUpstream();
   t.teardown(() => up.close());
   const gw = await startGateway({ routes: [{ name: 'public', match: { path: '/' }, auth: 'none', upstream: up.url }] });
