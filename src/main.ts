@@ -15,6 +15,7 @@ import { ConfigError } from './config/errors.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { createProcessLogger } from './observe/logger.js';
 import { Runtime } from './server/runtime.js';
+import { startTracing } from './server/tracing.js';
 import { SHAPES } from './shapes.js';
 import { checkListenerFiles } from './tls/certificates.js';
 import { runPrimary, workerCount } from './server/cluster/primary.js';
@@ -58,7 +59,7 @@ async function serve(configPath: string): Promise<void> {
   const slot = Number(process.env['PORTCULLIS_WORKER_INDEX']);
   const logger = isClusterWorker() && Number.isInteger(slot) ? proc.logger.child({ worker: slot }) : proc.logger;
   const metrics = new GatewayMetrics();
-  const deps = { logger, metrics };
+  const deps = { logger, metrics, tracing: await startTracing(config.tracing, logger) };
   const gateway = compileGateway(config, deps);
   const runtime = new Runtime(configPath, gateway, deps, SHAPES);
   const stop = (signal: string): void => {

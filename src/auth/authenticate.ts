@@ -126,7 +126,7 @@ export class AuthenticateStage implements Stage {
     }
     const jwt = parseJwt(token);
     // Not a JWT at all: an opaque token for the route's introspection endpoint, if it has one.
-    if (jwt === 'malformed' && this.#opaque !== null) return this.#introspected(ctx, this.#opaque, this.#opaque.introspect(token, now), token, viaDpop);
+    if (jwt === 'malformed' && this.#opaque !== null) return this.#introspected(ctx, this.#opaque, this.#opaque.introspect(token, now, ctx.trace), token, viaDpop);
     if (typeof jwt === 'string') return this.#fail(ctx, '', jwt, viaDpop);
     // iss picks the provider before any key is fetched: an unknown issuer costs no network.
     const provider = jwt.iss === undefined ? undefined : s.providersByIssuer.get(jwt.iss);
@@ -134,7 +134,7 @@ export class AuthenticateStage implements Stage {
     if (this.#accepted !== null && !this.#accepted.has(provider)) return this.#fail(ctx, provider.name, 'provider_not_allowed', viaDpop);
     const introspector = s.introspectors.get(provider);
     // `tokens: all`: the authorisation server decides (revocation), not the signature alone.
-    if (introspector !== undefined && introspector.tokens === 'all') return this.#introspected(ctx, introspector, introspector.introspect(token, now), token, viaDpop);
+    if (introspector !== undefined && introspector.tokens === 'all') return this.#introspected(ctx, introspector, introspector.introspect(token, now, ctx.trace), token, viaDpop);
     return this.#verify(ctx, jwt, provider, key, viaDpop);
   }
 

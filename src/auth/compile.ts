@@ -81,7 +81,7 @@ export function compileAuth(
       // Relative to the working directory, resolved now: a later chdir must not move the keys.
       const file = p.jwksFile === undefined ? null : resolve(p.jwksFile);
       const key = sourceKey(p, file);
-      const store = new KeyStore({ provider: p.name, sourceKey: key, fetcher: fetcherFor(p, file), cooldownSec: p.jwksCooldownSec, logger, metrics });
+      const store = new KeyStore({ provider: p.name, sourceKey: key, fetcher: fetcherFor(p, file), cooldownSec: p.jwksCooldownSec, logger, metrics, tracing: deps.tracing });
       stores.push(store);
       starts.push([store, previousStores.get(key) ?? null]);
       provider = new Provider(p, store);

@@ -21,6 +21,7 @@ import { cidrList, CLAIM_PATH_MESSAGE, CLAIM_PATH_PATTERN, headerName, integer, 
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
 import { AUTH_SCHEMA, DPOP_MODE_SCHEMA } from '../auth/schema.js';
+import { TRACING_SCHEMA } from './tracing-schema.js';
 import { PROVIDER_CLIENT_SCHEMA, ROUTE_LOGIN_SCHEMA, SESSIONS_SCHEMA } from '../session/schema.js';
 import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../tls/schema.js';
 import { IDENTITY_TOKENS_SCHEMA, ROUTE_IDENTITY_TOKEN_SCHEMA } from '../identity-token/schema.js';
@@ -335,6 +336,7 @@ export const CONFIG_SCHEMA = {
     waf: WAF_SCHEMA,
     sessions: SESSIONS_SCHEMA,
     identityTokens: IDENTITY_TOKENS_SCHEMA,
+    tracing: TRACING_SCHEMA,
     routes: { type: 'array', description: 'Routes, tried in order. May be empty (everything is then 404).', items: route, maxItems: 10000 },
   },
 } as const;

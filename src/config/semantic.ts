@@ -47,6 +47,11 @@ export function checkSemantics(doc: unknown): Problem[] {
 
   const server = obj(doc.server);
   checkCidrs(list(server.trustedProxies), ['server', 'trustedProxies'], report);
+  const tracing = obj(doc.tracing);
+  checkCidrs(list(tracing.trustParentFrom), ['tracing', 'trustParentFrom'], report);
+  if (typeof tracing.endpoint === 'string' && URL_LIKE.test(tracing.endpoint) && !URL.canParse(tracing.endpoint)) {
+    report(['tracing', 'endpoint'], 'must be a valid http(s) URL');
+  }
   const limits = obj(server.limits);
   // node:http refuses to start when headersTimeout > requestTimeout; say so at load time instead.
   if (typeof limits.headersTimeoutMs === 'number' && typeof limits.requestTimeoutMs === 'number'

@@ -328,5 +328,21 @@ export interface GatewayConfig {
   waf?: WafConfig;
   sessions?: SessionsConfig;
   identityTokens?: IdentityTokensConfig;
+  /** OpenTelemetry tracing (issue 19); absent → off. */
+  tracing?: TracingConfig;
   routes: RouteConfig[];
+}
+
+/** `tracing` (src/observe/schema.ts; docs/tracing.md). */
+export interface TracingConfig {
+  enabled: boolean;
+  endpoint: string;
+  serviceName: string;
+  sampleRatio: number;
+  includeSubject: boolean;
+  /** 'trustedProxies', or addresses/CIDR blocks whose traceparent is continued. */
+  trustParentFrom: 'trustedProxies' | string[];
+  headers: Record<string, string>;
+  exportTimeoutMs: number;
+  maxQueueSize: number;
 }

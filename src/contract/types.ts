@@ -8,6 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../observe/metrics.js';
+import type { RequestSpan, Tracing } from '../observe/tracing/tracing.js';
 
 /** PRODUCT §6: the `decision` label of metrics and the access log. */
 export type Decision =
@@ -151,6 +152,11 @@ export interface RequestContext {
    * response finished: the runner starts no further stage for it (issue 21). Absent: still there.
    */
   readonly clientGone?: boolean;
+  /**
+   * The request's SERVER span when tracing is on (docs/tracing.md), else null (or absent): a stage
+   * doing I/O for the request hangs its CLIENT span under it (`ctx.trace?.child(…)`).
+   */
+  readonly trace?: RequestSpan | null;
 }
 
 /** What the pipeline needs to know of a compiled route; route/ owns the full type. */
@@ -163,6 +169,8 @@ export interface RouteRef {
 export interface GatewayDeps {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** The process's tracing (observe/tracing/load.ts); absent: off. */
+  readonly tracing?: Tracing;
 }
 
 /** Something the gateway must wait for before it is ready and close at the end (JWKS, Redis …). */

@@ -17,6 +17,7 @@ import { RequestCtx } from '../pipeline/context.js';
 import { Exchange } from '../pipeline/exchange.js';
 import { hostOf } from '../pipeline/host.js';
 import { chooseRequestId } from '../pipeline/request-id.js';
+import { startRequestTrace } from '../pipeline/trace.js';
 import { allowAnswer, forNginx, type CallerKind } from './allow.js';
 import { cachePolicyOf } from './cache.js';
 import { ENVOY_PREFIX, readEnvoy } from './envoy.js';
@@ -74,6 +75,7 @@ export class ForwardAuthCall implements Terminal {
     this.x.peer = peer;
     this.x.peerTrusted = trusted;
     this.x.targetOk = original.ok;
+    if (gateway.tracing.enabled) startRequestTrace(this.x);
     this.#kind = kind;
     this.#spoofed = seen.spoofed;
   }

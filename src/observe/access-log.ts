@@ -25,6 +25,8 @@ export interface AccessSource {
     readonly identity: { readonly sub: string | null } | null;
     readonly wafRules: readonly number[] | null;
     readonly wafScore: number | null;
+    /** The request's span when tracing is on (docs/tracing.md). */
+    readonly trace?: { readonly traceId: string; readonly spanId: string } | null;
   };
   readonly route: { readonly name: string } | null;
   readonly decision: string;
@@ -58,6 +60,9 @@ export interface AccessLine {
   tls: string | null;
   /** "HTTP/1.1", "HTTP/2" (negotiated by ALPN on the HTTPS listener, issue 7), "HTTP/1.0", or "gRPC" (listeners.authGrpc). */
   protocol: string;
+  /** W3C trace and span ids of the request's SERVER span, only when tracing is on (docs/tracing.md). */
+  traceId?: string;
+  spanId?: string;
 }
 
 /** `grpc`: an Envoy ext_authz Check call (forward-auth/grpc/), HTTP/2 underneath. */
@@ -66,7 +71,7 @@ const PROTOCOLS: Readonly<Record<string, string>> = { '1.1': 'HTTP/1.1', '2.0': 
 export function accessLine(x: AccessSource, status: number, durationMs: number): AccessLine {
   const ctx = x.ctx;
   const ua = ctx.headers['user-agent'];
-  return {
+  const line: AccessLine = {
     msg: 'access',
     requestId: ctx.id,
     clientIp: ctx.clientIp,
@@ -88,4 +93,10 @@ export function accessLine(x: AccessSource, status: number, durationMs: number):
     tls: x.tlsProtocol,
     protocol: PROTOCOLS[x.req.httpVersion] ?? 'HTTP/' + x.req.httpVersion,
   };
+  const trace = ctx.trace;
+  if (trace !== undefined && trace !== null) {
+    line.traceId = trace.traceId;
+    line.spanId = trace.spanId;
+  }
+  return line;
 }

@@ -12,6 +12,7 @@ import { Exchange } from './exchange.js';
 import type { Gateway } from './gateway.js';
 import { hasValidHostHeader, hostOf } from './host.js';
 import { chooseRequestId } from './request-id.js';
+import { startRequestTrace } from './trace.js';
 
 const NOT_ORIGIN_FORM = Object.freeze({ ok: false, reason: 'not_origin_form' } as const);
 const BAD_HOST = Object.freeze({ ok: false, reason: 'bad_host_header' } as const);
@@ -45,6 +46,7 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
   x.peerTrusted = peerTrusted;
   x.peer = peer;
   x.targetOk = target.ok;
+  if (gateway.tracing.enabled) startRequestTrace(x);
   return x;
 }
 
