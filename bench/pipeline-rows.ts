@@ -36,7 +36,12 @@ export interface PipelineOptions {
   workers: number;
   /** Include the `waf` section in block mode (else `mode: off`). */
   waf: boolean;
+  /** The bucket's bounded local lease (issue 17): tokens per Redis call; 0 = exact mode (the default). */
+  leaseTokens?: number;
 }
+
+/** Lease of the lease row: one EVALSHA per 100 requests of the one bench client. */
+const BENCH_LEASE_TOKENS = 100;
 
 /**
  * The full pipeline: one public route before the API route (so matching walks a table), the
@@ -56,7 +61,8 @@ export function fullPipelineConfig(port: number, env: BenchEnv, redisUrl: string
     'rateLimits:',
     '  failMode: open',
     '  policies:',
-    `    bench: { key: ${o.bucketKey}, capacity: 1000000000, refillPerSecond: 1000000000 }`,
+    `    bench: { key: ${o.bucketKey}, capacity: 1000000000, refillPerSecond: 1000000000` +
+      `${o.leaseTokens ? `, lease: { tokens: ${o.leaseTokens}, ttlMs: 1000 }` : ''} }`,
     `waf: { mode: ${o.waf ? 'block' : 'off'}, paranoia: 1 }`,
     'routes:',
     '  - name: health',
@@ -134,6 +140,12 @@ export function pipelineScenarios(): Scenario[] {
     // The same row without the WAF: the WAF's share of the full pipeline (issue 5), in the same run.
     full('full pipeline, WAF off', 'full-waf-off', { ...one, waf: false }),
     full('full pipeline, no token cache', 'full-nocache', { ...one, tokenCacheEntries: 0 }),
+    // The same row with the Redis bucket's local lease (issue 17): the Redis round trip's share.
+    full(`full pipeline, Redis lease of ${BENCH_LEASE_TOKENS}`, 'full-lease', { ...one, leaseTokens: BENCH_LEASE_TOKENS }, {
+      minRatio: 0.8,
+      maxP99OverBaselineMs: 2,
+      minRatioOver: { row: FASTIFY_ROW, min: 2 },
+    }),
     {
       ...full(`full pipeline, ${ROTATING_CLIENTS / 1000}k tokens+clients rotating`, 'full-rotating',
         // the warm-up must present every token once (~10 k first verifications) before measuring
