@@ -111,7 +111,7 @@ export class LeaseBook {
       for (const [oldKey, old] of this.#held) {
         if (old.pending !== null) continue;
         this.#held.delete(oldKey);
-        this.#refund(oldKey, old);
+        void this.#refund(oldKey, old);
         break;
       }
     }
@@ -127,7 +127,7 @@ export class LeaseBook {
     for (const [key, h] of this.#held) {
       if (h.pending !== null || now < h.expiresAt) continue;
       this.#held.delete(key);
-      this.#refund(key, h);
+      void this.#refund(key, h);
     }
   }
 
