@@ -19,8 +19,8 @@ import { scenarios } from './scenarios.js';
 import { startUpstream } from './start.js';
 
 const WARMUP_SEC = 3;
-// Per row beyond warm-up + measurement: start (10 s readiness), RSS read, stop (5 s grace), slack.
-const ROW_OVERHEAD_SEC = 30;
+// Per row beyond warm-up + measurement: start (BENCH_READY_SEC readiness, 10 by default), RSS read, stop (5 s grace), slack.
+const ROW_OVERHEAD_SEC = 20 + Math.max(10, Number(process.env['BENCH_READY_SEC'] ?? 10) || 10);
 
 interface RowOk extends LoadResult {
   name: string;
