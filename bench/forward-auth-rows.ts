@@ -39,6 +39,8 @@ export function forwardAuthScenarios(): Scenario[] {
   const rows: Scenario[] = [{
     name: 'forward-auth /nginx decisions (direct)',
     load: direct,
+    // issue 17: 20,000 decisions per second for each core's worth of CPU the gateway uses
+    minPerCoreSec: 20_000,
     start: async (env) => {
       await authFixture.prepare(env.workDir);
       Object.assign(direct.headers!, authFixture.load.headers, {

@@ -283,6 +283,15 @@ export interface RateLimitPolicyConfig {
   key: string;
   capacity: number;
   refillPerSecond: number;
+  /** Bounded local lease (issue 17): absent = exact mode, one Redis call per request. */
+  lease?: RateLimitLeaseConfig;
+}
+
+export interface RateLimitLeaseConfig {
+  /** Tokens taken from the shared bucket per Redis call (≤ capacity). */
+  tokens: number;
+  /** How long a lease may be spent; unspent tokens go back to the bucket after it. */
+  ttlMs: number;
 }
 
 export interface RateLimitsConfig {

@@ -14,7 +14,8 @@ import type { TrustedProxies } from '../route/client-ip.js';
 import type { InjectableHeaders } from '../route/sanitise.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Decision, GatewayDeps, Resource } from '../contract/types.js';
-import { accessLine, type AccessSource } from '../observe/access-log.js';
+import type { AccessSource } from '../observe/access-log.js';
+import { accessLineWriter, type AccessWriter } from '../observe/access-json.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
 import { ClientInFlight } from './client-inflight.js';
 import { RateLimitedWarnings } from '../observe/warnings.js';
@@ -76,6 +77,8 @@ export class Gateway {
   /** The process's tracing (docs/tracing.md): NO_TRACING unless `tracing.enabled`. */
   readonly tracing: Tracing;
   readonly #requestMetrics: RequestMetrics;
+  /** The access line's serialiser, chosen once for this logger (observe/access-json.ts). */
+  readonly #writeAccess: AccessWriter;
   #inflight = 0;
   #retired = false;
   #closing: Promise<void> | null = null;
@@ -98,6 +101,7 @@ export class Gateway {
     this.metrics = deps.metrics;
     this.tracing = deps.tracing ?? NO_TRACING;
     this.#requestMetrics = new RequestMetrics(deps.metrics);
+    this.#writeAccess = accessLineWriter(deps.logger);
     this.warnings = new RateLimitedWarnings(deps.logger);
   }
 
@@ -116,7 +120,7 @@ export class Gateway {
     const routeName = x.route === null ? '' : x.route.name;
     try {
       if (x.bytesIn === 0) x.bytesIn = declaredBodyBytes(x);
-      this.logger.info(accessLine(x, status, durationMs));
+      this.#writeAccess(x, status, durationMs);
       const upstreamMs = x.ctx.upstreamMs;
       this.#requestMetrics.record(routeName, x.ctx.method, status, x.decision, durationMs / 1000, upstreamMs === null ? null : upstreamMs / 1000);
       if (x.ctx.trace !== null) endTrace(x, x.ctx.trace, status);
