@@ -7,6 +7,7 @@
  * text content). JSON and multipart are read by the built-in WAF's own scanners (json-scan.ts,
  * multipart.ts) through body-collector.ts, so both engines agree on what a body holds.
  */
+import { isUtf8 } from 'node:buffer';
 import type { RequestContext } from '../../contract/types.js';
 import { scanJsonInto, scanMultipartInto, type BodyArg } from './body-collector.js';
 import { entry, type Entry, type Transaction } from './transaction.js';
@@ -33,6 +34,25 @@ export function argDecode(s: string): string {
 export function toBytes(s: string): string {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return Buffer.from(s, 'utf8').toString('latin1');
   return s;
+}
+
+/** A string of code points as its UTF-8 bytes, one char per byte (ASCII unchanged, no copy). */
+function utf8Bytes(s: string): string {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8').toString('latin1');
+  return s;
+}
+
+/**
+ * A JSON body's arguments as ModSecurity's JSON processor (yajl) hands them over: UTF-8 bytes,
+ * whether a character was sent raw or as a `\u00e9` escape. A body in valid UTF-8 is decoded
+ * as text, scanned, and each name and value encoded back, so `"L'Or\u00e9al"` and `"L'Oréal"`
+ * both reach the rules as the bytes C3 A9 (a lone E9 byte would be invalid UTF-8 to 920250).
+ * A body that is not valid UTF-8 is scanned as bytes, its invalid bytes kept for the rules.
+ */
+function jsonArgs(bytes: Buffer, text: string, add: (name: string, value: string) => void): void {
+  const utf8 = isUtf8(bytes);
+  const encode = utf8 ? utf8Bytes : toBytes;
+  for (const a of scanJsonInto(utf8 ? bytes.toString('utf8') : text)) add(encode(a.name === '' ? 'json' : `json.${a.name}`), encode(a.value));
 }
 
 /** Bounds on what one request puts in the collections (CRS's own checks stop far below). */
@@ -173,9 +193,8 @@ export function loadBody(t: Transaction, contentType: string | undefined, bytes:
     postNames.push(entry('ARGS_POST_NAMES', name, name));
   };
   if (processor === 'URLENCODED') parseArgs(text, 'ARGS_POST', post, postNames);
-  else if (processor === 'JSON') {
-    for (const a of scanJsonInto(text)) add(toBytes(a.name === '' ? 'json' : `json.${a.name}`), toBytes(a.value));
-  } else if (processor === 'MULTIPART') {
+  else if (processor === 'JSON') jsonArgs(bytes, text, add);
+  else if (processor === 'MULTIPART') {
     loadMultipart(t, contentType ?? '', text, add);
   } else if (processor === 'XML') {
     t.collections.set('XML', xmlEntries(text));
