@@ -20,7 +20,7 @@ import { RuleBuilder } from '../src/waf/crs/parse.js';
 import { loadBody, loadHead } from '../src/waf/crs/request.js';
 import { Transaction } from '../src/waf/crs/transaction.js';
 import { crsRulesDir, defaultCrsExclusions, type CrsLine } from './waf-eval-crs.js';
-import { toHeaders } from './waf-stage.js';
+import { asLatin1, toHeaders } from './waf-stage.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -112,7 +112,8 @@ for (const dir of corpora) {
       }
       const hasBody = typeof line.body === 'string' && line.body !== '';
       const framed = line.headers.some(([n]) => /^(content-length|transfer-encoding)$/i.test(n));
-      const pairs: [string, string][] = hasBody && !framed ? [...line.headers, ['Content-Length', String(Buffer.byteLength(line.body!, 'utf8'))]] : line.headers;
+      const sent: [string, string][] = line.headers.map(([n, v]) => [asLatin1(n), asLatin1(v)]);
+      const pairs: [string, string][] = hasBody && !framed ? [...sent, ['Content-Length', String(Buffer.byteLength(line.body!, 'utf8'))]] : sent;
       const headers = toHeaders(pairs);
       const ctx = new RequestCtx(line.id, '192.0.2.1', 'edge', line.method, hostOf(headers.host), target.path, target.query, 'https', headers, 0n);
       ctx.rawHeaders = pairs.flat();

@@ -1,12 +1,11 @@
 /**
- * The built-in WAF's body scanners (json-scan.ts, multipart.ts) feed a RuleSet value by value.
- * The CRS engine wants the same values as named arguments, so it hands those scanners a RuleSet
- * with no rules whose `inspect` collects instead of matching: one parser of JSON and multipart
+ * The built-in WAF's multipart scanner (multipart.ts) feeds a RuleSet value by value. The CRS
+ * engine wants the same values as named arguments, so it hands those scanners a RuleSet
+ * with no rules whose `inspect` collects instead of matching: one multipart parser
  * for both engines, reused through its existing interface and untouched.
  */
 import { RuleSet, Scan } from '../engine.js';
 import type { Source } from '../exclusions.js';
-import { scanJson } from '../json-scan.js';
 import { boundaryOf, scanMultipart } from '../multipart.js';
 import { T_FILENAME, T_FORM, T_NAME } from '../rule.js';
 
@@ -42,13 +41,6 @@ class Collector extends RuleSet {
     } else if ((bits & T_FORM) !== 0 && this.#fileField === full) this.#fileField = null;
     else this.args.push({ name: full, value });
   }
-}
-
-/** The string values of a JSON body with their key paths (`a.b`, arrays without indices). */
-export function scanJsonInto(text: string): BodyArg[] {
-  const c = new Collector();
-  scanJson(c, new Scan(), text);
-  return c.args;
 }
 
 /**

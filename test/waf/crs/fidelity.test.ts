@@ -35,3 +35,21 @@ SecRule ARGS_NAMES "@streq title" "id:822,phase:2,pass,severity:NOTICE"
   const field = `--${b}\r\nContent-Disposition: form-data; name="file"; filename="notes.txt"\r\n\r\nx\r\n--${b}\r\nContent-Disposition: form-data; name="title"\r\n\r\nselect vendors\r\n--${b}--\r\n`;
   t.same(run(crs, { method: 'POST', headers, body: field }).matchedIds, [820, 821, 822], 'a form field after a file is still an argument');
 });
+
+void t.test('JSON: every scalar is an argument, arrays named array_N (libmodsecurity 3.0.9)', async (t) => {
+  const crs = load(`
+SecRule ARGS_NAMES "@rx (?i)\\$exists\\b" "id:830,phase:2,block,severity:CRITICAL"
+SecRule ARGS:json.a.array_1.b "@streq true" "id:831,phase:2,pass,severity:NOTICE"
+SecRule ARGS:json.o.k "@streq 2.50" "id:832,phase:2,pass,severity:NOTICE"
+SecRule &ARGS:json.n "@eq 1" "id:833,phase:2,pass,severity:NOTICE"
+SecRule ARGS:json.n "!@rx ." "id:834,phase:2,pass,severity:NOTICE"
+SecRule &ARGS_NAMES:/^json\\.e/ "@eq 0" "id:835,phase:2,pass,severity:NOTICE"
+SecRule ARGS:json.a.array_2 "@streq s" "id:836,phase:2,pass,severity:NOTICE"
+`);
+  const json = [['Content-Type', 'application/json']] as [string, string][];
+  t.same(run(crs, { method: 'POST', headers: json, body: '{"user": {"$exists": true}}' }).matchedIds, [830, 835],
+    'a key whose value is a boolean is still a name (CRS test 942290-10)');
+  t.same(run(crs, { method: 'POST', headers: json, body: '{"a":[1,{"b":true},"s"],"n":null,"o":{"k":2.50},"e":[]}' }).matchedIds, [831, 832, 833, 834, 835, 836],
+    'booleans and numbers keep their text, null is empty, an empty array gives nothing');
+  t.same(run(crs, { method: 'POST', headers: json, body: '{"a":[1,{"b":true},"s"' }).matchedIds, [831, 835, 836], 'a body cut short still gives what it holds');
+});
