@@ -44,5 +44,5 @@ export function toHeaders(pairs: readonly (readonly [string, string])[]): Incomi
 
 /** A string as the UTF-8 bytes a client sends for it, read back one char per byte (node:http reads headers as latin1). */
 export function asLatin1(s: string): string {
-  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+  return /[^ -~\t]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
 }
