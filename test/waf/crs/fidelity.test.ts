@@ -53,3 +53,17 @@ SecRule ARGS:json.a.array_2 "@streq s" "id:836,phase:2,pass,severity:NOTICE"
     'booleans and numbers keep their text, null is empty, an empty array gives nothing');
   t.same(run(crs, { method: 'POST', headers: json, body: '{"a":[1,{"b":true},"s"' }).matchedIds, [831, 835, 836], 'a body cut short still gives what it holds');
 });
+
+void t.test('@detectSQLi / @detectXSS answer with the built-in SQL-injection and XSS families', async (t) => {
+  const crs = load(`
+SecRule ARGS "@detectSQLi" "id:840,phase:2,block,capture,severity:CRITICAL,t:none,t:urlDecodeUni,setvar:'tx.fp=%{tx.0}'"
+SecRule ARGS "@detectXSS" "id:841,phase:2,block,severity:CRITICAL,t:none,t:urlDecodeUni"
+`);
+  t.same(crs.skipped, [], 'both rules load and run');
+  const sqli = run(crs, { query: 'id=-1839%27%20or%20%271%27%3D%271' });
+  t.same(sqli.matchedIds, [840]);
+  t.match(sqli.tx.get('fp'), /^waf-rule-942\d{3}$/, 'TX.0 names the built-in rule that answered');
+  t.same(run(crs, { query: 'q=%3Csvg%20onload%3Dalert(1)%3E' }).matchedIds, [841]);
+  for (const q of ["msg=The%20'Select'%20and%20'Update'%20buttons%20don't%20work", "name=L'Or%C3%A9al", 'q=a%20%3C%20b%20and%20c%20%3E%20d', 'bio=I%20%3C3%20cats'])
+    t.same(run(crs, { query: q }).matchedIds, [], `benign: ${decodeURIComponent(q)}`);
+});
