@@ -1,7 +1,9 @@
-// `node dist/bench/waf-crs-trace.js ID… [--corpus DIR] [--crs DIR] [--no-exclusions]`: for corpus
+// `node dist/bench/waf-crs-trace.js ID… [--corpus DIR] [--crs DIR] [--no-exclusions] [--pcre] [--modsec]`: for corpus
 // lines picked by id (a prefix ending in '*' picks many), which CRS rules matched, on which
 // variable and value — the tool for finding why a benign request is blocked (issue 18). The
 // request is built as `npm run waf:eval` builds it; the rules load as the eval loads them.
+// --modsec also sends each line to nginx + libmodsecurity 3 running the same CRS (modsec-oracle.ts)
+// and prints the rule ids only one of the two fired, then a summary.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,7 @@ import { isMarker } from '../src/waf/crs/model.js';
 import { RuleBuilder } from '../src/waf/crs/parse.js';
 import { loadBody, loadHead } from '../src/waf/crs/request.js';
 import { Transaction } from '../src/waf/crs/transaction.js';
+import { ModsecOracle } from './modsec-oracle.js';
 import { crsRulesDir, defaultCrsExclusions, type CrsLine } from './waf-eval-crs.js';
 import { asLatin1, toHeaders } from './waf-stage.js';
 
@@ -29,12 +32,14 @@ const corpora: string[] = [];
 let crs: string | null = null;
 let exclusions = true;
 let pcre = false;
+let modsec = false;
 for (let i = 0; i < args.length; i++) {
   const a = args[i]!;
   if (a === '--corpus') corpora.push(resolve(args[++i] ?? ''));
   else if (a === '--crs') crs = args[++i] ?? '';
   else if (a === '--no-exclusions') exclusions = false;
   else if (a === '--pcre') pcre = true;
+  else if (a === '--modsec') modsec = true;
   else ids.push(a);
 }
 if (corpora.length === 0) corpora.push(resolve(root, '..', 'shared', 'waf-corpus'), join(root, 'test', 'waf', 'fixtures'));
@@ -98,6 +103,12 @@ function pcreAgrees(h: RxHit): boolean {
 }
 
 const picks = (id: string): boolean => ids.some((p) => (p.endsWith('*') ? id.startsWith(p.slice(0, -1)) : id === p));
+/** What ModSecurity logs besides the rules: the anomaly evaluation and reporting rules. */
+const REPORTING = (id: number): boolean => id >= 949000 && id < 990000;
+const setupFile = loaded.files.find((f) => /crs-setup/.test(f)) ?? (existsSync(join(rulesDir, 'crs-setup.conf.example')) ? join(rulesDir, 'crs-setup.conf.example') : null);
+const excluded = exclusions ? defaultCrsExclusions(root) : [];
+const oracle = modsec ? await ModsecOracle.start(setupFile, excluded, loaded.files.filter((f) => f !== setupFile && !excluded.includes(f))) : null;
+const tally = { lines: 0, blockedHere: 0, blockedThere: 0, differ: 0 };
 for (const dir of corpora) {
   if (!existsSync(dir)) continue;
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.jsonl')).sort()) {
@@ -127,10 +138,28 @@ for (const dir of corpora) {
       evaluator.run(t, 2, false);
       console.log(`${line.id} [${line.family}] ${line.method} ${line.uri.slice(0, 100)} score ${t.tx.get('blocking_inbound_anomaly_score') ?? '?'}`);
       for (const s of t.trace) console.log(`  ${s}`);
+      if (oracle !== null) {
+        const there = await oracle.send(line);
+        const theirs = there.ids.filter((id) => !REPORTING(id));
+        const ours = [...new Set(t.matchedIds)];
+        const onlyThere = theirs.filter((id) => !ours.includes(id));
+        const onlyHere = ours.filter((id) => !theirs.includes(id));
+        tally.lines++;
+        if (t.interrupted) tally.blockedHere++;
+        if (there.status === 403) tally.blockedThere++;
+        if (onlyThere.length + onlyHere.length > 0) {
+          tally.differ++;
+          console.log(`  MODSECURITY ${there.status}: only there [${onlyThere.join(',')}], only here [${onlyHere.join(',')}]`);
+        }
+      }
       if (pcre) {
         for (const h of hits) if (!pcreAgrees(h)) console.log(`  PCRE DISAGREES: ${h.id} on ${JSON.stringify(h.value.slice(0, 200))}`);
         if (hits.length > 0) console.log(`  (${hits.length} @rx matches re-checked with PCRE2)`);
       }
     }
   }
+}
+if (oracle !== null) {
+  await oracle.stop();
+  console.log(`\n${tally.lines} requests: blocked here ${tally.blockedHere}, by ModSecurity ${tally.blockedThere}; rule ids differ on ${tally.differ}`);
 }
