@@ -12,6 +12,7 @@
  */
 import { LiteralGroups } from '../literal-set.js';
 import { requiredLiterals } from '../required-literals.js';
+import { foldStatic, type TxDelta } from './fold.js';
 import { expand } from './macro.js';
 import { isMarker, type CrsRule, type PhaseItem } from './model.js';
 import type { Entry, Transaction } from './transaction.js';
@@ -62,6 +63,8 @@ export class Evaluator {
   readonly #phases: readonly (readonly PhaseItem[])[];
   /** Per phase: marker name or rule id → the item index to continue after. */
   readonly #jumps: readonly Map<string, number>[];
+  /** Per phase: the TX writes of the rules folded at load (fold.ts), applied when the phase starts. */
+  readonly #deltas: readonly TxDelta[];
   readonly #literals: LiteralGroups | null;
   readonly #words: number;
   /** Scratch (a phase runs synchronously; one Evaluator per engine). */
@@ -75,21 +78,19 @@ export class Evaluator {
   profile: Map<number, number> | null = null;
   /** For tests and the report: rules whose regex the prefilter can skip. */
   readonly prefiltered: number;
+  /** For tests and the report: rules evaluated once at load instead of per request (fold.ts). */
+  readonly folded: number;
 
-  constructor(phases: readonly (readonly PhaseItem[])[], prefilter = true) {
-    this.#phases = phases;
-    this.#jumps = phases.map((items) => {
-      const m = new Map<string, number>();
-      items.forEach((it, i) => {
-        if (isMarker(it)) m.set(it.marker, i);
-        else m.set(String(it.id), i);
-      });
-      return m;
-    });
+  /**
+   * `initialTx`: the TX every request starts with (the callers seed it, LoadedCrs.initialTx);
+   * with `fold`, the rules whose outcome depends on it alone are evaluated once, here.
+   */
+  constructor(all: readonly [readonly PhaseItem[], readonly PhaseItem[]], prefilter = true, initialTx: readonly (readonly [string, string])[] = [], fold = true) {
     const groups: string[][] = [];
     let prefiltered = 0;
     let slots = 0;
-    for (const items of phases) {
+    // Links of every rule get their keys and slots, folded or not: folding evaluates them too.
+    for (const items of all) {
       for (const it of items) {
         for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
           link.targetKey = targetKeyOf(link);
@@ -99,7 +100,7 @@ export class Evaluator {
       }
     }
     if (prefilter) {
-      for (const items of phases) {
+      for (const items of all) {
         for (const it of items) {
           for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
             const re = link.operator.regex;
@@ -116,11 +117,28 @@ export class Evaluator {
     this.#literals = groups.length > 0 ? new LiteralGroups(groups) : null;
     this.#words = this.#literals?.words ?? 0;
     this.prefiltered = prefiltered;
+    const f = fold ? foldStatic(all, initialTx, (t, r) => this.#chain(t, r)) : null;
+    const phases = f?.phases ?? all;
+    this.#deltas = f?.deltas ?? [[], []];
+    this.folded = f?.folded ?? 0;
+    this.#phases = phases;
+    this.#jumps = phases.map((items) => {
+      const m = new Map<string, number>();
+      items.forEach((it, i) => {
+        if (isMarker(it)) m.set(it.marker, i);
+        else m.set(String(it.id), i);
+      });
+      return m;
+    });
   }
 
   /** Runs phase 1 or 2 on `t`; `stopOnDeny` is block mode. */
   run(t: Transaction, phase: 1 | 2, stopOnDeny: boolean): void {
     if (t.engine === 'off' || t.allowed) return;
+    for (const [k, v] of this.#deltas[phase - 1]!) {
+      if (v === null) t.tx.delete(k);
+      else t.tx.set(k, v);
+    }
     const items = this.#phases[phase - 1]!;
     const jumps = this.#jumps[phase - 1]!;
     for (let i = 0; i < items.length; i++) {
