@@ -41,6 +41,8 @@ export class GrpcCheck implements Decidable, FinishedExchange, Terminal<GrpcChec
   readonly req = GRPC_REQUEST;
   readonly tlsProtocol: string | null;
   readonly bodyCounter = null;
+  // A Check call has no upstream: the span of a forwarded request is always absent here.
+  readonly upstreamSpan = null;
   readonly inFlightCounted = false;
   route: CompiledRoute | null = null;
   decision: Decision = 'allow';
