@@ -24,6 +24,8 @@ t.before(async () => {
   idp = await TestIdp.start([idpKey]);
   up = await startUpstream();
   gw = await startGateway({
+    // The test client is the trusted proxy: its X-Forwarded-Proto is believed (a TLS terminator in front).
+    server: { trustedProxies: ['127.0.0.1/32'] },
     auth: {
       providers: [{ name: 'corp', issuer: idp.issuer, jwksUri: idp.jwksUri, algorithms: ['RS256'], dpop: 'allowed' }],
       bruteForce: { maxFailures: 0 },
@@ -99,6 +101,14 @@ void t.test('htu normalisation: default port, case, percent-encoding and query a
   const port = new URL(gw.url).port;
   const u = `HTTP://127.0.0.1:${port}/api/%6Frders?x=1#frag`;
   t.equal((await send('/api/orders', { authorization: `DPoP ${token}`, dpop: proof(client, { htu: u, token }) })).status, 200);
+});
+
+void t.test('behind a trusted TLS terminator: htu carries the scheme X-Forwarded-Proto names', async (t) => {
+  const token = await boundToken(client);
+  const https = htu('/api/tls').replace('http:', 'https:');
+  const ok = await send('/api/tls', { authorization: `DPoP ${token}`, dpop: proof(client, { htu: https, token }), 'x-forwarded-proto': 'https' });
+  t.equal(ok.status, 200, 'https htu with X-Forwarded-Proto: https');
+  await refused(t, { authorization: `DPoP ${token}`, dpop: proof(client, { htu: htu('/api/tls'), token }), 'x-forwarded-proto': 'https' }, 'invalid_dpop_proof', 'dpop_wrong_htu', '/api/tls');
 });
 
 void t.test('forwardAuthorization: false strips the DPoP header with the token', async (t) => {
