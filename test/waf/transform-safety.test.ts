@@ -132,7 +132,10 @@ function checkAll(t: Test, subjects: Record<string, Subject>, inputs: readonly s
     let threw: unknown = null;
     for (const input of inputs) {
       try {
-        const ms = time(() => fn(input), 3, boundMs / 4);
+        let ms = time(() => fn(input), 3, boundMs / 4);
+        // Over the bound: measured again before it is believed (on a shared runner, time the
+        // hypervisor takes away reads as CPU time; a real fault is slow in every round).
+        for (let round = 0; round < SCALE_ROUNDS && ms >= boundMs; round++) ms = Math.min(ms, time(() => fn(input), 3, boundMs / 4));
         if (ms > worst.ms) worst = { ms, input };
       } catch (err) {
         threw = err;
