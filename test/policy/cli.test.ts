@@ -4,8 +4,15 @@
  * same routes, and `--diff` reports what a change opens with exit 1, what it closes with exit 0.
  */
 import t from 'tap';
+import { runPolicy } from '../../src/policy/command.js';
 import { runToExit } from '../helpers/process.js';
 import { configDir, type ConfigDir, type Doc } from './fixture.js';
+
+// Each child process loads and compiles configs: slow on a loaded 2-CPU machine, never a hang.
+t.setTimeout(360_000);
+
+/** The same command in process (for the cases where the child process adds nothing). */
+const inProcess = (args: string[]) => runPolicy(args, 'unused');
 
 let dir: ConfigDir;
 t.before(async () => { dir = await configDir(); });
@@ -68,7 +75,7 @@ void t.test('--diff: a change that opens exits 1 and says what it opens', async 
   t.match(out.stdout, /\+ opens\s+route:public: path \/public → \/ \(widened\)/);
   t.match(out.stdout, /\+ opens\s+route:ops: route added/);
   t.match(out.stdout, /\+ opens\s+route:api: warning added: auth-none-private-path/);
-  const json = await runToExit(['policy', '--diff', before, after, '--format', 'json']);
+  const json = await inProcess(['--diff', before, after, '--format', 'json']);
   t.equal(json.code, 1);
   const parsed = JSON.parse(json.stdout) as { opens: number; closes: number; changes: { effect: string; where: string }[] };
   t.ok(parsed.opens >= 6);
@@ -82,7 +89,7 @@ void t.test('--diff: a change that opens exits 1 and says what it opens', async 
   t.match(back.stdout, /- closes\s+route:ops: route removed/);
   t.match(back.stdout, /- closes\s+route:public: path \/ → \/public \(narrowed\)/);
 
-  const same = await runToExit(['policy', '--diff', before, before]);
+  const same = await inProcess(['--diff', before, before]);
   t.equal(same.code, 0);
   t.match(same.stdout, /^0 opening, 0 closing, 0 other change\(s\)\n$/);
 });
@@ -95,7 +102,7 @@ void t.test('--diff: narrower requirements open, wider ones close', async (t) =>
   d.rateLimits = { policies: { 'per-ip': { key: 'ip', capacity: 100, refillPerSecond: 50 }, 'per-user': { key: 'sub', capacity: 200, refillPerSecond: 10 } } };
   d.server['trustedProxies'] = ['10.1.2.0/24', '10.0.0.0/8'];
   d.routes[1]!['waf'] = 'detect';
-  const out = await runToExit(['policy', '--diff', before, await dir.write('req-new', d)]);
+  const out = await inProcess(['--diff', before, await dir.write('req-new', d)]);
   t.equal(out.code, 1);
   t.match(out.stdout, /route:api: scope orders:read no longer required/);
   t.match(out.stdout, /route:api: rate limit raised: 20 @ 10\/s → 200 @ 10\/s/);
@@ -104,7 +111,7 @@ void t.test('--diff: narrower requirements open, wider ones close', async (t) =>
 });
 
 void t.test('--diff with one file, or a bad config: exit 2 with the usage or the config error', async (t) => {
-  const one = await runToExit(['policy', '--diff', await dir.write('only', dir.base())]);
+  const one = await inProcess(['--diff', await dir.write('only', dir.base())]);
   t.equal(one.code, 2);
   t.match(one.stderr, /--diff takes two config files/);
   const d = dir.base();
