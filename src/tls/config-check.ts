@@ -64,7 +64,7 @@ function checkAuthListener(auth: Obj, name: 'auth' | 'authGrpc', report: Report)
   if (auth.cert !== undefined && auth.key === undefined) report(at('key'), 'is required with cert');
   if (auth.key !== undefined && auth.cert === undefined) report(at('cert'), 'is required with key');
   if (auth.cert === undefined && auth.key === undefined) {
-    for (const k of ['clientCa', 'minVersion'] as const) if (auth[k] !== undefined) report(at(k), `needs cert and key: listeners.${name} speaks TLS only with a certificate`);
+    for (const k of ['clientCa', 'minVersion'] as const) if (auth[k] !== undefined) report(at(k), `needs cert and key: ${name === 'auth' ? 'the auth listener' : 'listeners.authGrpc'} speaks TLS only with a certificate`);
     if (auth.requireClientCert === true) report(at('requireClientCert'), 'needs cert, key and clientCa');
   } else if (auth.requireClientCert === true && auth.clientCa === undefined) {
     report(at('requireClientCert'), 'needs clientCa: client certificates are verified against it');

@@ -145,7 +145,7 @@ void t.test('waf and routes[].waf are known keys (issue 5; their rules are teste
 void t.test('structural messages', async (t) => {
   t.same(problemsOf(null), ['(root): must be an object (a YAML mapping)']);
   t.same(problemsOf({}), ['listeners: is required', 'routes: is required']);
-  t.same(problemsOf({ listeners: {}, routes: [] }), ['listeners: must define at least one listener (http, https, auth, admin or demo)']);
+  t.same(problemsOf({ listeners: {}, routes: [] }), ['listeners: must define at least one listener (http, https, auth, authGrpc, admin or demo)']);
   t.same(problemsOf({ listeners: { admin: { host: '', port: 1.5 } }, routes: {} }), [
     'listeners.admin.host: must not be empty',
     'listeners.admin.port: must be an integer',

@@ -16,6 +16,8 @@ import { chooseRequestId } from '../../pipeline/request-id.js';
 import type { CompiledRoute } from '../../route/compiled-route.js';
 import { canonicalIp } from '../../route/client-ip.js';
 import { stageHeaders } from '../headers.js';
+import { knownMethod } from '../original.js';
+import { OTHER_METHOD } from '../../observe/method-label.js';
 import { allowResponse, bodyBytes, deniedResponse } from './answer.js';
 import type { CheckRequestMessage, CheckResponseMessage } from './messages.js';
 import { readCheck } from './read.js';
@@ -74,7 +76,7 @@ export class GrpcCheck implements Decidable, FinishedExchange, Terminal<GrpcChec
     const o = read.original;
     this.ctx = o.ok
       ? new RequestCtx(id, o.clientIp, 'forward-auth', o.method, o.host, o.path, o.query, o.proto, headers, startNs)
-      : new RequestCtx(id, peer, 'forward-auth', 'GET', hostOf(http?.host), o.pathForLog, '', caller.listenerProto, headers, startNs);
+      : new RequestCtx(id, peer, 'forward-auth', knownMethod(http?.method) ?? OTHER_METHOD, hostOf(http?.host), o.pathForLog, '', caller.listenerProto, headers, startNs);
     this.ctx.rawHeaders = seen?.rawHeaders ?? null;
     this.targetOk = o.ok;
     this.#spoofed = seen?.spoofed ?? null;
