@@ -119,7 +119,8 @@ void t.test('spoofed identity headers go into headers_to_remove; forwardAuthoriz
   t.ok(bob.headers_to_remove!.includes('x.user.roles'));
   const tok = await token('dan');
   const priv = (await check(trusted, 'GET', '/private/x', { authorization: `Bearer ${tok}`, 'x-user-id': 'mallory' })).ok_response!;
-  t.same(new Set(priv.headers_to_remove), new Set(['x-user-id', 'authorization']));
+  // the DPoP proof goes with the credential it proves (docs/dpop.md)
+  t.same(new Set(priv.headers_to_remove), new Set(['x-user-id', 'authorization', 'dpop']));
   const cookie = (await check(trusted, 'GET', '/private/x', { cookie: `theme=dark; access_token=${tok}` })).ok_response!;
   t.same(headerMap(cookie.headers), { cookie: 'theme=dark' }, 'the token cookie is cut out of Cookie, which HTTP cannot do');
   const only = (await check(trusted, 'GET', '/private/x', { cookie: `access_token=${tok}` })).ok_response!;
