@@ -8,6 +8,7 @@
  */
 const LAYERS = [
   ['main.ts'],                        // the CLI
+  ['policy'],                         // `portcullis policy`: the access-policy report over config/ + compile/
   ['shapes.ts'],                      // the shapes this binary serves, handed to server/ by main.ts
   ['edge', 'forward-auth'],           // the shapes: the edge proxy (with WebSocket, redirect); forward auth
   ['server'],                         // process: runtime, cluster workers, listeners, admin endpoints
@@ -15,7 +16,7 @@ const LAYERS = [
   ['proxy'],                          // the edge's terminal step: forward to the upstream
   ['pipeline'],                       // Exchange, Gateway, decide/run: one pass per request
   ['route'],                          // client address, normalise, match, CompiledRoute, netpolicy
-  ['auth', 'ratelimit', 'waf'],       // the stages
+  ['auth', 'ratelimit', 'waf', 'identity-token'],  // the stages
   ['upstream'],                       // pools, target choice, upstream TLS
   ['tls'],                            // certificates, watch, SNI, client-cert identity, HTTPS options
   ['contract'],                       // what every stage is: Stage, Verdict, RequestContext, denials

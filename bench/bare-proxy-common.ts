@@ -1,4 +1,4 @@
-// What the two bare reference proxies (bare-proxy.ts, the baseline; bare-proxy-stream.ts) share:
+// What the two bare reference proxies (bare-proxy-stream.ts, the baseline; bare-proxy.ts, a reference) share:
 // the end-to-end header filter a competent proxy applies, and their command line.
 import type { IncomingHttpHeaders } from 'node:http';
 import { parsePortArg } from './child-io.js';

@@ -1,9 +1,7 @@
-// A stronger bare proxy than the baseline, as a reference row: the same node:http server and
-// undici Pool, but forwarding with Pool#stream, which writes the upstream's body straight into
-// the client response instead of going through a Readable and stream.pipeline — the API undici
-// documents as its fastest, and close to how Portcullis forwards (a dispatch handler). The
-// baseline stays what it is (every ratio is against it); this row shows how much of the
-// passthrough's lead over it comes from the forwarding API alone (docs/performance.md).
+// The baseline (issue 17): the fastest bare reverse proxy a Node user writes in twenty lines —
+// node:http and one undici Pool, forwarding with Pool#stream, which writes the upstream's body
+// straight into the client response instead of going through a Readable and stream.pipeline (the
+// API undici documents as its fastest). Every ratio the bench prints is against this process.
 //
 //   node dist/bench/bare-proxy-stream.js <upstream-origin> [port]    prints "LISTENING <port>"
 import { createServer, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';

@@ -1,5 +1,6 @@
-// The baseline: the reverse proxy a competent Node user writes in a few dozen lines with
-// node:http and one undici Pool. No tricks — Portcullis passthrough is measured against it.
+// A reference row (the baseline of issue 8): the same bare proxy as bare-proxy-stream.ts, but
+// with pool.request() + stream.pipeline — the first thing a Node user writes, and about twice
+// the CPU per request of Pool#stream. Kept so that older figures can be related to the baseline.
 //
 //   node dist/bench/bare-proxy.js <upstream-origin> [port]    prints "LISTENING <port>" once ready
 import { createServer, type OutgoingHttpHeaders } from 'node:http';

@@ -39,6 +39,8 @@ export function forwardAuthScenarios(): Scenario[] {
   const rows: Scenario[] = [{
     name: 'forward-auth /nginx decisions (direct)',
     load: direct,
+    // issue 17: 20,000 decisions per second for each core's worth of CPU the gateway uses
+    minPerCoreSec: 20_000,
     start: async (env) => {
       await authFixture.prepare(env.workDir);
       Object.assign(direct.headers!, authFixture.load.headers, {
@@ -52,21 +54,26 @@ export function forwardAuthScenarios(): Scenario[] {
     process.stderr.write('bench: nginx is not installed; the "forward-auth through NGINX" row is left out\n');
     return rows;
   }
-  rows.push({
-    name: 'forward-auth through NGINX (auth_request)',
+  rows.push(behindProxy('forward-auth through NGINX (auth_request)', 'forward-auth-nginx', (env, pc) => startNginx(nginx, env, pc)));
+  return rows;
+}
+
+/** A row for the baseline's request through a proxy that asks a forward-auth Portcullis (`start` starts the proxy). */
+export function behindProxy(name: string, label: string, start: (env: BenchEnv, pc: Target) => Promise<Target>): Scenario {
+  return {
+    name,
     load: authFixture.load,
     start: async (env) => {
       await authFixture.prepare(env.workDir);
-      const pc = await startPortcullis(env, 'forward-auth-nginx', (port) => forwardAuthConfig(port, env));
+      const pc = await startPortcullis(env, label, (port) => forwardAuthConfig(port, env));
       try {
-        return await startNginx(nginx, env, pc);
+        return await start(env, pc);
       } catch (err) {
         await pc.stop();
         throw err;
       }
     },
-  });
-  return rows;
+  };
 }
 
 /** NGINX in front of the shared upstream, asking `pc`; the Target's pid is Portcullis's. */
@@ -83,6 +90,14 @@ async function startNginx(bin: string, env: BenchEnv, pc: Target): Promise<Targe
   } finally {
     await log.close();
   }
+  return frontProxyTarget(child, listen, pc, 'NGINX', prefix);
+}
+
+/**
+ * A proxy in front of the shared upstream that asks `pc` (NGINX here, HAProxy in haproxy-rows.ts),
+ * once it answers: the Target's pid is Portcullis's, and stopping it stops both and removes `dir`.
+ */
+export async function frontProxyTarget(child: Child, listen: number, pc: Target, label: string, dir: string): Promise<Target> {
   try {
     await waitForStatus(`http://127.0.0.1:${listen}/`, child);
   } catch (err) {
@@ -92,16 +107,16 @@ async function startNginx(bin: string, env: BenchEnv, pc: Target): Promise<Targe
   return {
     url: `http://127.0.0.1:${listen}`,
     pid: pc.pid,
-    notes: ['CPU and RSS are Portcullis\'s; NGINX\'s own are not counted'],
+    notes: [`CPU and RSS are Portcullis's; ${label}'s own are not counted`],
     stop: async () => {
       await child.stop();
       await pc.stop();
-      await rm(prefix, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** Any HTTP answer (a 401 from NGINX here) means NGINX is up and talks to Portcullis. */
+/** Any HTTP answer (a 401 from NGINX or HAProxy here) means the proxy is up and talks to Portcullis. */
 async function waitForStatus(url: string, child: Child): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
@@ -110,5 +125,5 @@ async function waitForStatus(url: string, child: Child): Promise<void> {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('nginx: not ready within 10000 ms');
+  throw new Error(`${child.name}: not ready within 10000 ms`);
 }

@@ -5,6 +5,8 @@
 export interface PassthroughOptions {
   /** waf.mode; default off. */
   readonly waf?: 'off' | 'block';
+  /** waf.crs.rulesDir: the OWASP CRS engine instead of the built-in rules (issue 18). */
+  readonly crs?: string;
   /** Listener lines added after `http` (e.g. an https listener), each without indentation. */
   readonly listeners?: readonly string[];
 }
@@ -15,7 +17,7 @@ export function passthroughConfig(port: number, upstreamUrl: string, o: Passthro
     'listeners:',
     `  http: { host: 127.0.0.1, port: ${port} }`,
     ...(o.listeners ?? []).map((l) => `  ${l}`),
-    `waf: { mode: ${o.waf ?? 'off'}, paranoia: 1 }`,
+    `waf: { mode: ${o.waf ?? 'off'}, paranoia: 1${o.crs === undefined ? '' : `, crs: { rulesDir: ${JSON.stringify(o.crs)} }`} }`,
     'routes:',
     '  - name: bench',
     '    match: { path: / }',

@@ -26,8 +26,10 @@ export interface Scenario {
   name: string;
   /** The row every other row's ratio is computed against (exactly one). */
   baseline?: boolean;
-  /** Throughput ratio vs the baseline this row is expected to keep (reported, not enforced). */
+  /** Ratio vs the baseline this row is expected to keep, by throughput and by CPU per request (reported, not enforced). */
   minRatio?: number;
+  /** Responses per second of CPU time (1e6 ÷ CPU µs/req: per core-equivalent) this row should reach. */
+  minPerCoreSec?: number;
   /** p99 this row may add to the baseline's, in ms (reported, not enforced). */
   maxP99OverBaselineMs?: number;
   /** Throughput this row should keep relative to another row (the fastify reference). */

@@ -19,8 +19,8 @@ import { scenarios } from './scenarios.js';
 import { startUpstream } from './start.js';
 
 const WARMUP_SEC = 3;
-// Per row beyond warm-up + measurement: start (10 s readiness), RSS read, stop (5 s grace), slack.
-const ROW_OVERHEAD_SEC = 30;
+// Per row beyond warm-up + measurement: start (BENCH_READY_SEC readiness, 10 by default), RSS read, stop (5 s grace), slack.
+const ROW_OVERHEAD_SEC = 20 + Math.max(10, Number(process.env['BENCH_READY_SEC'] ?? 10) || 10);
 
 interface RowOk extends LoadResult {
   name: string;
@@ -34,6 +34,10 @@ interface RowOk extends LoadResult {
   minRatio: number | null;
   /** ratio ≥ minRatio with no errors and no non-2xx; null when there is no target or no ratio. */
   meetsMinRatio: boolean | null;
+  /** cpuRatio ≥ minRatio (the same target judged on CPU per request); null without a target or a CPU figure. */
+  meetsMinCpuRatio: boolean | null;
+  /** Responses per second of CPU (1e6 ÷ cpuUsPerRequest) and its target, when the row has one. */
+  perCore: { perSec: number | null; min: number; meets: boolean | null } | null;
   /**
    * CPU time (user + system) of the process under test and its descendants during the measured
    * run, divided by the responses it served, in µs. Steadier than req/s on a machine where the
@@ -152,7 +156,8 @@ async function runScenario(s: Scenario, upstreamUrl: string, workDir: string, se
       : null;
     const syscallsPerRequest = ioBefore !== null && ioAfter !== null && load.responses > 0 ? (ioAfter - ioBefore) / load.responses : null;
     return {
-      name: s.name, ok: true, ...load, rssBytes, rssPeakBytes, ratio: null, minRatio: s.minRatio ?? null, meetsMinRatio: null,
+      name: s.name, ok: true, ...load, rssBytes, rssPeakBytes, ratio: null, minRatio: s.minRatio ?? null, meetsMinRatio: null, meetsMinCpuRatio: null,
+      perCore: s.minPerCoreSec === undefined ? null : { perSec: null, min: s.minPerCoreSec, meets: null },
       cpuUsPerRequest, syscallsPerRequest, cpuRatio: null, maxP99OverBaselineMs: s.maxP99OverBaselineMs ?? null, meetsP99: null,
       ratioOver: s.minRatioOver ? { ...s.minRatioOver, ratio: null, meets: null } : null,
       maxRssMB: s.maxRssMB ?? null, meetsRss: null,
@@ -224,6 +229,10 @@ function addRatios(rows: Row[], baselineName: string | undefined): void {
   for (const r of rows) {
     if (!r.ok) continue;
     const rss = r.rssPeakBytes ?? r.rssBytes;
+    if (r.perCore !== null && r.cpuUsPerRequest !== null && r.cpuUsPerRequest > 0) {
+      r.perCore.perSec = 1e6 / r.cpuUsPerRequest;
+      r.perCore.meets = r.perCore.perSec >= r.perCore.min && r.errors === 0 && r.non2xx === 0;
+    }
     if (r.maxRssMB !== null && rss !== null) r.meetsRss = rss <= r.maxRssMB * 1024 * 1024;
     const over = r.ratioOver;
     const ref = over === null ? undefined : rows.find((o): o is RowOk => o.ok && o.name === over.row);
@@ -243,6 +252,7 @@ function addRatios(rows: Row[], baselineName: string | undefined): void {
     // a row answering errors or non-2xx measured something else than the scenario meant
     const clean = r.errors === 0 && r.non2xx === 0;
     if (r.minRatio !== null) r.meetsMinRatio = r.ratio >= r.minRatio && clean;
+    if (r.minRatio !== null && r.cpuRatio !== null) r.meetsMinCpuRatio = r.cpuRatio >= r.minRatio && clean;
     if (r.maxP99OverBaselineMs !== null) r.meetsP99 = r.latencyMs.p99 <= base.latencyMs.p99 + r.maxP99OverBaselineMs && clean;
   }
 }
@@ -265,7 +275,7 @@ function printTable(rows: Row[], baselineName: string | undefined): void {
       r.rssBytes === null ? 'n/a' : fmt(r.rssBytes / 1024 / 1024, 1),
       ratio,
       r.cpuUsPerRequest === null ? 'n/a' : fmt(r.cpuUsPerRequest, 1),
-      r.name === baselineName ? '1.00' : r.cpuRatio === null ? 'n/a' : fmt(r.cpuRatio, 2),
+      r.name === baselineName ? '1.00' : r.cpuRatio === null ? 'n/a' : `${fmt(r.cpuRatio, 2)}${r.meetsMinCpuRatio === false ? ' MISSED' : ''}`,
       r.syscallsPerRequest === null ? 'n/a' : fmt(r.syscallsPerRequest, 2),
       String(r.non2xx),
       String(r.errors),
@@ -303,6 +313,10 @@ function printTable(rows: Row[], baselineName: string | undefined): void {
       console.log(over.ratio === null
         ? `! ${r.name}: no ratio to "${over.row}" (that row did not run)`
         : `${over.meets ? '' : '! '}${r.name}: ${fmt(over.ratio, 2)}× the throughput of "${over.row}" (target ≥ ${fmt(over.min, 2)}${over.meets ? '' : ', MISSED'})`);
+    }
+    const pc = r.perCore;
+    if (pc !== null && pc.perSec !== null) {
+      console.log(`${pc.meets ? '' : '! '}${r.name}: ${fmt(pc.perSec, 0)} responses per CPU-second (target ≥ ${pc.min}${pc.meets ? '' : ', MISSED'})`);
     }
     for (const note of r.notes) console.log(`note — ${r.name}: ${note}`);
   }

@@ -12,18 +12,22 @@ import { startPortcullis, startScript } from './start.js';
 import { tlsScenarios } from './tls-rows.js';
 import { wafScenarios } from './waf-rows.js';
 import { forwardAuthScenarios } from './forward-auth-rows.js';
+import { haproxyScenarios } from './haproxy-rows.js';
 
-const BARE_PROXY_JS = fileURLToPath(new URL('./bare-proxy.js', import.meta.url));
+// The baseline is the fastest bare proxy a user would write in twenty lines (issue 17): undici's
+// Pool#stream, which hands the upstream body straight to the client response. The pool.request()
+// + stream.pipeline proxy (the baseline of issue 8) stays as a reference row in pipeline-rows.ts.
+const BARE_PROXY_STREAM_JS = fileURLToPath(new URL('./bare-proxy-stream.js', import.meta.url));
 
 export const scenarios: readonly Scenario[] = [
   {
-    name: 'baseline (bare undici proxy)',
+    name: 'baseline (bare undici proxy, Pool#stream)',
     baseline: true,
     load: authFixture.load,
     start: async (env) => {
       // the token in the shared request is minted here, before the first row is loaded
       await authFixture.prepare(env.workDir);
-      return startScript('bare-proxy', [BARE_PROXY_JS, env.upstreamUrl]);
+      return startScript('bare-proxy-stream', [BARE_PROXY_STREAM_JS, env.upstreamUrl]);
     },
   },
   {
@@ -41,4 +45,6 @@ export const scenarios: readonly Scenario[] = [
   ...tlsScenarios(authFixture.load),
   // Forward-auth decisions per second (issue 6): /nginx asked directly, and a real NGINX's auth_request. See forward-auth-rows.ts.
   ...forwardAuthScenarios(),
+  // A real HAProxy with the shipped Lua action (issue 19). See haproxy-rows.ts.
+  ...haproxyScenarios(),
 ];

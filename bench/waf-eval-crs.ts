@@ -46,6 +46,9 @@ export function crsRulesDir(root: string, explicit: string | null): string | nul
   return existsSync(beside) ? beside : null;
 }
 
+/** CRS's anomaly-evaluation rules (REQUEST-949): their firing is the block itself. */
+const BLOCKING_RULES = new Set([949110, 949111]);
+
 const pct = (n: number, d: number): string => (d === 0 ? '   n/a' : `${((100 * n) / d).toFixed(1).padStart(5)}%`);
 
 export interface CrsSummary {
@@ -73,7 +76,9 @@ export async function crsEvaluation(deps: CrsEvalDeps, rulesDir: string, paranoi
       for (const l of attacks) {
         const o = await deps.evaluate(stage, l);
         const want = l.expect_ids !== undefined && l.expect_ids.length > 0 ? l.expect_ids : [l.rule_id!];
-        const hit = o.normalisation || want.every((id) => o.rules.includes(id));
+        // 949110/949111 deny without a severity, so they are not among the logged rule ids
+        // (ctx.wafRules): a blocked request is their firing.
+        const hit = o.normalisation || want.every((id) => o.rules.includes(id) || (BLOCKING_RULES.has(id) && o.blocked));
         const f = (families[l.family] ??= { total: 0, fired: 0 });
         f.total++;
         if (hit) {

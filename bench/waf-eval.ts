@@ -20,7 +20,7 @@ import { RequestCtx } from '../src/pipeline/context.js';
 import { hostOf } from '../src/pipeline/host.js';
 import { BufferedBody } from '../src/proxy/request-body.js';
 import type { Stage } from '../src/contract/types.js';
-import { compileWafStage, toHeaders } from './waf-stage.js';
+import { asLatin1, compileWafStage, toHeaders } from './waf-stage.js';
 import { crsEvaluation, crsRulesDir, defaultCrsExclusions, type CrsLine } from './waf-eval-crs.js';
 
 /** A corpus line (bench/waf-eval-crs.ts declares it, with CRS's extra fields). */
@@ -86,7 +86,9 @@ async function evaluate(stage: Stage, line: Line): Promise<Outcome> {
   // Content-Length the corpus line leaves out, so a rule on framing (CRS 920180) sees a real request.
   const hasBody = typeof line.body === 'string' && line.body !== '';
   const framed = line.headers.some(([n]) => /^(content-length|transfer-encoding)$/i.test(n));
-  const pairs: [string, string][] = hasBody && !framed ? [...line.headers, ['Content-Length', String(Buffer.byteLength(line.body!, 'utf8'))]] : line.headers;
+  // Header text as node:http hands it over: the UTF-8 bytes sent, one char per byte (latin1).
+  const sent: [string, string][] = line.headers.map(([n, v]) => [asLatin1(n), asLatin1(v)]);
+  const pairs: [string, string][] = hasBody && !framed ? [...sent, ['Content-Length', String(Buffer.byteLength(line.body!, 'utf8'))]] : sent;
   const headers = toHeaders(pairs);
   const ctx = new RequestCtx(line.id, '192.0.2.1', 'edge', line.method, hostOf(headers.host), target.path, target.query, 'https', headers, 0n);
   ctx.rawHeaders = pairs.flat();

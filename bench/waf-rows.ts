@@ -1,11 +1,14 @@
 // WAF cost rows (issue 5): the passthrough route with the WAF off and in block mode, loaded with
 // two typical API requests — a GET with a query string and browser-like headers, and a 2 KB JSON
 // POST whose body the WAF reads before forwarding. Compare each "on" row with its "off" row:
-// the WAF's cost is the drop between them (target: under 10 %).
+// the WAF's cost is the drop between them (target: under 10 %). With CRS beside the repository
+// (../shared/crs-4.28, or CRS_RULES_DIR), two rows more run the OWASP CRS engine (waf.crs,
+// paranoia 1) on the same requests (issue 18: ≤ 10 % added CPU per request over the WAF-off row).
 import type { LoadSpec } from './load.js';
 import { passthroughConfig } from './passthrough-config.js';
 import type { Scenario } from './row.js';
 import { startPortcullis } from './start.js';
+import { crsRulesDir } from './waf-eval-crs.js';
 
 const BROWSER_HEADERS: Record<string, string> = {
   'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
@@ -47,13 +50,17 @@ export const POST_JSON: LoadSpec = {
 };
 
 export function wafScenarios(): Scenario[] {
-  const row = (name: string, slug: string, load: LoadSpec, waf: boolean): Scenario => ({
-    name, load, start: (env) => startPortcullis(env, slug, (port) => passthroughConfig(port, env.upstreamUrl, { waf: waf ? 'block' : 'off' })),
+  const crs = crsRulesDir(process.cwd(), null) ?? undefined;
+  const row = (name: string, slug: string, load: LoadSpec, waf: boolean, withCrs = false): Scenario => ({
+    // Loading CRS's ~700 rules takes seconds on a busy machine: a longer wait for those rows.
+    name, load, start: (env) => startPortcullis(env, slug, (port) => passthroughConfig(port, env.upstreamUrl, { waf: waf ? 'block' : 'off', ...(withCrs ? { crs } : {}) }), withCrs ? 60_000 : undefined),
   });
   return [
     row('WAF off: GET with query', 'waf-off-get', GET_QUERY, false),
     row('WAF on:  GET with query', 'waf-on-get', GET_QUERY, true),
+    ...(crs === undefined ? [] : [row('WAF CRS: GET with query', 'waf-crs-get', GET_QUERY, true, true)]),
     row('WAF off: 2 KB JSON POST', 'waf-off-post', POST_JSON, false),
     row('WAF on:  2 KB JSON POST', 'waf-on-post', POST_JSON, true),
+    ...(crs === undefined ? [] : [row('WAF CRS: 2 KB JSON POST', 'waf-crs-post', POST_JSON, true, true)]),
   ];
 }

@@ -41,3 +41,8 @@ export function toHeaders(pairs: readonly (readonly [string, string])[]): Incomi
   }
   return out;
 }
+
+/** A string as the UTF-8 bytes a client sends for it, read back one char per byte (node:http reads headers as latin1). */
+export function asLatin1(s: string): string {
+  return /[^ -~\t]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+}

@@ -6,6 +6,7 @@
  *   portcullis serve [--config config/gateway.yaml]   (default command)
  *   portcullis check [--config …]                     validate, print compiled routes, exit 0/1
  *   portcullis token --sub alice [--scope s] [--claim k=v]… [--ttl 15m] [--aud a]   dev token on stdout
+ *   portcullis policy [--config …] [--format table|json|markdown] | --diff OLD NEW   who may reach what (src/policy/)
  */
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from './config/load.js';
@@ -14,15 +15,18 @@ import { ConfigError } from './config/errors.js';
 import { GatewayMetrics } from './observe/metrics.js';
 import { createProcessLogger } from './observe/logger.js';
 import { Runtime } from './server/runtime.js';
+import { startTracing } from './server/tracing.js';
 import { SHAPES } from './shapes.js';
 import { checkListenerFiles } from './tls/certificates.js';
 import { runPrimary, workerCount } from './server/cluster/primary.js';
 import { attachWorkerToPrimary, isClusterWorker } from './server/cluster/worker.js';
 import { DevTokenError, mintDevToken } from './auth/dev-token.js';
+import { POLICY_USAGE, runPolicy } from './policy/command.js';
 
 const DEFAULT_CONFIG = 'config/gateway.yaml';
 const USAGE = `usage: portcullis [serve|check] [--config ${DEFAULT_CONFIG}]
-       portcullis token --sub <sub> [--scope "a b"] [--claim k=v]… [--ttl 15m] [--aud <aud>] [--issuer portcullis-dev] [--key <private JWK file>]`;
+       portcullis token --sub <sub> [--scope "a b"] [--claim k=v]… [--ttl 15m] [--aud <aud>] [--issuer portcullis-dev] [--key <private JWK file>]
+${POLICY_USAGE}`;
 
 function fail(message: string): never {
   process.stderr.write(message.endsWith('\n') ? message : message + '\n');
@@ -55,7 +59,7 @@ async function serve(configPath: string): Promise<void> {
   const slot = Number(process.env['PORTCULLIS_WORKER_INDEX']);
   const logger = isClusterWorker() && Number.isInteger(slot) ? proc.logger.child({ worker: slot }) : proc.logger;
   const metrics = new GatewayMetrics();
-  const deps = { logger, metrics };
+  const deps = { logger, metrics, tracing: await startTracing(config.tracing, logger) };
   const gateway = compileGateway(config, deps);
   const runtime = new Runtime(configPath, gateway, deps, SHAPES);
   const stop = (signal: string): void => {
@@ -95,8 +99,17 @@ async function token(argv: string[]): Promise<void> {
   }) + '\n');
 }
 
+/** `portcullis policy`: its own exit codes (0, 1 = the diff opens something, 2 = bad config or arguments). */
+async function policy(argv: string[]): Promise<void> {
+  const out = await runPolicy(argv, DEFAULT_CONFIG);
+  process.stdout.write(out.stdout);
+  process.stderr.write(out.stderr);
+  process.exitCode = out.code;
+}
+
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'token') return token(argv.slice(1));
+  if (argv[0] === 'policy') return policy(argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -19,6 +19,8 @@ import type { Stage } from '../contract/types.js';
 import { AuthenticateStage, FailureCounter, type AuthShared } from './authenticate.js';
 import { AuthoriseStage } from './authorise.js';
 import { BruteForceBrake, type SharedRedis } from './brake.js';
+import { CertBinding } from './cert-bound.js';
+import { ForwardedCertHeader } from './forwarded-cert.js';
 import { Introspector } from './introspection.js';
 import { DEV_ISSUER } from './dev-token.js';
 import { DiscoveryJwksFetcher, FileJwksFetcher, UriJwksFetcher, type JwksFetcher } from './jwks-fetch.js';
@@ -29,6 +31,7 @@ import { AuthResponses } from './responses.js';
 import { CredentialStrip } from './strip.js';
 import { TokenCache } from './token-cache.js';
 import { TokenSources } from './token-source.js';
+import { CompiledDpop } from './dpop/compile.js';
 
 export interface CompiledAuth {
   /** Key stores, for the gateway's readiness and close. */
@@ -55,10 +58,11 @@ function fetcherFor(p: ProviderConfig, file: string | null): JwksFetcher {
 
 /**
  * `redis`: the gateway's Redis connection when one is configured (ratelimit/compile.ts), so the
- * brute-force brake counts once for every instance.
+ * brute-force brake counts once for every instance, and DPoP proof jti values are seen by all
+ * of them; `failOpen`: rateLimits.failMode is open, which the DPoP replay store follows too.
  */
 export function compileAuth(
-  cfg: AuthConfig | undefined, deps: GatewayDeps, previous: readonly Resource[], realm: string, redis: SharedRedis | null = null,
+  cfg: AuthConfig | undefined, deps: GatewayDeps, previous: readonly Resource[], realm: string, redis: SharedRedis | null = null, failOpen = true,
 ): CompiledAuth {
   const { logger, metrics } = deps;
   const previousStores = new Map<string, KeyStore>();
@@ -77,7 +81,7 @@ export function compileAuth(
       // Relative to the working directory, resolved now: a later chdir must not move the keys.
       const file = p.jwksFile === undefined ? null : resolve(p.jwksFile);
       const key = sourceKey(p, file);
-      const store = new KeyStore({ provider: p.name, sourceKey: key, fetcher: fetcherFor(p, file), cooldownSec: p.jwksCooldownSec, logger, metrics });
+      const store = new KeyStore({ provider: p.name, sourceKey: key, fetcher: fetcherFor(p, file), cooldownSec: p.jwksCooldownSec, logger, metrics, tracing: deps.tracing });
       stores.push(store);
       starts.push([store, previousStores.get(key) ?? null]);
       provider = new Provider(p, store);
@@ -108,9 +112,11 @@ export function compileAuth(
     maxTokenBytes: cfg?.maxTokenBytes ?? AUTH_DEFAULTS.maxTokenBytes,
     failures,
     logger,
+    certBinding: compileCertBinding(cfg, realm, deps),
   };
+  const dpop = new CompiledDpop(cfg?.dpop, cfg?.providers ?? [], { realm, redis, failOpen, logger, count: (p, r) => failures.count(p, r) });
   // One stage per distinct provider list would do; one per route keeps it simple and is cheap.
-  const open = new AuthenticateStage(shared, null);
+  const open = new AuthenticateStage(shared, null, dpop.forRoute(undefined, null));
   const strip = new CredentialStrip(sources);
   for (const [store, prev] of starts) store.start(prev);
 
@@ -121,7 +127,9 @@ export function compileAuth(
     stagesFor(route: RouteConfig): Stage[] {
       const policy = typeof route.auth === 'object' ? route.auth : {};
       const names = policy.providers;
-      const stages: Stage[] = [names === undefined ? open : new AuthenticateStage(shared, new Set(names.map((n) => byName.get(n)!)))];
+      const stages: Stage[] = [names === undefined && policy.dpop === undefined
+        ? open
+        : new AuthenticateStage(shared, names === undefined ? null : new Set(names.map((n) => byName.get(n)!)), dpop.forRoute(policy.dpop, names ?? null))];
       if (AuthoriseStage.needed(policy)) stages.push(new AuthoriseStage(policy, responses, failures));
       return stages;
     },
@@ -129,4 +137,12 @@ export function compileAuth(
       return route.forwardAuthorization ? null : strip;
     },
   };
+}
+
+/** RFC 8705 (cert-bound.ts): checked for every token, since any token may carry cnf. */
+function compileCertBinding(cfg: AuthConfig | undefined, realm: string, deps: GatewayDeps): CertBinding {
+  const c = cfg?.certificateBound;
+  const header = c?.forwardedCertHeader;
+  const format = c?.forwardedCertFormat ?? (header?.toLowerCase() === 'x-forwarded-client-cert' ? 'xfcc' : 'escaped-pem');
+  return new CertBinding({ required: c?.required ?? false, forwarded: header === undefined ? null : new ForwardedCertHeader(header, format) }, realm, deps.metrics);
 }

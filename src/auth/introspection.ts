@@ -17,6 +17,8 @@
  */
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
+import type { ChildSpan, RequestSpan, Tracing } from '../observe/tracing/tracing.js';
+import { traced } from './traced.js';
 import type { IntrospectionConfig } from '../config/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
 import type { Resource } from '../contract/types.js';
@@ -56,6 +58,7 @@ export class Introspector implements Resource {
   readonly #provider: Provider;
   readonly #cfg: IntrospectionConfig;
   readonly #logger: Logger;
+  readonly #tracing: Tracing | null;
   readonly #agent: Agent;
   readonly #cache: ExpiringLru<IntrospectionResult>;
   readonly #inflight = new Map<string, Promise<IntrospectionResult>>();
@@ -67,13 +70,14 @@ export class Introspector implements Resource {
   #discovering: Promise<string | null> | null = null;
   #discoveryFailedAt = 0;
 
-  constructor(provider: Provider, cfg: IntrospectionConfig, discovery: boolean, deps: { logger: Logger; metrics: GatewayMetrics }) {
+  constructor(provider: Provider, cfg: IntrospectionConfig, discovery: boolean, deps: { logger: Logger; metrics: GatewayMetrics; tracing?: Tracing }) {
     this.name = `introspection:${provider.name}`;
     this.providerName = provider.name;
     this.tokens = cfg.tokens;
     this.#provider = provider;
     this.#cfg = cfg;
     this.#logger = deps.logger;
+    this.#tracing = deps.tracing ?? null;
     this.#agent = new Agent({ connect: { timeout: cfg.timeoutMs }, keepAliveTimeout: 10_000, connections: 32 });
     this.#cache = new ExpiringLru(cfg.maxEntries);
     const calls = deps.metrics.introspectionRequestsTotal;
@@ -95,14 +99,16 @@ export class Introspector implements Resource {
   }
 
   /** The cached answer synchronously, else the (shared) call. */
-  introspect(token: string, nowMs: number): IntrospectionResult | Promise<IntrospectionResult> {
+  /** `trace`: the request's span; a call it starts gets a CLIENT span under it (shared callers wait on that one). */
+  introspect(token: string, nowMs: number, trace?: RequestSpan | null): IntrospectionResult | Promise<IntrospectionResult> {
     const key = tokenKey(token);
     const hit = this.#cache.get(key, nowMs);
     if (hit !== null) return hit;
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
       // Entries live one call at most (bounded by timeoutMs), so the map is bounded by concurrency.
-      pending = this.#call(token, key).finally(() => this.#inflight.delete(key));
+      const span = trace ? trace.child('introspection', { 'portcullis.provider': this.providerName }) : null;
+      pending = this.#call(token, key, span).finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }
     return pending;
@@ -117,7 +123,17 @@ export class Introspector implements Resource {
     return this.#agent.destroy();
   }
 
-  async #call(token: string, key: string): Promise<IntrospectionResult> {
+  async #call(token: string, key: string, span: ChildSpan | null): Promise<IntrospectionResult> {
+    if (span === null) return this.#ask(token, key);
+    const result = await this.#ask(token, key);
+    // The outcome, not the answer: an introspection response carries the token's claims.
+    span.set('portcullis.introspection.result', typeof result === 'string' ? result : 'active');
+    if (result === 'unavailable') span.fail('introspection unavailable');
+    span.end();
+    return result;
+  }
+
+  async #ask(token: string, key: string): Promise<IntrospectionResult> {
     const endpoint = this.#endpoint ?? (await this.#discover());
     if (endpoint === null) {
       this.#calls.error.inc();
@@ -204,7 +220,8 @@ export class Introspector implements Resource {
     if (this.#discovering !== null) return this.#discovering;
     if (Date.now() - this.#discoveryFailedAt < REDISCOVER_AFTER_MS) return Promise.resolve(null);
     const limits = { timeoutMs: this.#cfg.timeoutMs, maxBytes: MAX_RESPONSE_BYTES };
-    this.#discovering = discoverUrl(this.#agent, this.#provider.issuer, 'introspection_endpoint', AbortSignal.timeout(limits.timeoutMs), limits)
+    const span = this.#tracing === null ? null : this.#tracing.startBackground('oidc discovery', { 'portcullis.provider': this.providerName });
+    this.#discovering = traced(span, discoverUrl(this.#agent, this.#provider.issuer, 'introspection_endpoint', AbortSignal.timeout(limits.timeoutMs), limits))
       .then((url) => {
         this.#endpoint = url;
         this.#logger.info({ provider: this.providerName, endpoint: url }, 'introspection endpoint discovered');

@@ -6,6 +6,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { Agent, request } from 'undici';
+import type { ChildSpan } from '../observe/tracing/tracing.js';
+import { traced } from './traced.js';
 
 export interface FetchLimits {
   /** Deadline for one fetch, connect to last body byte, in ms. */
@@ -33,7 +35,8 @@ export interface FetchedJwks {
 export interface JwksFetcher {
   /** For logs: the URL or file read. */
   readonly location: string;
-  fetch(signal: AbortSignal): Promise<FetchedJwks>;
+  /** `span`: the fetch's span when tracing is on; a discovery step hangs its own under it. */
+  fetch(signal: AbortSignal, span?: ChildSpan | null): Promise<FetchedJwks>;
   close(): Promise<void>;
 }
 
@@ -162,9 +165,9 @@ export class DiscoveryJwksFetcher implements JwksFetcher {
     this.#agent = newAgent(limits);
   }
 
-  async fetch(signal: AbortSignal): Promise<FetchedJwks> {
+  async fetch(signal: AbortSignal, span: ChildSpan | null = null): Promise<FetchedJwks> {
     try {
-      this.#jwksUri ??= await this.#discover(signal);
+      this.#jwksUri ??= await traced(span === null ? null : span.child('oidc discovery', { 'url.full': this.location }), this.#discover(signal));
       const { doc, cacheControl } = await getJson(this.#agent, this.#jwksUri, signal, this.#limits);
       return { doc, maxAgeSec: cacheLifetimeSec(cacheControl) };
     } catch (err) {

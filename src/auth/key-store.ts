@@ -18,6 +18,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Resource } from '../contract/types.js';
 import type { GatewayMetrics } from '../observe/metrics.js';
+import type { Tracing } from '../observe/tracing/tracing.js';
+import { traced } from './traced.js';
 import type { JwksFetcher } from './jwks-fetch.js';
 import { importJwks, type KeySet, type SkippedKey } from './key-set.js';
 
@@ -56,6 +58,8 @@ export interface KeyStoreOptions {
   readonly cooldownSec: number;
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** JWKS fetches become root CLIENT spans (shared by every request waiting on them). */
+  readonly tracing?: Tracing;
   /** Retry backoff after a failed fetch: first delay and cap, in ms. */
   readonly retryInitialMs?: number;
   readonly retryMaxMs?: number;
@@ -69,6 +73,7 @@ export class KeyStore implements KeySource, Resource {
   readonly provider: string;
   readonly sourceKey: string;
   readonly #fetcher: JwksFetcher;
+  readonly #tracing: Tracing | null;
   readonly #cooldownMs: number;
   readonly #logger: Logger;
   readonly #metrics: GatewayMetrics;
@@ -90,6 +95,7 @@ export class KeyStore implements KeySource, Resource {
     this.name = `jwks:${opts.provider}`;
     this.sourceKey = opts.sourceKey;
     this.#fetcher = opts.fetcher;
+    this.#tracing = opts.tracing ?? null;
     this.#cooldownMs = opts.cooldownSec * 1000;
     this.#logger = opts.logger;
     this.#metrics = opts.metrics;
@@ -143,7 +149,8 @@ export class KeyStore implements KeySource, Resource {
 
   async #load(): Promise<void> {
     try {
-      const fetched = await this.#fetcher.fetch(this.#abort.signal);
+      const span = this.#tracing === null ? null : this.#tracing.startBackground('jwks fetch', { 'portcullis.provider': this.provider, 'portcullis.jwks.source': this.#fetcher.location });
+      const fetched = await traced(span, this.#fetcher.fetch(this.#abort.signal, span));
       const fingerprint = createHash('sha256').update(JSON.stringify(fetched.doc)).digest('base64');
       if (this.#keys === null || fingerprint !== this.#fingerprint) {
         const skipped: SkippedKey[] = [];

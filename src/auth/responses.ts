@@ -7,6 +7,7 @@
  * Respond objects are built once per config and shared by every request.
  */
 import type { Respond } from '../contract/types.js';
+import type { DpopFailureReason } from './dpop/reasons.js';
 
 /** 401 reasons: the token could not establish an identity. */
 export type InvalidTokenReason =
@@ -31,15 +32,15 @@ export type ForbiddenReason = 'insufficient_scope' | 'missing_role' | 'claim_mis
 /**
  * Every failure label: plus `missing` (no token), `keys_unavailable` and `introspection_unavailable`
  * (503), `blocked` (429, brute-force brake) and `ambiguous_cookie` (400: a token cookie named
- * twice or by an alias).
+ * twice or by an alias), and the DPoP reasons (dpop/reasons.ts).
  */
-export type AuthFailureReason = InvalidTokenReason | ForbiddenReason | 'missing' | 'keys_unavailable' | 'introspection_unavailable' | 'blocked' | 'ambiguous_cookie';
+export type AuthFailureReason = InvalidTokenReason | ForbiddenReason | 'missing' | 'keys_unavailable' | 'introspection_unavailable' | 'blocked' | 'ambiguous_cookie' | DpopFailureReason;
 
 /**
  * RFC 6750 §3: error_description is human-readable ASCII without `"` or `\`.
  * These say which rule failed, never what the token contained.
  */
-const INVALID_TOKEN_DESCRIPTIONS: Readonly<Record<InvalidTokenReason, string>> = {
+export const INVALID_TOKEN_DESCRIPTIONS: Readonly<Record<InvalidTokenReason, string>> = {
   malformed: 'malformed token',
   multiple_tokens: 'more than one token in the request',
   header_not_allowed: 'token header parameter not accepted',

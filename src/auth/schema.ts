@@ -4,6 +4,7 @@
  * config/schema.ts's provider, as ratelimit/schema.ts's fragments are. The descriptions are the
  * config reference; docs/auth.md tells the longer story.
  */
+import { DPOP_MODE_SCHEMA, DPOP_SCHEMA } from './dpop/schema.js';
 import { CLAIM_PATH_MESSAGE, CLAIM_PATH_PATTERN, headerName, integer, NAME_MESSAGE, NAME_PATTERN, nonEmptyString, stringList } from '../config/schema-kit.js';
 
 /** Defaults of `introspection`; src/auth/introspection.ts reads them from the validated config. */
@@ -61,6 +62,39 @@ export const INTROSPECTION_SCHEMA = {
     maxEntries: integer('Most introspection answers cached, keyed by a SHA-256 of the token (least recently used evicted). 0 disables the cache.', 0, 1000000, INTROSPECTION_DEFAULTS.maxEntries),
     maxTtlSec: integer('Longest an active answer is cached, in seconds, even when the token lives longer: a revoked token passes at most this long.', 1, 3600, INTROSPECTION_DEFAULTS.maxTtlSec),
     negativeTtlSec: integer('How long an inactive answer is cached, in seconds.', 0, 300, INTROSPECTION_DEFAULTS.negativeTtlSec),
+  },
+};
+
+/**
+ * `auth.certificateBound` (RFC 8705 §3, issue 20; auth/cert-bound.ts, docs/mtls-bound-tokens.md).
+ * Tokens carrying cnf["x5t#S256"] are always checked; these keys say where a proxy's statement of
+ * the client certificate is read and whether unbound tokens are refused.
+ */
+export const CERTIFICATE_BOUND_SCHEMA = {
+  type: 'object',
+  description:
+    'RFC 8705 certificate-bound tokens. A token whose cnf carries x5t#S256 always needs the client certificate with that SHA-256 thumbprint: the verified certificate of the TLS connection (edge shape, listeners.https.clientCa), or the one a trusted proxy forwards in forwardedCertHeader. ' +
+    'Missing or other certificate → 401 invalid_token. Tokens without cnf are unaffected unless required. Absent: only the connection\'s certificate, required false.',
+  additionalProperties: false,
+  properties: {
+    required: {
+      type: 'boolean',
+      description: 'Refuse every token that is not certificate-bound (no cnf["x5t#S256"]): 401 invalid_token. Default: false.',
+      default: false,
+    },
+    forwardedCertHeader: {
+      ...headerName(
+        'Request header in which a TLS-terminating proxy inside server.trustedProxies forwards the client certificate: x-forwarded-client-cert (Envoy), ssl-client-cert (NGINX $ssl_client_escaped_cert), … ' +
+        'Believed only from trusted peers; from others it is ignored. Never forwarded to an upstream. Absent: only the connection\'s own certificate counts.',
+      ),
+    },
+    forwardedCertFormat: {
+      type: 'string',
+      description:
+        'How forwardedCertHeader spells the certificate: xfcc (Envoy X-Forwarded-Client-Cert: Cert="<url-encoded PEM>", or Hash=<hex SHA-256> alone; one element only), escaped-pem (URL-encoded PEM: NGINX $ssl_client_escaped_cert) or der-base64 (HAProxy ssl_c_der,base64). ' +
+        'Default: xfcc when the header is x-forwarded-client-cert, else escaped-pem.',
+      enum: ['xfcc', 'escaped-pem', 'der-base64'],
+    },
   },
 };
 
@@ -129,6 +163,7 @@ const provider = {
     ),
     requireTyp: REQUIRE_TYP_SCHEMA,
     introspection: INTROSPECTION_SCHEMA,
+    dpop: DPOP_MODE_SCHEMA,
   },
 };
 
@@ -184,5 +219,10 @@ export const AUTH_SCHEMA = {
         blockSec: integer('How long a client stays blocked, in seconds.', 1, 86400, AUTH_DEFAULTS.bruteForce.blockSec),
       },
     },
+    dpop: DPOP_SCHEMA,
+    certificateBound: CERTIFICATE_BOUND_SCHEMA,
   },
 };
+
+export { DPOP_MODE_SCHEMA, DPOP_SCHEMA } from './dpop/schema.js';
+export type { DpopConfig, DpopMode } from './dpop/schema.js';

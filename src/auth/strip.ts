@@ -1,6 +1,6 @@
 /**
  * `forwardAuthorization: false` (PRODUCT §3): the upstream receives no
- * credential at all — not the Authorization header, nor any configured token
+ * credential at all — not the Authorization header, nor a DPoP proof, nor any configured token
  * header, nor the token cookie (the other cookies pass). Compiled per route;
  * src/proxy/headers.ts applies it while copying the request headers.
  *
@@ -21,7 +21,8 @@ export class CredentialStrip {
    * `forwardAuthorization` says (session/compile.ts); `tokens: false` keeps the token credentials.
    */
   constructor(sources: TokenSources, sessionCookies: readonly string[] = [], tokens = true) {
-    this.headers = new Set(tokens ? ['authorization', ...sources.headerNames] : []);
+    // `dpop` (RFC 9449 proof) goes with the token it is bound to: useless to an upstream without it.
+    this.headers = new Set(tokens ? ['authorization', 'dpop', ...sources.headerNames] : []);
     this.#cookies = [...(tokens ? sources.cookieNames : []), ...sessionCookies.map(tokenCookieName)];
   }
 

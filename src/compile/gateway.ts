@@ -20,6 +20,7 @@ import { UpstreamTls } from '../upstream/tls.js';
 import { compileClientCertStage } from '../tls/client-auth.js';
 import { WafPolicy } from '../waf/compile.js';
 import { compileSignIn, type CompiledSignIn } from '../session/compile.js';
+import { compileIdentityTokens, identityTokenHeaders, type CompiledIdentityTokens } from '../identity-token/compile.js';
 
 export const AUTH_REALM = 'portcullis';
 /** The schema's defaults for the object form of `upstream`, applied to the plain-URL form too. */
@@ -46,7 +47,9 @@ function compileUpstream(route: RouteConfig, deps: GatewayDeps, resources: Resou
 }
 
 /** The route's own stage list, in PRODUCT §1 order; a stage a route does not need is not there at all. */
-function compileRouteStages(route: RouteConfig, auth: CompiledAuth, signIn: CompiledSignIn | null, rateLimits: RateLimits, waf: WafPolicy, deps: GatewayDeps): Stage[] {
+function compileRouteStages(
+  route: RouteConfig, auth: CompiledAuth, signIn: CompiledSignIn | null, rateLimits: RateLimits, waf: WafPolicy, identityTokens: CompiledIdentityTokens, deps: GatewayDeps,
+): Stage[] {
   const stages: Stage[] = [];
   const net = compileNetPolicy(route.allowCidrs, route.denyCidrs);
   if (net !== null) stages.push(net);
@@ -65,6 +68,9 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, signIn: Comp
   // WAF last (PRODUCT §1.10): requests already refused cost no inspection and read no body.
   const inspect = waf.stageFor(route);
   if (inspect !== null) stages.push(inspect);
+  // Signed last: a request any stage refuses costs no signature.
+  const idToken = identityTokens.stageFor(route);
+  if (idToken !== null) stages.push(idToken);
   return stages;
 }
 
@@ -76,13 +82,20 @@ function compileRouteStages(route: RouteConfig, auth: CompiledAuth, signIn: Comp
 export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
   const rateLimits = new RateLimits(cfg, deps, previous?.resources ?? []);
   // The brute-force brake counts in the rate limits' Redis, when there is one (shared by all instances).
-  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis);
+  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis, cfg.rateLimits?.failMode !== 'closed');
   const waf = new WafPolicy(cfg, deps);
   const signIn = compileSignIn(cfg, deps, auth.providers, auth.sources);
-  const resources: Resource[] = [...auth.resources, ...rateLimits.resources, ...(signIn?.resources ?? [])];
-  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, signIn, rateLimits, waf, deps), compileUpstream(r, deps, resources), signIn?.credentialStrip(r) ?? auth.credentialStrip(r)));
+  const identityTokens = compileIdentityTokens(cfg);
+  const resources: Resource[] = [...auth.resources, ...rateLimits.resources, ...(signIn?.resources ?? []), ...identityTokens.resources];
+  const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, signIn, rateLimits, waf, identityTokens, deps), compileUpstream(r, deps, resources), signIn?.credentialStrip(r) ?? auth.credentialStrip(r)));
   // The route's own identity headers and the well-known names other auth proxies set (issue 22 §9).
-  const identityNames = [...cfg.routes.flatMap((r) => Object.keys(r.identityHeaders)), ...cfg.server.stripIdentityHeaders];
+  // Plus the identity-token headers, and the forwarded client certificate (RFC 8705): the gateway
+  // consumes it, and from an untrusted peer it is a forgery.
+  const forwardedCert = cfg.auth?.certificateBound?.forwardedCertHeader;
+  const identityNames = [
+    ...cfg.routes.flatMap((r) => Object.keys(r.identityHeaders)), ...cfg.server.stripIdentityHeaders,
+    ...identityTokenHeaders(cfg), ...(forwardedCert === undefined ? [] : [forwardedCert]),
+  ];
   return new Gateway(
     cfg, new RouteTable(routes), new TrustedProxies(cfg.server.trustedProxies),
     new InjectableHeaders(identityNames), resources, deps, previous?.clientInFlight, signIn?.endpoints ?? null,

@@ -20,9 +20,11 @@
 import { cidrList, CLAIM_PATH_MESSAGE, CLAIM_PATH_PATTERN, headerName, integer, NAME_MESSAGE, NAME_PATTERN, nonEmptyString, pathString, stringList } from './schema-kit.js';
 import { RATE_LIMITS_SCHEMA, REDIS_SCHEMA, ROUTE_RATE_LIMIT_SCHEMA } from '../ratelimit/schema.js';
 import { ROUTE_WAF_SCHEMA, WAF_SCHEMA } from '../waf/schema.js';
-import { AUTH_SCHEMA } from '../auth/schema.js';
+import { AUTH_SCHEMA, DPOP_MODE_SCHEMA } from '../auth/schema.js';
+import { TRACING_SCHEMA } from './tracing-schema.js';
 import { PROVIDER_CLIENT_SCHEMA, ROUTE_LOGIN_SCHEMA, SESSIONS_SCHEMA } from '../session/schema.js';
 import { AUTH_LISTENER_TLS_PROPERTIES, CLIENT_CERT_AUTH_SCHEMA, HTTPS_LISTENER_SCHEMA, REDIRECT_PORT_SCHEMA, UPSTREAM_TLS_SCHEMA } from '../tls/schema.js';
+import { IDENTITY_TOKENS_SCHEMA, ROUTE_IDENTITY_TOKEN_SCHEMA } from '../identity-token/schema.js';
 
 /** `$id` of the schema; bump the version suffix on an incompatible change. */
 export const SCHEMA_ID = 'urn:portcullis:config:gateway:v1';
@@ -133,7 +135,7 @@ const listeners = {
   description: 'Sockets to listen on. At least one is required; each is optional.',
   additionalProperties: false,
   minProperties: 1,
-  errorMessage: 'must define at least one listener (http, https, auth, admin or demo)',
+  errorMessage: 'must define at least one listener (http, https, auth, authGrpc, admin or demo)',
   properties: {
     http: {
       ...listener('Plain-HTTP listener for proxied traffic (edge shape).'),
@@ -163,6 +165,10 @@ const listeners = {
         },
       },
     },
+    authGrpc: {
+      ...listener('Forward-auth over gRPC: Envoy\'s ext_authz gRPC service (envoy.service.auth.v3.Authorization/Check), answering from the same decision as /envoy/… on listeners.auth. HTTP/2 on a port of its own, in clear text (h2c) unless cert and key are set; then TLS with ALPN h2, and with clientCa mTLS: the same keys and implementation as listeners.auth. See docs/forward-auth.md.'),
+      properties: { ...listenerProperties, ...AUTH_LISTENER_TLS_PROPERTIES },
+    },
     admin: listener('Admin listener: /metrics, /healthz, /readyz. Bind it to a private address such as 127.0.0.1.'),
     demo: listener('Built-in echo upstream for the quick start and tests: answers JSON describing the request it received. Never expose it.'),
   },
@@ -170,7 +176,7 @@ const listeners = {
 
 const routeAuth = {
   description: "'none' for anonymous access, or the token requirements. A route WITHOUT `auth` requires a valid token from any provider.",
-  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert, login }',
+  errorMessage: 'must be "none" or { providers, scopes, roles, claims, clientCert, login, dpop }',
   if: { type: 'string' },
   then: { type: 'string', enum: ['none'] },
   else: {
@@ -196,6 +202,7 @@ const routeAuth = {
       },
       clientCert: CLIENT_CERT_AUTH_SCHEMA,
       login: ROUTE_LOGIN_SCHEMA,
+      dpop: DPOP_MODE_SCHEMA,
     },
   },
 };
@@ -291,6 +298,7 @@ const route = {
     websocket: { type: 'boolean', description: 'Allow WebSocket upgrades on this route. Default: false.', default: false },
     rateLimit: ROUTE_RATE_LIMIT_SCHEMA,
     waf: ROUTE_WAF_SCHEMA,
+    identityToken: ROUTE_IDENTITY_TOKEN_SCHEMA,
   },
 };
 
@@ -327,6 +335,8 @@ export const CONFIG_SCHEMA = {
     rateLimits: RATE_LIMITS_SCHEMA,
     waf: WAF_SCHEMA,
     sessions: SESSIONS_SCHEMA,
+    identityTokens: IDENTITY_TOKENS_SCHEMA,
+    tracing: TRACING_SCHEMA,
     routes: { type: 'array', description: 'Routes, tried in order. May be empty (everything is then 404).', items: route, maxItems: 10000 },
   },
 } as const;

@@ -5,6 +5,7 @@ import { checkRateLimitConfig } from '../ratelimit/config-check.js';
 import { checkWafConfig } from '../waf/config-check.js';
 import { checkTlsConfig } from '../tls/config-check.js';
 import { checkSignInConfig } from '../session/config-check.js';
+import { checkIdentityTokenConfig } from '../identity-token/config-check.js';
 
 /**
  * Second validation pass (STYLE §4): rules a JSON Schema cannot express —
@@ -46,6 +47,11 @@ export function checkSemantics(doc: unknown): Problem[] {
 
   const server = obj(doc.server);
   checkCidrs(list(server.trustedProxies), ['server', 'trustedProxies'], report);
+  const tracing = obj(doc.tracing);
+  checkCidrs(list(tracing.trustParentFrom), ['tracing', 'trustParentFrom'], report);
+  if (typeof tracing.endpoint === 'string' && URL_LIKE.test(tracing.endpoint) && !URL.canParse(tracing.endpoint)) {
+    report(['tracing', 'endpoint'], 'must be a valid http(s) URL');
+  }
   const limits = obj(server.limits);
   // node:http refuses to start when headersTimeout > requestTimeout; say so at load time instead.
   if (typeof limits.headersTimeoutMs === 'number' && typeof limits.requestTimeoutMs === 'number'
@@ -60,6 +66,7 @@ export function checkSemantics(doc: unknown): Problem[] {
   checkWafConfig(doc, report);
   checkTlsConfig(doc, report);
   checkSignInConfig(doc, report);
+  checkIdentityTokenConfig(doc, report);
   return problems;
 }
 

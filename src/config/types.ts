@@ -4,6 +4,7 @@
  * these types mirror it for the compiler. Key names are normative.
  */
 import type { ProviderClientConfig, SessionsConfig } from '../session/schema.js';
+import type { DpopConfig, DpopMode } from '../auth/schema.js';
 
 export interface LimitsConfig {
   maxBodyBytes: number;
@@ -76,11 +77,18 @@ export interface HttpsListenerConfig extends PlainListenerConfig, ListenerTlsCon
 }
 
 /** The forward-auth listener (issue 6); TLS when `cert` is set (issue 14). */
-export interface AuthListenerConfig extends PlainListenerConfig {
+export interface AuthListenerConfig extends AuthListenerTlsKeys {
   /** > 0: allows of credential-only routes may be cached by the caller this long (forward-auth/cache.ts). */
   cacheMaxAgeSec: number;
   /** Unset: X-Original-URL is believed alone, and must agree with X-Original-URI when both come (forward-auth/nginx.ts). */
   trustOriginalUrl?: boolean;
+}
+
+/** Envoy ext_authz over gRPC (issue 19 item 4; forward-auth/grpc/): its own port, TLS as listeners.auth. */
+export type AuthGrpcListenerConfig = AuthListenerTlsKeys;
+
+/** The address and optional TLS of a forward-auth listener: plain HTTP (or h2c) without `cert`. */
+export interface AuthListenerTlsKeys extends PlainListenerConfig {
   cert?: string;
   key?: string;
   /** Absent: TLSv1.2. */
@@ -95,6 +103,8 @@ export interface ListenersConfig {
   https?: HttpsListenerConfig;
   /** Forward-auth endpoints (issue 6; docs/forward-auth.md). */
   auth?: AuthListenerConfig;
+  /** Envoy's ext_authz gRPC service (docs/forward-auth.md, "Envoy over gRPC"). */
+  authGrpc?: AuthGrpcListenerConfig;
   admin?: PlainListenerConfig;
   /** Built-in echo upstream for the quick start and tests: answers JSON describing the request it got. */
   demo?: PlainListenerConfig;
@@ -120,6 +130,8 @@ export interface ProviderConfig {
   /** RFC 7662 token introspection (issue 14; auth/introspection.ts). */
   introspection?: IntrospectionConfig;
   client?: ProviderClientConfig;
+  /** RFC 9449 DPoP for this provider's tokens (auth/dpop/); absent: off. */
+  dpop?: DpopMode;
 }
 
 /** `auth.providers[].introspection`: where opaque (or all) tokens of this provider are checked. */
@@ -140,8 +152,17 @@ export interface IntrospectionConfig {
 
 export type TokenSourceConfig = { header: string } | { cookie: string };
 
+/** `auth.certificateBound`: RFC 8705 certificate-bound tokens (auth/cert-bound.ts). */
+export interface CertificateBoundConfig {
+  required: boolean;
+  forwardedCertHeader?: string;
+  forwardedCertFormat?: 'xfcc' | 'escaped-pem' | 'der-base64';
+}
+
 export interface AuthConfig {
   providers: ProviderConfig[];
+  /** Schema default {}; absent only when the config was built by hand (tests). */
+  certificateBound?: CertificateBoundConfig;
   tokenSources: TokenSourceConfig[];
   /** Longest token accepted, in bytes. */
   maxTokenBytes: number;
@@ -149,6 +170,8 @@ export interface AuthConfig {
   tokenCache: { maxEntries: number; maxTtlSec: number };
   /** Brute-force brake per client address; maxFailures 0 disables it. */
   bruteForce: { maxFailures: number; windowSec: number; blockSec: number };
+  /** DPoP proof checking (RFC 9449; auth/dpop/). */
+  dpop: DpopConfig;
 }
 
 /** TLS towards https:// upstreams (issue 7). */
@@ -187,6 +210,8 @@ export interface RouteAuthConfig {
   /** A verified TLS client certificate is required (issue 7; docs/tls.md). */
   clientCert?: ClientCertAuthConfig;
   login?: string;
+  /** RFC 9449 DPoP on this route; wins over the provider's. */
+  dpop?: DpopMode;
 }
 
 /** Which verified client certificates a route accepts: any listed subject or SAN; both absent = any. */
@@ -214,6 +239,24 @@ export interface RouteConfig {
   rateLimit?: string;
   /** This route's WAF mode, overriding waf.mode (issue 5). */
   waf?: 'block' | 'detect' | 'off';
+  /** A signed JWT for the upstream stating the caller (issue 20; identity-token/). */
+  identityToken?: RouteIdentityTokenConfig;
+}
+
+/** `routes[].identityToken`; absent members take identity-token/schema.ts defaults. */
+export interface RouteIdentityTokenConfig {
+  header?: string;
+  ttlSec?: number;
+  claims?: string[];
+  audience?: string;
+}
+
+/** Top-level `identityTokens`: the gateway's signing keys (identity-token/keys.ts). */
+export interface IdentityTokensConfig {
+  issuer: string;
+  keys: { kid: string; alg: 'ES256' | 'EdDSA'; file?: string; pem?: string }[];
+  current: string;
+  jwksMaxAgeSec?: number;
 }
 
 export interface RedisNodeConfig {
@@ -240,6 +283,15 @@ export interface RateLimitPolicyConfig {
   key: string;
   capacity: number;
   refillPerSecond: number;
+  /** Bounded local lease (issue 17): absent = exact mode, one Redis call per request. */
+  lease?: RateLimitLeaseConfig;
+}
+
+export interface RateLimitLeaseConfig {
+  /** Tokens taken from the shared bucket per Redis call (≤ capacity). */
+  tokens: number;
+  /** How long a lease may be spent; unspent tokens go back to the bucket after it. */
+  ttlMs: number;
 }
 
 export interface RateLimitsConfig {
@@ -284,5 +336,22 @@ export interface GatewayConfig {
   /** WAF signature engine (issue 5); absent → routes are inspected only when they set `waf`. */
   waf?: WafConfig;
   sessions?: SessionsConfig;
+  identityTokens?: IdentityTokensConfig;
+  /** OpenTelemetry tracing (issue 19); absent → off. */
+  tracing?: TracingConfig;
   routes: RouteConfig[];
+}
+
+/** `tracing` (src/observe/schema.ts; docs/tracing.md). */
+export interface TracingConfig {
+  enabled: boolean;
+  endpoint: string;
+  serviceName: string;
+  sampleRatio: number;
+  includeSubject: boolean;
+  /** 'trustedProxies', or addresses/CIDR blocks whose traceparent is continued. */
+  trustParentFrom: 'trustedProxies' | string[];
+  headers: Record<string, string>;
+  exportTimeoutMs: number;
+  maxQueueSize: number;
 }

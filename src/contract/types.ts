@@ -8,6 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from 'pino';
 import type { GatewayMetrics } from '../observe/metrics.js';
+import type { RequestSpan, Tracing } from '../observe/tracing/tracing.js';
 
 /** PRODUCT §6: the `decision` label of metrics and the access log. */
 export type Decision =
@@ -84,6 +85,11 @@ export interface Stage {
   handle(ctx: RequestContext): Verdict | Promise<Verdict>;
   /** Sockets and timers, on reload and shutdown. */
   close?(): Promise<void>;
+  /**
+   * True when the stage checks something new on every request (a DPoP proof, RFC 9449): an
+   * allow must never be cached by a forward-auth caller (forward-auth/cache.ts).
+   */
+  readonly perRequestProof?: boolean;
 }
 
 /**
@@ -115,6 +121,11 @@ export interface RequestContext {
   identity: Identity | null;
   /** The verified TLS client certificate, when the request came over mTLS (set by server/, read-only for stages). */
   readonly clientCert?: ClientCertificate | null;
+  /**
+   * Whether the socket peer is inside server.trustedProxies (the caller, in the forward-auth
+   * shape): a proxy's statements about the client (a forwarded client certificate) count only then.
+   */
+  readonly peerTrusted?: boolean;
   wafRules: readonly number[] | null;
   /** WAF anomaly score when a rule matched (PRODUCT §1.10), else null. */
   wafScore: number | null;
@@ -131,10 +142,21 @@ export interface RequestContext {
    */
   responseHeaders: string[] | null;
   /**
+   * Request headers a stage adds for the upstream (the identity token, identity-token/), as a flat
+   * [name, value, …] list; in the forward-auth shape they go on the allow, beside the identity
+   * headers. null until a stage adds one.
+   */
+  upstreamHeaders?: string[] | null;
+  /**
    * True once the client is gone (its connection closed, its HTTP/2 stream reset) before the
    * response finished: the runner starts no further stage for it (issue 21). Absent: still there.
    */
   readonly clientGone?: boolean;
+  /**
+   * The request's SERVER span when tracing is on (docs/tracing.md), else null (or absent): a stage
+   * doing I/O for the request hangs its CLIENT span under it (`ctx.trace?.child(…)`).
+   */
+  readonly trace?: RequestSpan | null;
 }
 
 /** What the pipeline needs to know of a compiled route; route/ owns the full type. */
@@ -147,6 +169,8 @@ export interface RouteRef {
 export interface GatewayDeps {
   readonly logger: Logger;
   readonly metrics: GatewayMetrics;
+  /** The process's tracing (observe/tracing/load.ts); absent: off. */
+  readonly tracing?: Tracing;
 }
 
 /** Something the gateway must wait for before it is ready and close at the end (JWKS, Redis …). */

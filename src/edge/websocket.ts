@@ -18,6 +18,7 @@ import { createExchange } from '../pipeline/create-exchange.js';
 import type { GatewayHolder } from '../pipeline/gateway.js';
 import type { Exchange } from '../pipeline/exchange.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
+import { traceUpgrade } from '../proxy/trace-upstream.js';
 import { stripPathPrefix } from '../route/match.js';
 import type { Hsts } from '../tls/hsts.js';
 
@@ -72,6 +73,7 @@ export class WebSocketHandler {
   proxyUpgrade(x: Exchange, route: CompiledRoute, head: Buffer): void {
     const target = route.upstream.pick();
     const flat = buildUpstreamHeaders(x.req.rawHeaders, x.ctx, route, x.gateway.injectable, x);
+    if (x.ctx.trace !== null) traceUpgrade(x.ctx.trace, flat);
     const headers: Record<string, string> = { connection: 'Upgrade', upgrade: 'websocket' };
     for (let i = 0; i < flat.length; i += 2) headers[flat[i]!.toLowerCase()] = flat[i + 1]!;
     const req = x.req;

@@ -10,6 +10,7 @@
  * hand them to their client — the RateLimit fields a stage added (ctx.responseHeaders):
  * - NGINX: auth_request_set + `add_header … always` (config/nginx/nginx.conf);
  * - Envoy: `allowed_client_headers_on_success` (config/envoy/envoy.yaml);
+ * - HAProxy: config/haproxy/portcullis-auth.lua keeps them in txn vars for `http-response set-header`;
  * - not Traefik: ForwardAuth copies an allow's headers only onto the request to the backend
  *   (authResponseHeaders), where response fields mean nothing, so a /traefik allow leaves them out.
  *   Its denials keep them: Traefik returns a denial to the client as it is.
@@ -21,7 +22,7 @@ import type { CompiledRoute } from '../route/compiled-route.js';
 import type { RequestCtx } from '../pipeline/context.js';
 import type { CachePolicy } from './cache.js';
 
-export type CallerKind = 'nginx' | 'traefik' | 'envoy';
+export type CallerKind = 'nginx' | 'traefik' | 'envoy' | 'haproxy';
 
 /** The allow of every non-cacheable answer: sendRespond adds `Cache-Control: no-store` and Content-Length: 0. */
 const ALLOW: Respond = Object.freeze({ kind: 'respond', status: 200, decision: 'allow' });
@@ -31,6 +32,19 @@ const NGINX_PASSES = new Set([401, 403]);
 
 /** Envoy's ext_authz HTTP service removes the request headers named here before the upstream (ext_authz.proto, headers_to_remove). */
 export const ENVOY_HEADERS_TO_REMOVE = 'x-envoy-auth-headers-to-remove';
+
+/**
+ * The same list for HAProxy: config/haproxy/portcullis-auth.lua deletes each request header named
+ * here before the backend (HAProxy, like Envoy, passes a client's alias spellings on).
+ */
+export const HAPROXY_HEADERS_TO_REMOVE = 'x-portcullis-remove-headers';
+
+/**
+ * The normalised path of an allowed request (PRODUCT §1.4), which portcullis-auth.lua puts on the
+ * request to the backend: HAProxy forwards the URI it received, and `/admin/../public` must reach
+ * the backend as the `/public` that was allowed.
+ */
+export const HAPROXY_PATH = 'x-portcullis-path';
 
 /** NGINX's copy of the real status of every /nginx answer, allow included. */
 export const X_AUTH_STATUS = 'x-auth-status';
@@ -43,10 +57,13 @@ export function allowAnswer(
   if (kind === 'traefik') ctx.responseHeaders = cookiesOnly(ctx.responseHeaders);
   const extra = ctx.responseHeaders ?? (ctx.responseHeaders = []);
   appendIdentityHeaders(extra, ctx.identity, route.identityHeaders, ctx.clientCert);
+  // The identity token: one more identity header for the caller to pass to its upstream.
+  if (ctx.upstreamHeaders !== null) for (const h of ctx.upstreamHeaders) extra.push(h);
   if (kind === 'nginx') addResponseHeader(ctx, X_AUTH_STATUS, '200');
-  else if (kind === 'envoy') {
+  else if (kind === 'envoy' || kind === 'haproxy') {
     const remove = envoyRemovals(spoofed, route);
-    if (remove !== null) addResponseHeader(ctx, ENVOY_HEADERS_TO_REMOVE, remove);
+    if (remove !== null) addResponseHeader(ctx, kind === 'envoy' ? ENVOY_HEADERS_TO_REMOVE : HAPROXY_HEADERS_TO_REMOVE, remove);
+    if (kind === 'haproxy') addResponseHeader(ctx, HAPROXY_PATH, ctx.path);
   }
   const cacheControl = cache.allowCacheControl(route, ctx.identity, Date.now() / 1000);
   if (cacheControl === null) return ALLOW;
@@ -54,7 +71,7 @@ export function allowAnswer(
 }
 
 /**
- * What Envoy must remove from the request before its upstream. allowed_upstream_headers overwrites
+ * What Envoy (and HAProxy) must remove from the request before its upstream. allowed_upstream_headers overwrites
  * only the headers an allow carries: a client's copy of one whose claim is absent, or an alias
  * spelling (x.user.id), would reach the upstream. And `forwardAuthorization: false` means the
  * upstream gets no Authorization or token header, as at the edge (the token cookie cannot be cut

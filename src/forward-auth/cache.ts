@@ -35,6 +35,8 @@ export class CachePolicy {
     if (this.maxAgeSec === 0 || !this.#cacheable(route)) return null;
     let maxAge = this.maxAgeSec;
     if (identity !== null) {
+      // A certificate-bound token (RFC 8705): the certificate is not in the cache key.
+      if (identity.claims['cnf'] !== undefined) return null;
       const exp = identity.claims['exp'];
       if (typeof exp !== 'number') return null;
       maxAge = Math.min(maxAge, Math.floor(exp - nowSec));
@@ -45,7 +47,8 @@ export class CachePolicy {
   #cacheable(route: RouteRef): boolean {
     let ok = this.#routes.get(route);
     if (ok === undefined) {
-      ok = route.stages.every((s) => CREDENTIAL_ONLY.has(s.name));
+      // A DPoP proof is single-use (RFC 9449 §11.1): a cached allow would accept it again.
+      ok = route.stages.every((s) => CREDENTIAL_ONLY.has(s.name) && s.perRequestProof !== true);
       this.#routes.set(route, ok);
     }
     return ok;

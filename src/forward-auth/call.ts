@@ -17,10 +17,12 @@ import { RequestCtx } from '../pipeline/context.js';
 import { Exchange } from '../pipeline/exchange.js';
 import { hostOf } from '../pipeline/host.js';
 import { chooseRequestId } from '../pipeline/request-id.js';
+import { startRequestTrace } from '../pipeline/trace.js';
 import { allowAnswer, forNginx, type CallerKind } from './allow.js';
 import { cachePolicyOf } from './cache.js';
 import { ENVOY_PREFIX, readEnvoy } from './envoy.js';
 import { stageHeaders } from './headers.js';
+import { HAPROXY_META_HEADERS, readHaproxy } from './haproxy.js';
 import { NGINX_META_HEADERS, readNginx } from './nginx.js';
 import { fail, pathForLog, type Caller, type Original } from './original.js';
 import { TRAEFIK_META_HEADERS, readTraefik } from './traefik.js';
@@ -29,19 +31,22 @@ const META: Readonly<Record<CallerKind, ReadonlySet<string>>> = {
   nginx: new Set(NGINX_META_HEADERS),
   traefik: new Set(TRAEFIK_META_HEADERS),
   envoy: new Set(),
+  haproxy: new Set(HAPROXY_META_HEADERS),
 };
 
-/** `/nginx`, `/traefik` (a query string is ignored), `/envoy/…`; null for anything else (404). */
+/** `/nginx`, `/traefik`, `/haproxy` (a query string is ignored), `/envoy/…`; null for anything else (404). */
 export function endpointOf(url: string): CallerKind | null {
   if (url.startsWith(ENVOY_PREFIX + '/')) return 'envoy';
   if (url === '/nginx' || url.startsWith('/nginx?')) return 'nginx';
   if (url === '/traefik' || url.startsWith('/traefik?')) return 'traefik';
+  if (url === '/haproxy' || url.startsWith('/haproxy?')) return 'haproxy';
   return null;
 }
 
 function readOriginal(kind: CallerKind, c: Caller, req: IncomingMessage, url: string, gateway: Gateway): Original {
   if (kind === 'nginx') return readNginx(c, gateway.config.listeners.auth?.trustOriginalUrl);
   if (kind === 'traefik') return readTraefik(c);
+  if (kind === 'haproxy') return readHaproxy(c);
   return readEnvoy(c, req.method, url);
 }
 
@@ -65,10 +70,12 @@ export class ForwardAuthCall implements Terminal {
       ? new RequestCtx(id, original.clientIp, 'forward-auth', original.method, original.host, original.path, original.query, original.proto, seen.headers, startNs)
       : new RequestCtx(id, peer, 'forward-auth', req.method ?? 'GET', hostOf(req.headers.host), original.pathForLog, '', 'http', seen.headers, startNs);
     ctx.rawHeaders = seen.rawHeaders;
+    ctx.peerTrusted = trusted;
     this.x = new Exchange(req, res, ctx, gateway);
     this.x.peer = peer;
     this.x.peerTrusted = trusted;
     this.x.targetOk = original.ok;
+    if (gateway.tracing.enabled) startRequestTrace(this.x);
     this.#kind = kind;
     this.#spoofed = seen.spoofed;
   }

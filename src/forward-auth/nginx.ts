@@ -46,6 +46,8 @@ export const NGINX_META_HEADERS: readonly string[] = ['x-original-method', 'x-or
  */
 export const NGINX_READ_HEADERS: readonly string[] = [
   ...NGINX_META_HEADERS, 'host', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-for', 'x-real-ip', 'x-request-id',
+  // Read by the DPoP htu check (auth/dpop/htu.ts), not by the adapter itself.
+  'x-forwarded-port',
 ];
 
 export function readNginx(c: Caller, trustOriginalUrl: boolean | undefined): Original {

@@ -25,6 +25,8 @@ export interface AccessSource {
     readonly identity: { readonly sub: string | null } | null;
     readonly wafRules: readonly number[] | null;
     readonly wafScore: number | null;
+    /** The request's span when tracing is on (docs/tracing.md). */
+    readonly trace?: { readonly traceId: string; readonly spanId: string } | null;
   };
   readonly route: { readonly name: string } | null;
   readonly decision: string;
@@ -56,16 +58,33 @@ export interface AccessLine {
   wafScore: number | null;
   userAgent: string | null;
   tls: string | null;
-  /** "HTTP/1.1", "HTTP/2" (negotiated by ALPN on the HTTPS listener, issue 7) or "HTTP/1.0". */
+  /** "HTTP/1.1", "HTTP/2" (negotiated by ALPN on the HTTPS listener, issue 7), "HTTP/1.0", or "gRPC" (listeners.authGrpc). */
   protocol: string;
+  /** W3C trace and span ids of the request's SERVER span, only when tracing is on (docs/tracing.md). */
+  traceId?: string;
+  spanId?: string;
 }
 
-const PROTOCOLS: Readonly<Record<string, string>> = { '1.1': 'HTTP/1.1', '2.0': 'HTTP/2', '1.0': 'HTTP/1.0' };
+/** `grpc`: an Envoy ext_authz Check call (forward-auth/grpc/), HTTP/2 underneath. */
+const PROTOCOLS: Readonly<Record<string, string>> = { '1.1': 'HTTP/1.1', '2.0': 'HTTP/2', '1.0': 'HTTP/1.0', grpc: 'gRPC' };
+
+// The derived fields, shared with access-json.ts, which writes the same line without the object.
+
+/** Milliseconds rounded to the microsecond, as logged. */
+export const loggedMs = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+export function loggedUserAgent(x: AccessSource): string | null {
+  const ua = x.ctx.headers['user-agent'];
+  return ua === undefined ? null : ua.length > MAX_UA ? ua.slice(0, MAX_UA) : ua;
+}
+
+export function loggedProtocol(x: AccessSource): string {
+  return PROTOCOLS[x.req.httpVersion] ?? 'HTTP/' + x.req.httpVersion;
+}
 
 export function accessLine(x: AccessSource, status: number, durationMs: number): AccessLine {
   const ctx = x.ctx;
-  const ua = ctx.headers['user-agent'];
-  return {
+  const line: AccessLine = {
     msg: 'access',
     requestId: ctx.id,
     clientIp: ctx.clientIp,
@@ -76,15 +95,21 @@ export function accessLine(x: AccessSource, status: number, durationMs: number):
     route: x.route === null ? null : x.route.name,
     status,
     decision: x.decision,
-    durationMs: Math.round(durationMs * 1000) / 1000,
-    upstreamMs: ctx.upstreamMs === null ? null : Math.round(ctx.upstreamMs * 1000) / 1000,
+    durationMs: loggedMs(durationMs),
+    upstreamMs: ctx.upstreamMs === null ? null : loggedMs(ctx.upstreamMs),
     bytesIn: x.bytesIn,
     bytesOut: x.bytesOut,
     sub: ctx.identity === null ? null : ctx.identity.sub,
     wafRules: ctx.wafRules,
     wafScore: ctx.wafScore,
-    userAgent: ua === undefined ? null : ua.length > MAX_UA ? ua.slice(0, MAX_UA) : ua,
+    userAgent: loggedUserAgent(x),
     tls: x.tlsProtocol,
-    protocol: PROTOCOLS[x.req.httpVersion] ?? 'HTTP/' + x.req.httpVersion,
+    protocol: loggedProtocol(x),
   };
+  const trace = ctx.trace;
+  if (trace !== undefined && trace !== null) {
+    line.traceId = trace.traceId;
+    line.spanId = trace.spanId;
+  }
+  return line;
 }

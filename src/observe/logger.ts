@@ -17,6 +17,8 @@ export interface ProcessLogger {
 const REDACT = [
   'headers.authorization', 'headers.cookie', 'headers["proxy-authorization"]',
   'req.headers.authorization', 'req.headers.cookie', 'token', 'secret',
+  // A DPoP proof (RFC 9449) is short-lived, but it names the token's hash and the client's key.
+  'headers.dpop', 'req.headers.dpop',
 ];
 
 /** PIPE_BUF on Linux: a pipe write up to this size is atomic (pipe(7)). */

@@ -3,6 +3,7 @@
  * constructor, so V8 gives every request object the same hidden class.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestSpan } from '../observe/tracing/tracing.js';
 import type { BodyAccess, ClientCertificate, Identity, RequestContext, RouteRef, Shape } from '../contract/types.js';
 
 export class RequestCtx implements RequestContext {
@@ -28,8 +29,14 @@ export class RequestCtx implements RequestContext {
   body: BodyAccess | null = null;
   upstreamMs: number | null = null;
   responseHeaders: string[] | null = null;
+  /** Set by a stage adding upstream request headers (the identity token). */
+  upstreamHeaders: string[] | null = null;
+  /** Set by the Exchange's builder: the peer is a trusted proxy. */
+  peerTrusted = false;
   /** Set by the Exchange when the response closed before it finished: the client left. */
   clientGone = false;
+  /** The SERVER span, set by pipeline/trace.ts when tracing is on. */
+  trace: RequestSpan | null = null;
 
   constructor(
     id: string, clientIp: string, shape: Shape, method: string, host: string,

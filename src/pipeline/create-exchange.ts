@@ -12,6 +12,7 @@ import { Exchange } from './exchange.js';
 import type { Gateway } from './gateway.js';
 import { hasValidHostHeader, hostOf } from './host.js';
 import { chooseRequestId } from './request-id.js';
+import { startRequestTrace } from './trace.js';
 
 const NOT_ORIGIN_FORM = Object.freeze({ ok: false, reason: 'not_origin_form' } as const);
 const BAD_HOST = Object.freeze({ ok: false, reason: 'bad_host_header' } as const);
@@ -40,10 +41,12 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
     target.ok ? target.path : rawPathForLog(req.url), target.ok ? target.query : '', proto, headers, startNs,
   );
   ctx.rawHeaders = req.rawHeaders;
+  ctx.peerTrusted = peerTrusted;
   const x = new Exchange(req, res, ctx, gateway);
   x.peerTrusted = peerTrusted;
   x.peer = peer;
   x.targetOk = target.ok;
+  if (gateway.tracing.enabled) startRequestTrace(x);
   return x;
 }
 

@@ -12,6 +12,7 @@ import type { RequestCtx } from './context.js';
 import type { Gateway } from './gateway.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
 import { clientCertOf } from '../tls/identity.js';
+import type { ChildSpan } from '../observe/tracing/tracing.js';
 
 /** What an in-flight upstream call must do when the client goes away. */
 export interface Abortable {
@@ -41,6 +42,8 @@ export class Exchange {
   upgraded = false;
   /** Counted in gateway.clientInFlight (server.limits.maxInFlightPerClient) until it is recorded. */
   inFlightCounted = false;
+  /** The upstream call's CLIENT span when tracing is on (proxy/forward.ts); ended by Gateway.finish. */
+  upstreamSpan: ChildSpan | null = null;
 
   constructor(req: IncomingMessage, res: ServerResponse, ctx: RequestCtx, gateway: Gateway) {
     this.req = req;
@@ -59,6 +62,11 @@ export class Exchange {
     // An unread request body would be parsed as the next request: close instead.
     const unread = closeConnection || (!this.req.complete && hasBody(this.req));
     this.bytesOut += sendRespond(this.res, this.ctx.id, r, unread, this.ctx.responseHeaders);
+  }
+
+  /** decide()'s test before an allow (pipeline/decide.ts): the client left while a stage was waiting. */
+  get gone(): boolean {
+    return this.res.destroyed || this.ctx.clientGone;
   }
 
   /** Status to log: what was sent, or 499 (nginx's "client closed request") when nothing was. */

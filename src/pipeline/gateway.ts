@@ -12,12 +12,14 @@ import type { CompiledRoute } from '../route/compiled-route.js';
 import type { RouteTable } from '../route/match.js';
 import type { TrustedProxies } from '../route/client-ip.js';
 import type { InjectableHeaders } from '../route/sanitise.js';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Decision, GatewayDeps, Resource } from '../contract/types.js';
-import { accessLine, type AccessSource } from '../observe/access-log.js';
+import type { AccessSource } from '../observe/access-log.js';
+import { accessLineWriter, type AccessWriter } from '../observe/access-json.js';
 import { RequestMetrics } from '../observe/request-metrics.js';
 import { ClientInFlight } from './client-inflight.js';
 import { RateLimitedWarnings } from '../observe/warnings.js';
+import { NO_TRACING, type ChildSpan, type RequestSpan, type Tracing } from '../observe/tracing/tracing.js';
 
 /** Where the current Gateway lives; a reload swaps `current` and nothing else. */
 export interface GatewayHolder {
@@ -43,8 +45,10 @@ export interface OwnEndpoints {
 }
 
 export interface FinishedExchange extends AccessSource {
-  readonly ctx: AccessSource['ctx'] & { readonly startNs: bigint };
-  readonly req: IncomingMessage;
+  readonly ctx: AccessSource['ctx'] & { readonly startNs: bigint; readonly trace: RequestSpan | null };
+  readonly upstreamSpan: ChildSpan | null;
+  /** Of node:http's IncomingMessage, what the log and the body count read (forward-auth/grpc supplies its own). */
+  readonly req: { readonly headers: IncomingHttpHeaders; readonly complete: boolean; readonly httpVersion: string };
   readonly loggedStatus: number;
   readonly decision: Decision;
   bytesIn: number;
@@ -70,7 +74,11 @@ export class Gateway {
   readonly warnings: RateLimitedWarnings;
   /** `<sessions.pathPrefix>/…`, answered before routing by both shapes; null without `sessions`. */
   readonly signIn: OwnEndpoints | null;
+  /** The process's tracing (docs/tracing.md): NO_TRACING unless `tracing.enabled`. */
+  readonly tracing: Tracing;
   readonly #requestMetrics: RequestMetrics;
+  /** The access line's serialiser, chosen once for this logger (observe/access-json.ts). */
+  readonly #writeAccess: AccessWriter;
   #inflight = 0;
   #retired = false;
   #closing: Promise<void> | null = null;
@@ -91,7 +99,9 @@ export class Gateway {
     this.signIn = signIn;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+    this.tracing = deps.tracing ?? NO_TRACING;
     this.#requestMetrics = new RequestMetrics(deps.metrics);
+    this.#writeAccess = accessLineWriter(deps.logger);
     this.warnings = new RateLimitedWarnings(deps.logger);
   }
 
@@ -110,9 +120,10 @@ export class Gateway {
     const routeName = x.route === null ? '' : x.route.name;
     try {
       if (x.bytesIn === 0) x.bytesIn = declaredBodyBytes(x);
-      this.logger.info(accessLine(x, status, durationMs));
+      this.#writeAccess(x, status, durationMs);
       const upstreamMs = x.ctx.upstreamMs;
       this.#requestMetrics.record(routeName, x.ctx.method, status, x.decision, durationMs / 1000, upstreamMs === null ? null : upstreamMs / 1000);
+      if (x.ctx.trace !== null) endTrace(x, x.ctx.trace, status);
     } finally {
       if (x.inFlightCounted) this.clientInFlight.release(x.ctx.clientIp);
       this.#release();
@@ -179,6 +190,18 @@ export class Gateway {
   logTargetEjected(route: string, target: string): void {
     this.logger.warn({ route, target }, 'upstream target ejected after consecutive failures');
   }
+}
+
+/** The upstream CLIENT span, then the request's SERVER span, with the access line's facts. */
+function endTrace(x: FinishedExchange, trace: RequestSpan, status: number): void {
+  const upstream = x.upstreamSpan;
+  if (upstream !== null) {
+    if (x.ctx.upstreamMs !== null) upstream.set('http.response.status_code', status);
+    if (x.decision === 'upstream_error') upstream.fail('upstream_error');
+    upstream.end();
+  }
+  const sub = x.ctx.identity === null ? null : x.ctx.identity.sub;
+  trace.end({ route: x.route === null ? null : x.route.name, path: x.ctx.path, status, decision: x.decision, sub });
 }
 
 function declaredBodyBytes(x: FinishedExchange): number {

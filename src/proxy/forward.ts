@@ -19,6 +19,7 @@ import { buildResponseHeaders } from './headers.js';
 import { appendResponseHeaders } from '../contract/respond.js';
 import { isConnectPhaseError, statusForUpstreamError, errorCode } from './errors.js';
 import type { Readable } from 'node:stream';
+import { traceUpstream } from './trace-upstream.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
@@ -58,6 +59,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
     // A client gone before its upstream request was sent gets none (issue 21).
     if (this.#x.ctx.clientGone) return;
     this.#x.call = this;
+    const trace = this.#x.ctx.trace;
+    if (trace !== null) this.#x.upstreamSpan = traceUpstream(trace, this.#x.ctx.method, this.#route.name, this.#headers);
     this.#dispatch(null);
   }
 
@@ -66,6 +69,7 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
     const timeoutMs = this.#route.upstream.options.timeoutMs;
     this.#target = target;
     this.#attempts++;
+    this.#x.upstreamSpan?.set('portcullis.upstream.target', target.url);
     this.#startNs = process.hrtime.bigint();
     this.#controller = null;
     try {

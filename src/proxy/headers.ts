@@ -67,6 +67,9 @@ export function buildUpstreamHeaders(
   out.push('x-request-id', ctx.id);
   for (const [name, value] of route.setHeaders) out.push(name, value);
   appendIdentityHeaders(out, ctx.identity, route.identityHeaders, ctx.clientCert ?? null);
+  // The identity token (identity-token/): the client's copies were dropped with the identity headers.
+  const added = ctx.upstreamHeaders;
+  if (added != null) for (const h of added) out.push(h);
   return out;
 }
 

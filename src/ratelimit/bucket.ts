@@ -25,10 +25,23 @@ export interface BucketSpec {
   /** String forms for the Redis script's ARGV, made once rather than per call. */
   readonly capacityArg: string;
   readonly refillArg: string;
+  /** The policy's bounded local lease (lease.ts); null in the exact mode, the default. */
+  readonly lease: LeaseSpec | null;
 }
 
-export function bucketSpec(capacity: number, refillPerSecond: number): BucketSpec {
-  return Object.freeze({ capacity, refillPerSecond, capacityArg: String(capacity), refillArg: String(refillPerSecond) });
+/** `rateLimits.policies.<name>.lease`, compiled. */
+export interface LeaseSpec {
+  /** Tokens asked for per Redis call. */
+  readonly tokens: number;
+  readonly tokensArg: string;
+  readonly ttlMs: number;
+}
+
+export function bucketSpec(capacity: number, refillPerSecond: number, lease: { tokens: number; ttlMs: number } | null = null): BucketSpec {
+  return Object.freeze({
+    capacity, refillPerSecond, capacityArg: String(capacity), refillArg: String(refillPerSecond),
+    lease: lease === null ? null : Object.freeze({ tokens: lease.tokens, tokensArg: String(lease.tokens), ttlMs: lease.ttlMs }),
+  });
 }
 
 /** Mutable bucket state: tokens at time `ts` (ms, the store's clock). */

@@ -12,6 +12,7 @@ import type { GatewayDeps, Resource } from '../contract/types.js';
 import type { Stage } from '../contract/types.js';
 import { bucketSpec } from './bucket.js';
 import { DenyCache } from './deny-cache.js';
+import { LeaseBook } from './lease.js';
 import { PolicyFields } from './fields.js';
 import { compileClientKey } from './keys.js';
 import { RateLimiter } from './limiter.js';
@@ -25,6 +26,8 @@ const DEFAULT_KEY_PREFIX = 'portcullis:';
 const DEFAULT_LOCAL_MAX_BUCKETS = 100_000;
 /** Clients currently refused; each entry lives one Retry-After at most. */
 const DENY_CACHE_MAX = 10_000;
+/** Clients with a lease in this process at once (about 150 bytes each); the oldest is refunded past it. */
+const LEASE_MAX_KEYS = 100_000;
 
 const monotonicMs = (): number => performance.now();
 
@@ -67,7 +70,7 @@ export class RateLimits {
     for (const [name, p] of Object.entries(limits?.policies ?? {})) {
       policies.set(name, Object.freeze({
         name,
-        spec: bucketSpec(p.capacity, p.refillPerSecond),
+        spec: bucketSpec(p.capacity, p.refillPerSecond, redisCfg === undefined ? null : p.lease ?? null),
         key: compileClientKey(p.key, keyPrefix, name),
         fields: new PolicyFields(name, p.capacity, p.refillPerSecond),
       }));
@@ -85,7 +88,9 @@ export class RateLimits {
     }
     this.resources = redis === null ? [local] : [local, redis];
     this.sharedRedis = redis === null ? null : Object.freeze({ client: redis.client, keyPrefix });
-    this.#limiter = new RateLimiter(local.store, redis, redis === null ? null : new DenyCache(DENY_CACHE_MAX, monotonicMs), failMode);
+    const ttls = [...policies.values()].flatMap((p) => (p.spec.lease === null ? [] : [p.spec.lease.ttlMs]));
+    const leases = redis === null || ttls.length === 0 ? null : new LeaseBook(redis, monotonicMs, LEASE_MAX_KEYS, Math.min(...ttls));
+    this.#limiter = new RateLimiter(local.store, redis, redis === null ? null : new DenyCache(DENY_CACHE_MAX, monotonicMs), failMode, leases);
   }
 
   /** The route's rate-limit stage, or null when it names no policy. */

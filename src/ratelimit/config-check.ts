@@ -14,11 +14,22 @@ export function checkRateLimitConfig(doc: Obj, report: Report): void {
   const policies = isObj(doc.rateLimits) && isObj(doc.rateLimits.policies) ? doc.rateLimits.policies : {};
   const known = Object.keys(policies);
   const routes = Array.isArray(doc.routes) ? doc.routes : [];
+  for (const [name, p] of Object.entries(policies)) checkLease(name, p, isObj(doc.redis), report);
   routes.forEach((r, i) => {
     if (!isObj(r) || typeof r.rateLimit !== 'string' || Object.hasOwn(policies, r.rateLimit)) return;
     const hint = known.length ? `rateLimits.policies defines ${known.join(', ')}` : 'rateLimits.policies defines none';
     report(['routes', i, 'rateLimit'], `unknown rate-limit policy "${r.rateLimit}" (${hint})`);
   });
+}
+
+/** A lease shares a Redis bucket; it cannot hold more than the bucket does. */
+function checkLease(name: string, p: unknown, hasRedis: boolean, report: Report): void {
+  if (!isObj(p) || !isObj(p.lease)) return;
+  const at = ['rateLimits', 'policies', name, 'lease'];
+  if (!hasRedis) report(at, 'needs `redis`: without it buckets are in-process and every decision is already local and exact');
+  if (typeof p.lease.tokens === 'number' && typeof p.capacity === 'number' && p.lease.tokens > p.capacity) {
+    report([...at, 'tokens'], `must not exceed the policy's capacity (${p.capacity})`);
+  }
 }
 
 function checkRedis(redis: Obj, report: Report): void {

@@ -22,6 +22,8 @@ const MAX_BACKOFF_MS = 1_000;
 /** The bucket script's call, added to the client by defineCommand. */
 export interface TokenBucketCommand {
   portcullisTokenBucket(key: string, capacity: string, refillPerSecond: string): Promise<unknown>;
+  /** The same script taking `want` tokens after putting `refund` back (a lease, lease.ts). */
+  portcullisTokenBucket(key: string, capacity: string, refillPerSecond: string, want: string, refund: string): Promise<unknown>;
 }
 
 export type RedisClient = (Redis | Cluster) & TokenBucketCommand;

@@ -25,12 +25,31 @@ export class BadReplyError extends Error {
   readonly code = 'PORTCULLIS_ERR_REDIS_REPLY';
 }
 
-function parseReply(reply: unknown): BucketDecision {
+type Reply = [taken: number, remaining: number, nextMs: number, fullMs: number];
+
+function checkReply(reply: unknown): Reply {
   if (!Array.isArray(reply) || reply.length !== 4 || !reply.every((v) => typeof v === 'number')) {
     throw new BadReplyError('unexpected reply from the token-bucket script');
   }
-  const [allowed, remaining, nextMs, fullMs] = reply as [number, number, number, number];
+  return reply as Reply;
+}
+
+function parseReply(reply: unknown): BucketDecision {
+  const [allowed, remaining, nextMs, fullMs] = checkReply(reply);
   return { allowed: allowed === 1, remaining, nextMs, fullMs };
+}
+
+/** What a lease call returns: the tokens granted (0 = denied) and the bucket after it. */
+export interface LeaseGrant {
+  readonly granted: number;
+  readonly remaining: number;
+  readonly nextMs: number;
+  readonly fullMs: number;
+}
+
+function parseGrant(reply: unknown): LeaseGrant {
+  const [granted, remaining, nextMs, fullMs] = checkReply(reply);
+  return { granted, remaining, nextMs, fullMs };
 }
 
 export interface RedisStoreDeps {
@@ -102,17 +121,38 @@ export class RedisStore implements Resource {
   }
 
   /** One atomic decision; rejects on any failure (the caller applies failMode). */
-  async take(key: string, spec: BucketSpec): Promise<BucketDecision> {
+  take(key: string, spec: BucketSpec): Promise<BucketDecision> {
     this.#coalesce();
+    return this.#settle(this.#client.portcullisTokenBucket(key, spec.capacityArg, spec.refillArg), parseReply);
+  }
+
+  /**
+   * A lease (lease.ts): up to `want` tokens in one call, after `refund` unspent ones are put
+   * back; `want` 0 only refunds. Rejects on any failure, as take() does.
+   */
+  lease(key: string, spec: BucketSpec, want: string, refund: number): Promise<LeaseGrant> {
+    this.#coalesce();
+    return this.#settle(this.#client.portcullisTokenBucket(key, spec.capacityArg, spec.refillArg, want, String(refund)), parseGrant);
+  }
+
+  /** Health bookkeeping around one script call. */
+  async #settle<T>(call: Promise<unknown>, parse: (reply: unknown) => T): Promise<T> {
     try {
-      const decision = parseReply(await this.#client.portcullisTokenBucket(key, spec.capacityArg, spec.refillArg));
+      const result = parse(await call);
       if (!this.#up) this.#markUp();
-      return decision;
+      return result;
     } catch (err) {
       this.#deps.errors.inc();
       this.#markDown(err instanceof Error ? err.message : String(err));
       throw err;
     }
+  }
+
+  readonly #beforeClose: (() => Promise<void>)[] = [];
+
+  /** Work to finish over the connection before close() drops it (the leases' refunds). */
+  beforeClose(fn: () => Promise<void>): void {
+    this.#beforeClose.push(fn);
   }
 
   #markUp(): void {
@@ -169,6 +209,8 @@ export class RedisStore implements Resource {
   }
 
   async close(): Promise<void> {
+    // each bounded by commandTimeoutMs; a failure only loses tokens (under-admission)
+    await Promise.allSettled(this.#beforeClose.map((fn) => fn()));
     this.#closed = true;
     this.#up = false;
     this.#stopProbing();

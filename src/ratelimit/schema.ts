@@ -98,6 +98,20 @@ const policy = {
     },
     capacity: { type: 'integer', description: 'Bucket size: the burst a client may send at once (a new bucket starts full).', minimum: 1, maximum: 1000000000 },
     refillPerSecond: { type: 'number', description: 'Tokens added per second, continuously (0.5 = one every 2 s): the sustained rate.', minimum: 0.001, maximum: 1000000000 },
+    lease: {
+      type: 'object',
+      description:
+        'Opt-in bounded local lease (needs `redis`; absent: exact mode, one Redis call per request). Each gateway process takes up to `tokens` ' +
+        'tokens of a client\'s bucket in one Redis call and spends them without asking Redis again, for at most `ttlMs`; unspent tokens go back ' +
+        'to the bucket when the lease expires or the process stops. Over any interval, N processes admit at most N × (tokens − 1) more than ' +
+        'the exact mode would (docs/rate-limiting.md "Local lease").',
+      additionalProperties: false,
+      required: ['tokens'],
+      properties: {
+        tokens: { type: 'integer', description: 'Tokens per lease, at most the policy\'s capacity: the Redis calls saved per request and the over-admission bound per process.', minimum: 2, maximum: 10000 },
+        ttlMs: { type: 'integer', description: 'Milliseconds a lease may be spent before its unspent tokens are refunded. Default: 1000.', minimum: 10, maximum: 60000, default: 1000 },
+      },
+    },
   },
 };
 

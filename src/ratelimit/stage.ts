@@ -12,6 +12,7 @@
  * counts; `rate_limited` would blame clients for an outage and hide it in the 429 dashboards.
  */
 import type { Counter } from 'prom-client';
+import type { ChildSpan } from '../observe/tracing/tracing.js';
 import { CONTINUE, type RequestContext, type Respond, type Stage, type Verdict } from '../contract/types.js';
 import { addResponseHeader } from '../contract/respond.js';
 import type { BucketSpec } from './bucket.js';
@@ -51,11 +52,20 @@ export class RateLimitStage implements Stage {
 
   handle(ctx: RequestContext): Verdict | Promise<Verdict> {
     const outcome = this.#limiter.take(this.#policy.key.keyOf(ctx), this.#policy.spec);
-    return outcome instanceof Promise ? this.#settle(ctx, outcome) : this.#verdict(ctx, outcome);
+    if (!(outcome instanceof Promise)) return this.#verdict(ctx, outcome);
+    // A Promise means Redis was asked (the command is on the wire already): its CLIENT span.
+    // The bucket key is not an attribute: it is a client address or a subject.
+    const trace = ctx.trace;
+    return this.#settle(ctx, outcome, trace ? trace.child('ratelimit redis', { 'db.system.name': 'redis', 'portcullis.ratelimit.policy': this.#policy.name }) : null);
   }
 
-  async #settle(ctx: RequestContext, pending: Promise<Outcome>): Promise<Verdict> {
-    return this.#verdict(ctx, await pending);
+  async #settle(ctx: RequestContext, pending: Promise<Outcome>, span: ChildSpan | null): Promise<Verdict> {
+    const outcome = await pending;
+    if (span !== null) {
+      if (outcome === null) span.fail('redis unavailable');
+      span.end();
+    }
+    return this.#verdict(ctx, outcome);
   }
 
   #verdict(ctx: RequestContext, d: Outcome): Verdict {

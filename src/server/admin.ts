@@ -5,6 +5,10 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { GatewayHolder } from '../pipeline/gateway.js';
+import { identityKeysOf } from '../identity-token/keys.js';
+
+/** RFC 8414-style well-known location of the identity-token keys (PRODUCT §8). */
+export const JWKS_PATH = '/.well-known/jwks.json';
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body) + '\n';
@@ -35,6 +39,13 @@ export function createAdminServer(holder: GatewayHolder, isShuttingDown: () => b
         },
       );
       return;
+    }
+    if (path === JWKS_PATH) {
+      // The public halves of identityTokens.keys (docs/identity-token.md); the current config's.
+      const keys = identityKeysOf(holder.current.resources);
+      if (keys === null) return json(res, 404, { error: 'not_found' });
+      res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': keys.cacheControl, 'content-length': Buffer.byteLength(keys.jwksBody) });
+      return res.end(req.method === 'HEAD' ? undefined : keys.jwksBody);
     }
     json(res, 404, { error: 'not_found' });
   });

@@ -10,14 +10,14 @@
  */
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AuthListenerConfig, LimitsConfig, ListenerTlsConfig } from '../config/types.js';
+import type { AuthListenerConfig, AuthListenerTlsKeys, LimitsConfig, ListenerTlsConfig } from '../config/types.js';
 import type { Gateway, GatewayHolder } from '../pipeline/gateway.js';
 import { applyLimits, createTrafficServer, trafficServerOptions, type Listener, type Shape } from './listener.js';
 import { ListenerTls } from './tls-listener.js';
 import { refuseConnect, refuseExpectation } from './unsupported.js';
 
 /** The TLS keys of an auth listener in the shape the HTTPS listener's code takes; null without `cert`. */
-export function authListenerTls(cfg: AuthListenerConfig): ListenerTlsConfig | null {
+export function authListenerTls(cfg: AuthListenerTlsKeys): ListenerTlsConfig | null {
   if (cfg.cert === undefined || cfg.key === undefined) return null;
   const { cert, key, minVersion = 'TLSv1.2', clientCa, requireClientCert = false } = cfg;
   return { cert, key, minVersion, requireClientCert, certificates: [], ...(clientCa === undefined ? {} : { clientCa }) };

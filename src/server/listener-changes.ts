@@ -12,6 +12,8 @@ const LIVE_HTTPS_KEYS = new Set(['cert', 'key', 'minVersion', 'hsts', 'clientCa'
  * config per decision (forward-auth/cache.ts); the TLS keys as on HTTPS, while TLS stays on.
  */
 const LIVE_AUTH_KEYS = new Set(['cacheMaxAgeSec', 'trustOriginalUrl', 'key', 'minVersion', 'clientCa', 'requireClientCert']);
+/** listeners.authGrpc: its TLS keys, as on listeners.auth (server/auth-grpc-listener.ts). */
+const LIVE_AUTH_GRPC_KEYS = new Set(['key', 'minVersion', 'clientCa', 'requireClientCert']);
 
 /**
  * The listener settings that changed between two configs and take effect only on restart
@@ -29,6 +31,7 @@ export function listenerChangesNeedingRestart(old: ListenersConfig, next: Listen
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (name === 'https' && LIVE_HTTPS_KEYS.has(key)) continue;
       if (name === 'auth' && (LIVE_AUTH_KEYS.has(key) || (key === 'cert' && a[key] !== undefined && b[key] !== undefined))) continue;
+      if (name === 'authGrpc' && (LIVE_AUTH_GRPC_KEYS.has(key) || (key === 'cert' && a[key] !== undefined && b[key] !== undefined))) continue;
       if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) changed.push(`listeners.${name}.${key}`);
     }
   }

@@ -37,13 +37,28 @@ export interface ShapeHandlers {
 /** A kind of traffic (PRODUCT's two shapes): handlers for a listener, made once per listener. */
 export type Shape = (holder: GatewayHolder, side: ListenerSide) => ShapeHandlers;
 
-/** The shapes a process serves: `edge` on http/https, `auth` on the auth listener. */
+/**
+ * A shape that takes whole connections rather than node:http requests: forward-auth's gRPC
+ * service (forward-auth/grpc/), whose HTTP/2 server is grpc-js's own. The listener accepts (and
+ * for TLS, handshakes) each connection and hands it over.
+ */
+export interface ConnectionHandlers {
+  /** A new connection, in clear text (TLS already terminated by the listener). */
+  readonly onConnection: (socket: Duplex) => void;
+  /** Drain: GOAWAY on every session; calls in flight finish. Idempotent. */
+  readonly goAway: () => void;
+}
+
+export type ConnectionShape = (holder: GatewayHolder) => ConnectionHandlers;
+
+/** The shapes a process serves: `edge` on http/https, `auth` on the auth listener, `authGrpc` on its gRPC port. */
 export interface Shapes {
   readonly edge: Shape;
   readonly auth: Shape;
+  readonly authGrpc: ConnectionShape;
 }
 
-export type ListenerName = 'http' | 'https' | 'auth' | 'admin' | 'demo';
+export type ListenerName = 'http' | 'https' | 'auth' | 'authGrpc' | 'admin' | 'demo';
 
 /** What runtime.ts needs of a server: node:http's, or the HTTPS listener's (https-listener.ts). */
 export type ListenerServer = NetServer & { closeIdleConnections(): void; closeAllConnections(): void };

@@ -1,6 +1,6 @@
 /**
  * The listeners of PRODUCT §3: `http` (serving the edge shape it is handed), `https`
- * (https-listener.ts), `auth` (auth-listener.ts), `admin`, and the built-in `demo` upstream.
+ * (https-listener.ts), `auth` (auth-listener.ts), `authGrpc` (auth-grpc-listener.ts), `admin`, and the built-in `demo` upstream.
  * Each is a node:http server created with the request limits of `server.limits`, so slowloris
  * and oversized headers are refused by Node's parser before any of our code runs.
  */
@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { GatewayHolder } from '../pipeline/gateway.js';
 import { createHttpsListener } from './https-listener.js';
 import { createAuthListener } from './auth-listener.js';
+import { createAuthGrpcListener } from './auth-grpc-listener.js';
 import { createAdminServer } from './admin.js';
 import { createEchoUpstream } from '../demo/echo-upstream.js';
 import { applyLimits, createTrafficServer, type Listener, type Shapes } from './listener.js';
@@ -28,6 +29,7 @@ export function createListeners(holder: GatewayHolder, isShuttingDown: () => boo
   }
   if (https) out.push(https);
   if (listeners.auth) out.push(createAuthListener(holder, listeners.auth, serverCfg.limits, shapes.auth));
+  if (listeners.authGrpc) out.push(createAuthGrpcListener(holder, listeners.authGrpc, serverCfg.limits, shapes.authGrpc));
   // With server.workers the cluster primary serves admin for all workers (server/cluster/).
   if (listeners.admin && !cluster.isWorker) out.push({ name: 'admin', server: createAdminServer(holder, isShuttingDown), config: listeners.admin });
   if (listeners.demo) out.push({ name: 'demo', server: createEchoUpstream(), config: listeners.demo });

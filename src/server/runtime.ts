@@ -25,6 +25,7 @@ import { listenerChangesNeedingRestart } from './listener-changes.js';
 import { loadConfigFile } from '../config/load.js';
 import { compileGateway } from '../compile/gateway.js';
 import { ConfigError } from '../config/errors.js';
+import { tracingChanged } from './tracing.js';
 
 const IDLE_SWEEP_MS = 50;
 
@@ -81,6 +82,9 @@ export class Runtime implements GatewayHolder {
     if (restartOnly.length > 0) {
       this.#logger.warn({ changed: restartOnly }, 'listener settings changed in the config: they take effect on restart, not on reload');
     }
+    if (tracingChanged(old.config.tracing, next.config.tracing)) {
+      this.#logger.warn('tracing settings changed in the config: they take effect on restart, not on reload');
+    }
     this.current = next;
     // Request limits, and for HTTPS certificates, client CA and HSTS, change in place.
     for (const l of this.listeners) await l.reconfigure?.(next);
@@ -95,7 +99,7 @@ export class Runtime implements GatewayHolder {
     const graceMs = this.current.config.server.shutdownGraceMs;
     this.#logger.info({ signal, graceMs }, 'shutting down: draining in-flight requests');
     // Traffic listeners first; admin and the demo upstream keep serving until the drain is over.
-    const isTraffic = (l: Listener): boolean => l.name === 'http' || l.name === 'https' || l.name === 'auth';
+    const isTraffic = (l: Listener): boolean => l.name === 'http' || l.name === 'https' || l.name === 'auth' || l.name === 'authGrpc';
     const traffic = this.listeners.filter(isTraffic);
     const rest = this.listeners.filter((l) => !isTraffic(l));
     const drained = await drainServers(traffic.map((l) => l.server), graceMs);
@@ -103,6 +107,8 @@ export class Runtime implements GatewayHolder {
     await drainServers(rest.map((l) => l.server), 1_000);
     for (const l of this.listeners) l.dispose?.();
     await Promise.race([this.current.retire(), delay(2_000)]);
+    // The spans of the drained requests are still queued: export them (bounded by exportTimeoutMs).
+    if (this.#deps.tracing !== undefined) await this.#deps.tracing.shutdown();
     this.#logger.info('stopped');
   }
 }

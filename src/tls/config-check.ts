@@ -27,7 +27,8 @@ export function checkTlsConfig(doc: Obj, report: Report): void {
     }
   }
   if (https !== null) checkHttpsListener(https, report);
-  if (isObj(listeners.auth)) checkAuthListener(listeners.auth, report);
+  if (isObj(listeners.auth)) checkAuthListener(listeners.auth, 'auth', report);
+  if (isObj(listeners.authGrpc)) checkAuthListener(listeners.authGrpc, 'authGrpc', report);
   const hasClientCa = https !== null && typeof https.clientCa === 'string';
   list(doc.routes).forEach((r, i) => {
     if (!isObj(r)) return;
@@ -57,13 +58,13 @@ function checkHttpsListener(https: Obj, report: Report): void {
   });
 }
 
-/** listeners.auth (issue 14): TLS when cert and key are both set; the other TLS keys need them. */
-function checkAuthListener(auth: Obj, report: Report): void {
-  const at = (...rest: PathSegment[]) => ['listeners', 'auth', ...rest];
+/** listeners.auth (issue 14), listeners.authGrpc: TLS when cert and key are both set; the other TLS keys need them. */
+function checkAuthListener(auth: Obj, name: 'auth' | 'authGrpc', report: Report): void {
+  const at = (...rest: PathSegment[]) => ['listeners', name, ...rest];
   if (auth.cert !== undefined && auth.key === undefined) report(at('key'), 'is required with cert');
   if (auth.key !== undefined && auth.cert === undefined) report(at('cert'), 'is required with key');
   if (auth.cert === undefined && auth.key === undefined) {
-    for (const k of ['clientCa', 'minVersion'] as const) if (auth[k] !== undefined) report(at(k), 'needs cert and key: the auth listener speaks TLS only with a certificate');
+    for (const k of ['clientCa', 'minVersion'] as const) if (auth[k] !== undefined) report(at(k), `needs cert and key: ${name === 'auth' ? 'the auth listener' : 'listeners.authGrpc'} speaks TLS only with a certificate`);
     if (auth.requireClientCert === true) report(at('requireClientCert'), 'needs cert, key and clientCa');
   } else if (auth.requireClientCert === true && auth.clientCa === undefined) {
     report(at('requireClientCert'), 'needs clientCa: client certificates are verified against it');

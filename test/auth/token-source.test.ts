@@ -59,7 +59,7 @@ void t.test('several sources: first found wins; two different tokens are refused
 
 void t.test('credential strip: authorization, token headers and only the token cookie', async (t) => {
   const strip = new CredentialStrip(new TokenSources([{ header: 'authorization' }, { header: 'X-Access-Token' }, { cookie: 'at' }]));
-  t.same([...strip.headers], ['authorization', 'x-access-token']);
+  t.same([...strip.headers], ['authorization', 'dpop', 'x-access-token'], 'a DPoP proof (RFC 9449) goes with the token');
   t.equal(strip.cookie('theme=dark; at=secret; lang=en'), 'theme=dark; lang=en');
   t.equal(strip.cookie('at=secret'), null);
   t.equal(strip.cookie('att=1;at=2; flag'), 'att=1; flag');

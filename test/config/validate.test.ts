@@ -43,6 +43,10 @@ void t.test('defaults are filled in, deep-frozen, and the input is left alone', 
       maxTokenBytes: 8192,
       tokenCache: { maxEntries: 10000, maxTtlSec: 300 },
       bruteForce: { maxFailures: 0, windowSec: 60, blockSec: 300 },
+      dpop: {
+        algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'], proofMaxAgeSec: 60, clockToleranceSec: 5, keyCacheEntries: 10000,
+        replayStore: 'auto', replayMaxEntries: 100000, nonce: { enabled: false, ttlSec: 300 },
+      },
     },
     routes: [{
       name: 'r', match: {}, upstream: { targets: ['http://a:1'], timeoutMs: 30000, retries: 1 },
@@ -141,7 +145,7 @@ void t.test('waf and routes[].waf are known keys (issue 5; their rules are teste
 void t.test('structural messages', async (t) => {
   t.same(problemsOf(null), ['(root): must be an object (a YAML mapping)']);
   t.same(problemsOf({}), ['listeners: is required', 'routes: is required']);
-  t.same(problemsOf({ listeners: {}, routes: [] }), ['listeners: must define at least one listener (http, https, auth, admin or demo)']);
+  t.same(problemsOf({ listeners: {}, routes: [] }), ['listeners: must define at least one listener (http, https, auth, authGrpc, admin or demo)']);
   t.same(problemsOf({ listeners: { admin: { host: '', port: 1.5 } }, routes: {} }), [
     'listeners.admin.host: must not be empty',
     'listeners.admin.port: must be an integer',
@@ -178,8 +182,8 @@ void t.test('unions give one message, or the specific one from inside the chosen
   ]);
   t.same(problemsOf(withRoutes(route({ upstream: {} }))), ['routes[0].upstream.targets: is required']);
   t.same(problemsOf(withRoutes(route({ auth: 'anonymous' }), route({ name: 'b', auth: true }))), [
-    'routes[0].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login }',
-    'routes[1].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login }',
+    'routes[0].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login, dpop }',
+    'routes[1].auth: must be "none" or { providers, scopes, roles, claims, clientCert, login, dpop }',
   ]);
   t.same(problemsOf(withRoutes(route({ auth: { scope: ['x'], claims: { tenant: ['a'], 'a..b': 1 } } }))), [
     'routes[0].auth.scope: unknown key',

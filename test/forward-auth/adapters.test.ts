@@ -8,6 +8,7 @@ import { TrustedProxies } from '../../src/route/client-ip.js';
 import { readNginx } from '../../src/forward-auth/nginx.js';
 import { readTraefik } from '../../src/forward-auth/traefik.js';
 import { readEnvoy } from '../../src/forward-auth/envoy.js';
+import { readHaproxy } from '../../src/forward-auth/haproxy.js';
 import { endpointOf } from '../../src/forward-auth/call.js';
 import type { Caller } from '../../src/forward-auth/original.js';
 
@@ -131,9 +132,29 @@ void t.test('envoy: the check request\'s method and the path after /envoy', asyn
   t.match(readEnvoy(caller({ ...headers, 'x-forwarded-for': '203.0.113.21, 10.0.0.9' }, true), 'GET', '/envoy/'), { ok: true, path: '/', clientIp: '203.0.113.21' });
 });
 
+void t.test('haproxy: X-Original-URI and -Method; X-Forwarded-* and X-Real-IP believed only when trusted; X-Original-URL refused', async (t) => {
+  const headers = {
+    host: 'auth.internal:8081', 'x-original-method': 'DELETE', 'x-original-uri': '//a/%2e%2e/b?x=1',
+    'x-forwarded-host': 'App.Example.com', 'x-forwarded-proto': 'https', 'x-real-ip': '198.51.100.9',
+  };
+  t.same(readHaproxy(caller(headers, true)), {
+    ok: true, method: 'DELETE', path: '/b', query: 'x=1', host: 'app.example.com', proto: 'https', clientIp: '198.51.100.9',
+  });
+  t.same(readHaproxy(caller(headers, false)), {
+    ok: true, method: 'DELETE', path: '/b', query: 'x=1', host: 'auth.internal', proto: 'http', clientIp: '192.0.2.9',
+  });
+  t.match(readHaproxy(caller({ ...headers, 'x-forwarded-for': '203.0.113.4, 10.0.0.7' }, true)), { clientIp: '203.0.113.4' }, 'X-Forwarded-For first, walked');
+  t.match(readHaproxy(caller({ ...headers, 'x-original-url': 'http://status.example.com/' }, true)), { ok: false, reason: 'original_url_not_trusted' });
+  t.match(readHaproxy(caller({ ...headers, 'x-original-url': '' }, true)), { ok: false, reason: 'original_url_not_trusted' }, 'even empty');
+  t.match(readHaproxy(caller({ ...headers, 'x-original-uri': undefined }, true)), { ok: false, reason: 'missing_original_uri' });
+  t.match(readHaproxy(caller({ ...headers, 'x-original-method': 'get' }, true)), { ok: false, reason: 'bad_original_method' });
+  t.match(readHaproxy(caller({ ...headers, 'x-original-method': undefined }, true)), { ok: false, reason: 'missing_original_method' });
+  t.match(readHaproxy(caller({ ...headers, 'x-original-uri': '/a/..%2fb' }, true)), { ok: false });
+});
+
 void t.test('endpointOf', async (t) => {
   t.same(
-    ['/nginx', '/nginx?x', '/traefik', '/traefik?a=b', '/envoy/', '/envoy/a?b', '/envoy', '/envoyx', '/nginx/', '/NGINX', '/traefikx', ''].map(endpointOf),
-    ['nginx', 'nginx', 'traefik', 'traefik', 'envoy', 'envoy', null, null, null, null, null, null],
+    ['/nginx', '/nginx?x', '/traefik', '/traefik?a=b', '/envoy/', '/envoy/a?b', '/haproxy', '/haproxy?x', '/envoy', '/envoyx', '/nginx/', '/NGINX', '/traefikx', '/haproxy/', ''].map(endpointOf),
+    ['nginx', 'nginx', 'traefik', 'traefik', 'envoy', 'envoy', 'haproxy', 'haproxy', null, null, null, null, null, null, null],
   );
 });

@@ -117,7 +117,7 @@ void t.test('envoy: forwardAuthorization: false names the credential headers for
   const auth = { authorization: `Bearer ${await token('dan')}` };
   const r = await ask(trusted.url + '/envoy/private/x', { ...auth, 'x-user-id': 'mallory' });
   t.equal(r.status, 200);
-  t.equal(r.headers['x-envoy-auth-headers-to-remove'], 'x-user-id, authorization');
+  t.equal(r.headers['x-envoy-auth-headers-to-remove'], 'x-user-id, authorization, dpop', 'the DPoP proof goes with the token');
   const twin = await ask(trusted.url + '/envoy/api/x', { authorization: `Bearer ${await token('dan2')}` });
   t.equal(twin.headers['x-envoy-auth-headers-to-remove'], undefined, 'forwardAuthorization: true (the default) keeps it');
 });

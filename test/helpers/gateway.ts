@@ -11,6 +11,7 @@ import { compileGateway } from '../../src/compile/gateway.js';
 import { GatewayMetrics } from '../../src/observe/metrics.js';
 import { Runtime } from '../../src/server/runtime.js';
 import { SHAPES } from '../../src/shapes.js';
+import { startTracing } from '../../src/server/tracing.js';
 
 export interface TestGateway {
   readonly runtime: Runtime;
@@ -34,12 +35,13 @@ export async function startGateway(doc: Record<string, unknown>): Promise<TestGa
   });
   const logger = pino({ base: null, formatters: { level: (label) => ({ level: label }) } }, sink);
   const metrics = new GatewayMetrics({ defaultMetrics: false });
-  const deps = { logger, metrics };
   const listeners = (doc['listeners'] as Record<string, unknown> | undefined) ?? {
     http: { host: '127.0.0.1', port: 0 },
     admin: { host: '127.0.0.1', port: 0 },
   };
   const cfg = validateConfig({ ...doc, listeners });
+  // As main.ts does: `tracing` absent or off gives NO_TRACING and loads no SDK.
+  const deps = { logger, metrics, tracing: await startTracing(cfg.tracing, logger) };
   const runtime = new Runtime('(test)', compileGateway(cfg, deps), deps, SHAPES);
   await runtime.start();
   const portOf = (name: string): number | null => {

@@ -75,7 +75,7 @@ export async function startNginx(
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
@@ -90,8 +90,8 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   throw new Error(`port ${port} not open after ${timeoutMs} ms`);
 }
 
-/** SIGTERM is NGINX's fast shutdown (master and workers); SIGKILL if it lingers. */
-async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
+/** SIGTERM is NGINX's (and HAProxy's) fast shutdown; SIGKILL if it lingers. */
+export async function stop(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);

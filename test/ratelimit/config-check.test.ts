@@ -89,3 +89,19 @@ void t.test('policies and references', async (t) => {
     'routes[0].rateLimit: unknown rate-limit policy "toString" (rateLimits.policies defines per-user, per-ip)',
   ], 'inherited names are not policies');
 });
+
+void t.test('lease (issue 17): ttlMs defaults to 1000; bad leases are named by their key', async (t) => {
+  const redis = { url: 'redis://127.0.0.1:6379' };
+  const cfg = validateConfig({
+    listeners: LISTENERS, redis,
+    rateLimits: { policies: { leased: { key: 'ip', capacity: 100, refillPerSecond: 50, lease: { tokens: 10 } } } }, routes: [],
+  });
+  t.same(cfg.rateLimits?.policies['leased']?.lease, { tokens: 10, ttlMs: 1000 });
+  const leased = (lease: unknown, capacity = 100) => ({ policies: { leased: { key: 'ip', capacity, refillPerSecond: 50, lease } } });
+  t.match(problemsOf({ redis, rateLimits: leased({ tokens: 20 }, 10) }).join('\n'), /rateLimits\.policies\.leased\.lease\.tokens.*must not exceed the policy's capacity \(10\)/);
+  t.match(problemsOf({ rateLimits: leased({ tokens: 10 }) }).join('\n'), /rateLimits\.policies\.leased\.lease.*needs `redis`/);
+  t.match(problemsOf({ redis, rateLimits: leased({ tokens: 1 }) }).join('\n'), /rateLimits\.policies\.leased\.lease\.tokens/);
+  t.match(problemsOf({ redis, rateLimits: leased({ tokens: 10, ttlMs: 5 }) }).join('\n'), /rateLimits\.policies\.leased\.lease\.ttlMs/);
+  t.match(problemsOf({ redis, rateLimits: leased({ tokens: 10, size: 3 }) }).join('\n'), /rateLimits\.policies\.leased\.lease/);
+  t.match(problemsOf({ redis, rateLimits: leased({}) }).join('\n'), /rateLimits\.policies\.leased\.lease.*tokens/);
+});

@@ -1,14 +1,13 @@
 /**
- * The built-in WAF's body scanners (json-scan.ts, multipart.ts) feed a RuleSet value by value.
- * The CRS engine wants the same values as named arguments, so it hands those scanners a RuleSet
- * with no rules whose `inspect` collects instead of matching: one parser of JSON and multipart
+ * The built-in WAF's multipart scanner (multipart.ts) feeds a RuleSet value by value. The CRS
+ * engine wants the same values as named arguments, so it hands those scanners a RuleSet
+ * with no rules whose `inspect` collects instead of matching: one multipart parser
  * for both engines, reused through its existing interface and untouched.
  */
 import { RuleSet, Scan } from '../engine.js';
 import type { Source } from '../exclusions.js';
-import { scanJson } from '../json-scan.js';
 import { boundaryOf, scanMultipart } from '../multipart.js';
-import { T_FILENAME, T_NAME } from '../rule.js';
+import { T_FILENAME, T_FORM, T_NAME } from '../rule.js';
 
 export interface BodyArg {
   readonly name: string;
@@ -23,19 +22,25 @@ class Collector extends RuleSet {
     super(1, []);
   }
 
+  /**
+   * The field whose file name was just read: its content, which multipart.ts inspects next, is
+   * an uploaded file's, and ModSecurity keeps file content out of ARGS (it goes to a temporary
+   * file, FILES_TMP_CONTENT, which CRS 4's request rules do not read).
+   */
+  #fileField: string | null = null;
+
   override inspect(_scan: Scan, bits: number, value: string, _source: Source, name: string, nameSuffix: string | null = null): void {
-    if ((bits & T_NAME) !== 0) return; // names are the entries' keys
+    if ((bits & T_NAME) !== 0) {
+      this.#fileField = null; // names are the entries' keys; a name starts a new part
+      return;
+    }
     const full = nameSuffix === null ? name : name === '' ? nameSuffix : `${name}.${nameSuffix}`;
-    if ((bits & T_FILENAME) !== 0) this.files.push({ name: full, value });
+    if ((bits & T_FILENAME) !== 0) {
+      this.files.push({ name: full, value });
+      this.#fileField = full;
+    } else if ((bits & T_FORM) !== 0 && this.#fileField === full) this.#fileField = null;
     else this.args.push({ name: full, value });
   }
-}
-
-/** The string values of a JSON body with their key paths (`a.b`, arrays without indices). */
-export function scanJsonInto(text: string): BodyArg[] {
-  const c = new Collector();
-  scanJson(c, new Scan(), text);
-  return c.args;
 }
 
 /**

@@ -12,11 +12,12 @@
  */
 import { LiteralGroups } from '../literal-set.js';
 import { requiredLiterals } from '../required-literals.js';
+import { foldStatic, type TxDelta } from './fold.js';
 import { expand } from './macro.js';
 import { isMarker, type CrsRule, type PhaseItem } from './model.js';
 import type { Entry, Transaction } from './transaction.js';
 import { isPlain, PLAIN_SAFE } from './transforms.js';
-import type { VarSpec } from './variables.js';
+import { excludes, type VarSpec } from './variables.js';
 
 /** Targets that depend on what the rules did, not on the request alone: resolved every time. */
 const DYNAMIC = new Set(['TX', 'MATCHED_VARS', 'MATCHED_VAR', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES']);
@@ -40,6 +41,7 @@ const MAX_FOUND_CACHE = 4096;
 const MAX_FOUND_CHARS = 1024 * 1024;
 
 const NO_ENTRIES: Entry[] = [];
+const NO_SPECS: readonly VarSpec[] = [];
 
 /**
  * Values whose rule outcomes are remembered across requests: per value, one byte per memoisable
@@ -53,6 +55,30 @@ const MAX_MEMO_VALUES = 4096;
 const MAX_MEMO_CHARS = 1024 * 1024;
 const MAX_MEMO_VALUE_CHARS = 4096;
 
+/**
+ * One target of a memoisable link, for the clean-set check (#allClean): its key in
+ * Transaction.clean — the target with the link's own exclusions of that collection — and them.
+ */
+interface CleanTarget {
+  /** The target alone: shared by every link that names it. */
+  readonly base: string;
+  /** With the link's exclusions, when it has some (else null). */
+  readonly key: string | null;
+  readonly spec: VarSpec;
+  readonly excluded: readonly VarSpec[];
+}
+
+/** The link's targets as clean-set checks, or null when one is not a set of request values (a count, TX, MATCHED_VARS). */
+function cleanTargetsOf(link: CrsRule): CleanTarget[] | null {
+  const out: CleanTarget[] = [];
+  for (const v of link.targets) {
+    if (v.count || DYNAMIC.has(v.collection)) return null;
+    const excluded = link.excluded.filter((x) => x.collection === v.collection);
+    out.push({ base: specKey(v), key: excluded.length === 0 ? null : [specKey(v), ...excluded.map(specKey)].join('|'), spec: v, excluded });
+  }
+  return out;
+}
+
 function plain(e: Entry): boolean {
   if (e.plain === 0) e.plain = isPlain(e.value) ? 1 : 2;
   return e.plain === 1;
@@ -62,44 +88,45 @@ export class Evaluator {
   readonly #phases: readonly (readonly PhaseItem[])[];
   /** Per phase: marker name or rule id → the item index to continue after. */
   readonly #jumps: readonly Map<string, number>[];
+  /** Per phase: the TX writes of the rules folded at load (fold.ts), applied when the phase starts. */
+  readonly #deltas: readonly TxDelta[];
   readonly #literals: LiteralGroups | null;
   readonly #words: number;
   /** Scratch (a phase runs synchronously; one Evaluator per engine). */
   #found = new Map<string, Uint32Array>();
   #foundChars = 0;
-  #memo = new Map<string, Uint8Array>();
+  #memo = new Map<string, Uint32Array>();
   #memoChars = 0;
-  readonly #memoSlots: number;
+  /** 32-bit words of a value's memo: a bit per memoisable link. */
+  readonly #memoWords: number;
+  /** Per memo slot: the link's targets as clean-set checks (cleanTargetsOf). */
+  readonly #cleanTargets: (readonly CleanTarget[] | null)[] = [];
   readonly #entries: Entry[][] = [];
   /** For bench/ tools: milliseconds spent per rule id, when set. */
   profile: Map<number, number> | null = null;
   /** For tests and the report: rules whose regex the prefilter can skip. */
   readonly prefiltered: number;
+  /** For tests and the report: rules evaluated once at load instead of per request (fold.ts). */
+  readonly folded: number;
 
-  constructor(phases: readonly (readonly PhaseItem[])[], prefilter = true) {
-    this.#phases = phases;
-    this.#jumps = phases.map((items) => {
-      const m = new Map<string, number>();
-      items.forEach((it, i) => {
-        if (isMarker(it)) m.set(it.marker, i);
-        else m.set(String(it.id), i);
-      });
-      return m;
-    });
+  /**
+   * `initialTx`: the TX every request starts with (the callers seed it, LoadedCrs.initialTx);
+   * with `fold`, the rules whose outcome depends on it alone are evaluated once, here.
+   */
+  constructor(all: readonly [readonly PhaseItem[], readonly PhaseItem[]], prefilter = true, initialTx: readonly (readonly [string, string])[] = [], fold = true) {
     const groups: string[][] = [];
     let prefiltered = 0;
-    let slots = 0;
-    for (const items of phases) {
+    // Links of every rule get their keys, folded or not: folding evaluates them too.
+    for (const items of all) {
       for (const it of items) {
         for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
           link.targetKey = targetKeyOf(link);
           link.plainSafe = link.transformNames.every((n) => PLAIN_SAFE.has(n));
-          if (link.operator.constant && !link.action) link.memoIndex = slots++;
         }
       }
     }
     if (prefilter) {
-      for (const items of phases) {
+      for (const items of all) {
         for (const it of items) {
           for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
             const re = link.operator.regex;
@@ -112,15 +139,43 @@ export class Evaluator {
         }
       }
     }
-    this.#memoSlots = slots;
     this.#literals = groups.length > 0 ? new LiteralGroups(groups) : null;
     this.#words = this.#literals?.words ?? 0;
     this.prefiltered = prefiltered;
+    const f = fold ? foldStatic(all, initialTx, (t, r) => this.#chain(t, r)) : null;
+    const phases = f?.phases ?? all;
+    this.#deltas = f?.deltas ?? [[], []];
+    this.folded = f?.folded ?? 0;
+    this.#phases = phases;
+    // Memo slots only for the links that still run per request (fewer words per value).
+    let slots = 0;
+    for (const items of phases) {
+      for (const it of items) {
+        for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
+          if (!link.operator.constant || link.action) continue;
+          link.memoIndex = slots++;
+          this.#cleanTargets.push(cleanTargetsOf(link));
+        }
+      }
+    }
+    this.#memoWords = (slots + 31) >>> 5;
+    this.#jumps = phases.map((items) => {
+      const m = new Map<string, number>();
+      items.forEach((it, i) => {
+        if (isMarker(it)) m.set(it.marker, i);
+        else m.set(String(it.id), i);
+      });
+      return m;
+    });
   }
 
   /** Runs phase 1 or 2 on `t`; `stopOnDeny` is block mode. */
   run(t: Transaction, phase: 1 | 2, stopOnDeny: boolean): void {
     if (t.engine === 'off' || t.allowed) return;
+    for (const [k, v] of this.#deltas[phase - 1]!) {
+      if (v === null) t.tx.delete(k);
+      else t.tx.set(k, v);
+    }
     const items = this.#phases[phase - 1]!;
     const jumps = this.#jumps[phase - 1]!;
     for (let i = 0; i < items.length; i++) {
@@ -175,6 +230,12 @@ export class Evaluator {
       this.#actions(t, link);
       return true;
     }
+    // Every value the link would inspect is known not to match it: no need to list them.
+    const slot = link.memoIndex;
+    if (slot >= 0) {
+      const targets = this.#cleanTargets[slot]!;
+      if (targets !== null && this.#allClean(t, targets, starter, slot)) return false;
+    }
     const entries = t.resolveShared(link, starter, (this.#entries[depth] ??= []));
     let matched = false;
     // Allocated on the first match only: most rules match nothing.
@@ -201,21 +262,71 @@ export class Evaluator {
     const slot = link.memoIndex;
     if (slot < 0) return this.#evaluateEntry(t, link, e);
     const memo = (e.memo ??= this.#memoFor(e.value));
-    if (memo[slot] === 1) return null;
+    const bit = 1 << (slot & 31);
+    if ((memo[slot >>> 5]! & bit) !== 0) return null;
     const hit = this.#evaluateEntry(t, link, e);
-    if (hit === null) memo[slot] = 1;
+    if (hit === null) memo[slot >>> 5]! |= bit;
     return hit;
   }
 
-  #memoFor(value: string): Uint8Array {
-    if (value.length > MAX_MEMO_VALUE_CHARS) return new Uint8Array(this.#memoSlots);
+  /**
+   * Is `slot`'s bit set in the clean set of every target — the AND of the memos of the values it
+   * names? A target the request's ctl removals take whole from the rule is passed over; one they
+   * take part of is not decided here (the caller resolves and looks at each value).
+   */
+  #allClean(t: Transaction, targets: readonly CleanTarget[], starter: CrsRule, slot: number): boolean {
+    const word = slot >>> 5;
+    const bit = 1 << (slot & 31);
+    const removed = t.removedTargets.length === 0 ? null : t.removalsFor(starter);
+    for (let i = 0; i < targets.length; i++) {
+      const ct = targets[i]!;
+      if (removed !== null && removed.length > 0) {
+        const r = removed.find((x) => x.collection === ct.spec.collection);
+        if (r !== undefined) {
+          if (r.key === null && r.regex === null) continue;
+          return false;
+        }
+      }
+      // The target whole first: its set is shared, and excluded values rarely lack the bit.
+      const whole = t.clean.get(ct.base) ?? this.#cleanSet(t, ct, false);
+      if ((whole[word]! & bit) !== 0) continue;
+      if (ct.key === null) return false;
+      const set = t.clean.get(ct.key) ?? this.#cleanSet(t, ct, true);
+      if ((set[word]! & bit) === 0) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The AND of the memos of the values behind a target, once per request (per body): memos only
+   * gain bits as rules run, so a set made earlier in the request errs on the side of evaluating.
+   */
+  #cleanSet(t: Transaction, ct: CleanTarget, exclusions: boolean): Uint32Array {
+    const set = new Uint32Array(this.#memoWords).fill(0xffffffff);
+    const spec = ct.spec;
+    const excluded = exclusions ? ct.excluded : NO_SPECS;
+    const scalar = t.scalarEntry(spec.collection);
+    const entries = scalar !== null ? [scalar] : (t.collections.get(spec.collection) ?? NO_ENTRIES);
+    for (const e of entries) {
+      if (spec.key !== null && e.lkey !== spec.key) continue;
+      if (spec.regex !== null && !spec.regex.test(e.key)) continue;
+      if (excluded.length > 0 && excluded.some((x) => excludes(x, spec.collection, e.key, e.lkey))) continue;
+      const memo = (e.memo ??= this.#memoFor(e.value));
+      for (let w = 0; w < set.length; w++) set[w]! &= memo[w]!;
+    }
+    t.clean.set(exclusions ? ct.key! : ct.base, set);
+    return set;
+  }
+
+  #memoFor(value: string): Uint32Array {
+    if (value.length > MAX_MEMO_VALUE_CHARS) return new Uint32Array(this.#memoWords);
     let memo = this.#memo.get(value);
     if (memo === undefined) {
       if (this.#memo.size >= MAX_MEMO_VALUES || this.#memoChars + value.length > MAX_MEMO_CHARS) {
         this.#memo.clear();
         this.#memoChars = 0;
       }
-      memo = new Uint8Array(this.#memoSlots);
+      memo = new Uint32Array(this.#memoWords);
       this.#memoChars += value.length;
       this.#memo.set(value.length > 64 ? ('.' + value).slice(1) : value, memo);
     }

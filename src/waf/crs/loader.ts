@@ -27,6 +27,8 @@ export interface CrsOptions {
   readonly anomalyThreshold: number;
   /** Off only for tests that compare with and without it. */
   readonly prefilter?: boolean;
+  /** Folding of the request-independent rules (fold.ts); off only for tests that compare. */
+  readonly fold?: boolean;
 }
 
 export interface LoadedCrs {
@@ -103,7 +105,7 @@ export function loadCrs(opts: CrsOptions): LoadedCrs {
   ];
   if (setup === null) initialTx.push(['crs_setup_version', BUILT_IN_SETUP_VERSION]);
   return {
-    evaluator: new Evaluator(built.phases, opts.prefilter ?? true),
+    evaluator: new Evaluator(built.phases, opts.prefilter ?? true, initialTx, opts.fold ?? true),
     initialTx,
     files: [...(setup === null ? [] : [setup]), ...exclusions, ...ruleFiles],
     ruleCount: built.ruleCount,

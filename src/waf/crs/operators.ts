@@ -8,6 +8,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { LiteralGroups } from '../literal-set.js';
 import { expand, isConstant, parseMacro, type Macro, type MacroResolver } from './macro.js';
+import { sqliDetector, xssDetector, type FamilyDetector } from './detectors.js';
 import { PcreError, translatePcre } from './pcre.js';
 import { checkSafety, PROVEN_INPUT_CHARS, UNPROVEN_INPUT_CHARS } from './safety.js';
 
@@ -175,6 +176,20 @@ function toInt(s: string): number {
   return Number.isNaN(n) ? 0 : n;
 }
 
+/** `@detectSQLi`/`@detectXSS` (detectors.ts); TX.0 is the built-in rule that answered, as libinjection's fingerprint would be. */
+class Detector implements Operator {
+  readonly regex = null;
+  readonly proven = true;
+  readonly constant = true;
+  constructor(readonly name: string, readonly detector: FamilyDetector) {}
+
+  match(value: string, ctx: MatchContext, capture: boolean): boolean {
+    const id = this.detector.detect(value);
+    if (id !== 0 && capture) ctx.capture(0, `waf-rule-${id}`);
+    return id !== 0;
+  }
+}
+
 class Fixed implements Operator {
   readonly regex = null;
   readonly proven = true;
@@ -243,7 +258,7 @@ function ipList(arg: string): BlockList {
   return list;
 }
 
-const UNSUPPORTED = new Set(['detectsqli', 'detectxss', 'rbl', 'geolookup', 'inspectfile', 'verifycc', 'verifycpf', 'verifyssn', 'gsblookup', 'fuzzyhash', 'validatedtd', 'validateschema', 'validatehash']);
+const UNSUPPORTED = new Set(['rbl', 'geolookup', 'inspectfile', 'verifycc', 'verifycpf', 'verifyssn', 'gsblookup', 'fuzzyhash', 'validatedtd', 'validateschema', 'validatehash']);
 
 /** Compiles `@name arg`; throws UnsupportedOperator for operators it does not run, Error for bad arguments. */
 export function compileOperator(name: string, arg: string, src: OperatorSource): Operator {
@@ -252,6 +267,10 @@ export function compileOperator(name: string, arg: string, src: OperatorSource):
   switch (n) {
     case 'rx':
       return new Rx(arg);
+    case 'detectsqli':
+      return new Detector('detectSQLi', sqliDetector());
+    case 'detectxss':
+      return new Detector('detectXSS', xssDetector());
     case 'pm':
       return new Pm('pm', arg.split(/\s+/));
     case 'pmfromfile':

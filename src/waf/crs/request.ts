@@ -2,25 +2,27 @@
  * The request as CRS's variables see it, as byte strings (one char per byte, as ModSecurity
  * reads the request): the request line, ARGS_GET from the query string, the headers in the order
  * sent (every copy, from rawHeaders), the cookies, and — for phase 2 — the body by processor:
- * URLENCODED → ARGS_POST, JSON → ARGS_POST named `json.a.b` as ModSecurity's JSON processor names
- * them, MULTIPART → ARGS_POST, FILES, FILES_NAMES and MULTIPART_PART_HEADERS, XML → XML:/* (the
- * text content). JSON and multipart are read by the built-in WAF's own scanners (json-scan.ts,
- * multipart.ts) through body-collector.ts, so both engines agree on what a body holds.
+ * URLENCODED → ARGS_POST; JSON → ARGS_POST named `json.a.b` and `json.list.array_0`, every scalar,
+ * as libmodsecurity 3's JSON processor names them (json-body.ts); MULTIPART → ARGS_POST, FILES,
+ * FILES_NAMES and MULTIPART_PART_HEADERS, read by the built-in WAF's multipart scanner through
+ * body-collector.ts; XML → XML:/* (the text content).
  */
+import { isUtf8 } from 'node:buffer';
 import type { RequestContext } from '../../contract/types.js';
-import { scanJsonInto, scanMultipartInto, type BodyArg } from './body-collector.js';
+import { scanMultipartInto, type BodyArg } from './body-collector.js';
+import { jsonArguments } from './json-body.js';
 import { entry, type Entry, type Transaction } from './transaction.js';
 
 const hexVal = (c: number): number =>
   c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
 
-/** ModSecurity's argument decoding: `+` → space, %XX → the byte, anything invalid kept. */
-export function argDecode(s: string): string {
-  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
+/** %XX → the byte, anything invalid kept; `+` → space only in form arguments. */
+function percentDecode(s: string, plusIsSpace: boolean): string {
+  if (s.indexOf('%') < 0 && (!plusIsSpace || s.indexOf('+') < 0)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 0x2b) out += ' ';
+    if (c === 0x2b && plusIsSpace) out += ' ';
     else if (c === 0x25 && hexVal(s.charCodeAt(i + 1)) >= 0 && hexVal(s.charCodeAt(i + 2)) >= 0) {
       out += String.fromCharCode(hexVal(s.charCodeAt(i + 1)) * 16 + hexVal(s.charCodeAt(i + 2)));
       i += 2;
@@ -29,10 +31,35 @@ export function argDecode(s: string): string {
   return out;
 }
 
+/** ModSecurity's argument decoding: `+` → space, %XX → the byte, anything invalid kept. */
+export const argDecode = (s: string): string => percentDecode(s, true);
+
+/** ModSecurity's uri_decode for REQUEST_URI/REQUEST_FILENAME: %XX → the byte, `+` kept (a path, not a form). */
+export const uriDecode = (s: string): string => percentDecode(s, false);
+
 /** Characters past U+00FF (from a JSON \u escape) as their UTF-8 bytes. */
 export function toBytes(s: string): string {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return Buffer.from(s, 'utf8').toString('latin1');
   return s;
+}
+
+/** A string of code points as its UTF-8 bytes, one char per byte (ASCII unchanged, no copy). */
+function utf8Bytes(s: string): string {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8').toString('latin1');
+  return s;
+}
+
+/**
+ * A JSON body's arguments as ModSecurity's JSON processor (yajl) hands them over: UTF-8 bytes,
+ * whether a character was sent raw or as a `\u00e9` escape. A body in valid UTF-8 is decoded
+ * as text, scanned, and each name and value encoded back, so `"L'Or\u00e9al"` and `"L'Oréal"`
+ * both reach the rules as the bytes C3 A9 (a lone E9 byte would be invalid UTF-8 to 920250).
+ * A body that is not valid UTF-8 is scanned as bytes, its invalid bytes kept for the rules.
+ */
+function jsonArgs(bytes: Buffer, text: string, add: (name: string, value: string) => void): void {
+  const utf8 = isUtf8(bytes);
+  const encode = utf8 ? utf8Bytes : toBytes;
+  for (const a of jsonArguments(utf8 ? bytes.toString('utf8') : text, MAX_ARGS)) add(encode(a.name), encode(a.value));
 }
 
 /** Bounds on what one request puts in the collections (CRS's own checks stop far below). */
@@ -79,10 +106,14 @@ export function loadHead(t: Transaction, ctx: RequestContext, protocol: string):
   const uri = ctx.query === '' ? ctx.path : `${ctx.path}?${ctx.query}`;
   const s = t.scalars;
   s.set('REQUEST_METHOD', ctx.method);
-  s.set('REQUEST_URI', uri);
+  // As libmodsecurity 3 sets them (checked against nginx + libmodsecurity 3.0.9): REQUEST_URI,
+  // REQUEST_FILENAME and REQUEST_BASENAME percent-decoded, REQUEST_URI_RAW and REQUEST_LINE as
+  // sent. CRS relies on it: 933160 finds `subSTR($x)` in a path sent as `subSTR%28%24x%29`.
+  const file = uriDecode(ctx.path);
+  s.set('REQUEST_URI', uriDecode(uri));
   s.set('REQUEST_URI_RAW', uri);
-  s.set('REQUEST_FILENAME', ctx.path);
-  s.set('REQUEST_BASENAME', ctx.path.slice(ctx.path.lastIndexOf('/') + 1));
+  s.set('REQUEST_FILENAME', file);
+  s.set('REQUEST_BASENAME', file.slice(file.lastIndexOf('/') + 1));
   s.set('REQUEST_PROTOCOL', protocol);
   s.set('REQUEST_LINE', `${ctx.method} ${uri} ${protocol}`);
   s.set('QUERY_STRING', ctx.query);
@@ -173,9 +204,8 @@ export function loadBody(t: Transaction, contentType: string | undefined, bytes:
     postNames.push(entry('ARGS_POST_NAMES', name, name));
   };
   if (processor === 'URLENCODED') parseArgs(text, 'ARGS_POST', post, postNames);
-  else if (processor === 'JSON') {
-    for (const a of scanJsonInto(text)) add(toBytes(a.name === '' ? 'json' : `json.${a.name}`), toBytes(a.value));
-  } else if (processor === 'MULTIPART') {
+  else if (processor === 'JSON') jsonArgs(bytes, text, add);
+  else if (processor === 'MULTIPART') {
     loadMultipart(t, contentType ?? '', text, add);
   } else if (processor === 'XML') {
     t.collections.set('XML', xmlEntries(text));

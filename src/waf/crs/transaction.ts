@@ -24,8 +24,8 @@ export interface Entry {
   plain: number;
   /** The prefilter's scan of the raw value, once computed (evaluate.ts). */
   found: Uint32Array | null;
-  /** The value's no-match memo (evaluate.ts), once looked up. */
-  memo: Uint8Array | null;
+  /** The value's no-match memo (evaluate.ts, a bit per memoisable link), once looked up. */
+  memo: Uint32Array | null;
 }
 
 export function entry(collection: string, key: string, value: string): Entry {
@@ -122,14 +122,34 @@ export class Transaction implements MatchContext {
     return false;
   }
 
+  /** The entry of scalar variable `name` (cached until it changes), or null when the request has none. */
+  scalarEntry(name: string): Entry | null {
+    return this.#scalar(name);
+  }
+
+  /** The targets the request's ctl removals take from `starter`'s rules. */
+  removalsFor(starter: CrsRule): readonly VarSpec[] {
+    return this.#removalsFor(starter);
+  }
+
   /** Resolved target lists shared by rules with the same targets (model.ts targetKey). */
   readonly #shared = new Map<string, Entry[]>();
+
+  /**
+   * Per target as a rule lists it (`REQUEST_HEADERS` less its own exclusions, `ARGS:foo`, a
+   * scalar): the AND of its values' no-match memos, made by the evaluator when a rule first asks
+   * (evaluate.ts #allClean).
+   */
+  readonly clean = new Map<string, Uint32Array>();
 
   /** The collections changed (the body arrived): shared resolutions are stale. */
   collectionsChanged(): void {
     this.#shared.clear();
     this.#scalarEntries.clear();
+    this.clean.clear();
   }
+
+
 
   /**
    * resolve(), shared between rules of the same target list while no ctl removal applies to the
@@ -204,6 +224,7 @@ export class Transaction implements MatchContext {
     this.scalars.set(name, value);
     this.#scalarEntries.delete(name);
     this.#shared.clear();
+    this.clean.clear();
   }
 
   #resolveTx(spec: VarSpec, out: Entry[]): void {

@@ -115,7 +115,7 @@ SecRule ARGS "@rx deny" "id:701,phase:1,block,severity:CRITICAL"
 void t.test('body variables: urlencoded, JSON as ModSecurity names it, multipart, XML', async (t) => {
   const crs = load(`
 SecRule ARGS_POST:json.user.name "@rx evil" "id:800,phase:2,block,severity:CRITICAL"
-SecRule ARGS_NAMES "@streq json.list" "id:801,phase:2,block,severity:CRITICAL"
+SecRule ARGS_NAMES "@streq json.list.array_1" "id:801,phase:2,block,severity:CRITICAL"
 SecRule FILES "@rx \\.php$" "id:802,phase:2,block,severity:CRITICAL"
 SecRule MULTIPART_PART_HEADERS "@rx ^content-type\\s*:\\s*x-evil" "id:803,phase:2,block,severity:CRITICAL,t:lowercase"
 SecRule XML:/* "@rx <evil>" "id:804,phase:2,block,severity:CRITICAL"
@@ -124,7 +124,7 @@ SecRule REQUEST_BODY "@rx evil" "id:806,phase:2,block,severity:CRITICAL"
 SecRule REQBODY_PROCESSOR "@streq JSON" "id:807,phase:1,pass,nolog,setvar:tx.json=1"
 `);
   const json = run(crs, { method: 'POST', headers: [['Content-Type', 'application/json']], body: '{"user":{"name":"evil"},"list":["x","y"]}' });
-  t.same(json.matchedIds, [800, 801], 'key paths are json.a.b; REQUEST_BODY is not the raw JSON (ModSecurity 2)');
+  t.same(json.matchedIds, [800, 801], 'key paths are json.a.b and json.list.array_1; REQUEST_BODY is not the raw JSON (ModSecurity 2)');
   t.equal(json.tx.get('json'), '1', 'REQBODY_PROCESSOR is known in phase 1');
   t.same(run(crs, { method: 'POST', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: 'a=evil' }).matchedIds, [806], 'REQUEST_BODY for a form');
   const boundary = 'XyZ';

@@ -9,9 +9,9 @@ import { Transaction } from '../../../src/waf/crs/transaction.js';
 import { RequestCtx } from '../../../src/pipeline/context.js';
 import { ruleDir } from '../../helpers/crs.js';
 
-export function load(rules: string, extra: Record<string, string> = {}, opts: { paranoia?: number; exclusions?: string[]; prefilter?: boolean } = {}): LoadedCrs {
+export function load(rules: string, extra: Record<string, string> = {}, opts: { paranoia?: number; exclusions?: string[]; prefilter?: boolean; fold?: boolean } = {}): LoadedCrs {
   const dir = ruleDir({ 'rules.conf': rules, ...extra });
-  return loadCrs({ rulesDir: dir, paranoia: opts.paranoia ?? 1, anomalyThreshold: 5, exclusions: opts.exclusions, prefilter: opts.prefilter ?? true });
+  return loadCrs({ rulesDir: dir, paranoia: opts.paranoia ?? 1, anomalyThreshold: 5, exclusions: opts.exclusions, prefilter: opts.prefilter ?? true, fold: opts.fold ?? true });
 }
 
 export interface Req {

@@ -71,7 +71,7 @@ void t.test('captures of @rx fill TX.0 …', async (t) => {
 });
 
 void t.test('operators it does not run are refused as unsupported', async (t) => {
-  for (const [op, message] of [['detectSQLi', /@detectSQLi is not supported/], ['rbl', /@rbl is not supported/], ['nosuch', /unknown operator @nosuch/]] as const) {
+  for (const [op, message] of [['geoLookup', /@geoLookup is not supported/], ['rbl', /@rbl is not supported/], ['nosuch', /unknown operator @nosuch/]] as const) {
     let caught: unknown = null;
     try {
       compileOperator(op, 'x', files);
