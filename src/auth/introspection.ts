@@ -98,8 +98,10 @@ export class Introspector implements Resource {
     if (this.#endpoint === null && discovery) void this.#discover();
   }
 
-  /** The cached answer synchronously, else the (shared) call. */
-  /** `trace`: the request's span; a call it starts gets a CLIENT span under it (shared callers wait on that one). */
+  /**
+   * The cached answer synchronously, else the (shared) call. `trace`: the request's span; a call it
+   * starts gets a CLIENT span under it (shared callers wait on that one).
+   */
   introspect(token: string, nowMs: number, trace?: RequestSpan | null): IntrospectionResult | Promise<IntrospectionResult> {
     const key = tokenKey(token);
     const hit = this.#cache.get(key, nowMs);

@@ -10,6 +10,8 @@ import { startUpstream } from '../../helpers/upstream.js';
 import { startOtlpReceiver, SPAN_KIND_CLIENT, SPAN_KIND_SERVER, type ReceivedSpan } from '../../helpers/otlp.js';
 import { makeKey, TestIdp } from '../../helpers/idp.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
+import { TestAuthServer } from '../../helpers/introspection.js';
+import { nowSec } from '../../helpers/idp.js';
 
 interface Answer { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
@@ -128,6 +130,49 @@ void t.test('a SERVER span per request, an upstream CLIENT span, and the upstrea
   const line = access.find((l) => l['path'] === '/public/x')!;
   t.equal(line['traceId'], s1.traceId);
   t.equal(line['spanId'], s1.spanId);
+});
+
+void t.test('introspection and OIDC discovery get CLIENT spans; the forward-auth answer names our span', async (t) => {
+  const otlp = await startOtlpReceiver();
+  const as = await TestAuthServer.start('gw', 'gw-secret', [makeKey('RS256', 'k1')]);
+  t.teardown(async () => { await as.close(); await otlp.close(); });
+  as.active.set('opaque-carol', { sub: 'carol', exp: nowSec() + 60 });
+  const gw = await startGateway({
+    listeners: { http: { host: '127.0.0.1', port: 0 }, auth: { host: '127.0.0.1', port: 0 } },
+    server: { trustedProxies: ['127.0.0.2'] },
+    tracing: { enabled: true, endpoint: otlp.url },
+    auth: { providers: [{ name: 'as', issuer: as.issuer, discovery: true, algorithms: ['RS256'], introspection: { clientId: 'gw', clientSecret: 'gw-secret' } }] },
+    routes: [{ name: 'api', match: { path: '/api' } }],
+  });
+  let closed = false;
+  t.teardown(async () => { if (!closed) await gw.close(); });
+  t.ok(await eventually(() => gw.runtime.current.notReadyReasons().length === 0, 5_000), 'keys discovered and loaded');
+  const auth = gw.runtime.listeners.find((l) => l.name === 'auth')!;
+  const authUrl = `http://127.0.0.1:${(auth.server.address() as { port: number }).port}`;
+  // Envoy's ext_authz shape, from the trusted proxy, which sends its own traceparent.
+  const allowed = await get(`${authUrl}/envoy/api/x`, { authorization: 'Bearer opaque-carol', traceparent: CLIENT_TRACEPARENT }, '127.0.0.2');
+  t.equal(allowed.status, 200);
+  const denied = await get(`${authUrl}/envoy/api/x`, {});
+  t.equal(denied.status, 401);
+  await gw.close();
+  closed = true;
+  const fa = servers(otlp.spans);
+  t.equal(fa.length, 2);
+  const allowSpan = fa.find((s) => s.attributes['portcullis.decision'] === 'allow')!;
+  t.equal(allowSpan.attributes['portcullis.shape'], 'forward-auth');
+  t.equal(allowSpan.traceId, CLIENT_TRACE, "the caller's trace continues (trustParentFrom: trustedProxies)");
+  t.equal(allowed.headers['traceparent'], `00-${allowSpan.traceId}-${allowSpan.spanId}-01`, 'the allow answer names our SERVER span');
+  const denySpan = fa.find((s) => s.attributes['portcullis.decision'] === 'unauthenticated')!;
+  t.equal(denied.headers['traceparent'], `00-${denySpan.traceId}-${denySpan.spanId}-01`, 'so does a denial');
+  const intro = otlp.spans.filter((s) => s.name === 'introspection');
+  t.equal(intro.length, 1, 'one introspection call, one span');
+  t.equal(intro[0]!.parentSpanId, allowSpan.spanId, 'under the request that made it');
+  t.equal(intro[0]!.attributes['portcullis.introspection.result'], 'active');
+  const discovery = otlp.spans.filter((s) => s.name === 'oidc discovery');
+  t.ok(discovery.length >= 1, 'OIDC discovery has its span');
+  const jwks = otlp.spans.find((s) => s.name === 'jwks fetch')!;
+  t.ok(discovery.some((d) => d.parentSpanId === jwks.spanId), "the JWKS discovery step is a child of the fetch's span");
+  t.notOk(otlp.bodies.join('\n').includes('opaque-carol'), 'the opaque token is not exported');
 });
 
 void t.test('includeSubject puts sub on the request span as enduser.id', async (t) => {
