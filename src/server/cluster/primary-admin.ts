@@ -2,14 +2,18 @@
  * The admin listener of the cluster primary (server.workers): /healthz for the primary itself,
  * /readyz ready when every worker is, /metrics the sum of the workers' registries (prom-client's
  * AggregatorRegistry, asked over IPC; counters of replaced workers carried over so sums never go
- * down). Workers do not open the admin listener.
+ * down), /.well-known/jwks.json the identity-token keys the workers sign with (asked over IPC at
+ * each fetch, so a SIGHUP rotation is served as soon as the workers have reloaded). Workers do not
+ * open the admin listener.
  */
 import type { Worker } from 'node:cluster';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import { JWKS_PATH } from '../admin.js';
 import {
-  MSG_METRICS_REQ, MSG_READYZ_REQ, type MetricsJson, type MetricsRequest, type MetricsResponse, type ReadyzRequest, type ReadyzResponse,
+  MSG_JWKS_REQ, MSG_METRICS_REQ, MSG_READYZ_REQ, type JwksRequest, type JwksResponse, type MetricsJson, type MetricsRequest,
+  type MetricsResponse, type ReadyzRequest, type ReadyzResponse,
 } from './messages.js';
 
 /** How long /readyz and /metrics wait for each worker's answer. */
@@ -52,7 +56,7 @@ export class PrimaryAdmin {
   }
 
   /** A worker's answer to one of our questions. */
-  answer(message: ReadyzResponse | MetricsResponse): void {
+  answer(message: ReadyzResponse | MetricsResponse | JwksResponse): void {
     this.#waiters.get(message.id)?.(message);
   }
 
@@ -89,8 +93,49 @@ export class PrimaryAdmin {
         );
         return;
       }
+      if (path === JWKS_PATH) {
+        this.#jwks().then(
+          (jwks) => {
+            if (jwks === null) return json(res, 404, { error: 'not_found' });
+            res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': jwks.cacheControl, 'content-length': Buffer.byteLength(jwks.body) });
+            res.end(req.method === 'HEAD' ? undefined : jwks.body);
+          },
+          (err: unknown) => {
+            this.#logger.error({ err }, 'JWKS collection from the workers failed');
+            json(res, 503, { error: 'unavailable' });
+          },
+        );
+        return;
+      }
       json(res, 404, { error: 'not_found' });
     });
+  }
+
+  /**
+   * The identity-token JWKS of the ready workers. They agree except while a SIGHUP reload is
+   * going through them one by one: then the union of their keys is served (a reloaded worker
+   * signs with the new key, one not yet reloaded with the old one: a relying party must find
+   * both), with `no-cache` so that it is fetched again once the rotation has settled. Null (404)
+   * when no worker has identityTokens configured; a rejection (503) when no worker answered.
+   */
+  async #jwks(): Promise<{ body: string; cacheControl: string } | null> {
+    const answers = await Promise.all(this.#slots.map(async (slot): Promise<JwksResponse['jwks'] | undefined> => {
+      const worker = slot.worker;
+      if (worker === null || !slot.ready || !worker.isConnected()) return undefined;
+      const answer = await this.#ask(worker, { type: MSG_JWKS_REQ, id: this.#nextAskId++ } satisfies JwksRequest);
+      return typeof answer === 'string' ? undefined : (answer as JwksResponse).jwks;
+    }));
+    const answered = answers.filter((a) => a !== undefined);
+    if (answered.length === 0) throw new Error('no worker answered');
+    const sets = answered.filter((a) => a !== null);
+    if (sets.length === 0) return null;
+    const first = sets[0]!;
+    if (sets.every((s) => s.body === first.body && s.cacheControl === first.cacheControl)) return first;
+    const keys = new Map<string, unknown>();
+    for (const s of sets) {
+      for (const k of (JSON.parse(s.body) as { keys: unknown[] }).keys) keys.set(JSON.stringify(k), k);
+    }
+    return { body: JSON.stringify({ keys: [...keys.values()] }), cacheControl: 'no-cache' };
   }
 
   /** Every worker's not-ready reasons, prefixed with its slot; a missing or silent worker is one too. */
@@ -130,7 +175,7 @@ export class PrimaryAdmin {
   }
 
   /** Sends `request` and resolves with the worker's answer, or a reason string when there is none. */
-  #ask(worker: Worker, request: ReadyzRequest | MetricsRequest): Promise<unknown> {
+  #ask(worker: Worker, request: ReadyzRequest | MetricsRequest | JwksRequest): Promise<unknown> {
     const id = request.id;
     return new Promise((resolve) => {
       const timer = setTimeout(() => finish('no answer'), ASK_TIMEOUT_MS);

@@ -11,7 +11,8 @@
  * - serves the admin listener itself, so a scrape sees every worker: `/metrics` sums the
  *   workers' registries (prom-client's AggregatorRegistry.aggregate, asked over the cluster IPC
  *   channel; counters of replaced workers carried over so sums never go down), `/readyz` is
- *   ready when every worker is, `/healthz` answers for the primary. Workers do not open the
+ *   ready when every worker is, `/healthz` answers for the primary, `/.well-known/jwks.json`
+ *   the identity-token keys the workers sign with (asked at each fetch). Workers do not open the
  *   admin listener.
  * - forwards SIGHUP to every worker; each reloads on its own, and one that rejects the new
  *   config keeps serving the old one, exactly as a single process does.
@@ -29,7 +30,9 @@ import type { Logger } from 'pino';
 import { loadConfigFile } from '../../config/load.js';
 import { ConfigError } from '../../config/errors.js';
 import type { GatewayConfig } from '../../config/types.js';
-import { MSG_METRICS_RES, MSG_READY, MSG_READYZ_RES, isMessage, type MetricsResponse, type ReadyMessage, type ReadyzResponse } from './messages.js';
+import {
+  MSG_JWKS_RES, MSG_METRICS_RES, MSG_READY, MSG_READYZ_RES, isMessage, type JwksResponse, type MetricsResponse, type ReadyMessage, type ReadyzResponse,
+} from './messages.js';
 import { PrimaryAdmin, type Slot } from './primary-admin.js';
 
 /** First restart delay; doubles per young death up to RESTART_MAX_MS. */
@@ -126,7 +129,8 @@ class Primary {
       slot.everReady = true;
       this.#logger.info({ worker: slot.index + 1, pid: worker.process.pid }, 'worker ready');
       if (this.#slots.every((s) => s.ready)) this.#logger.info({ workers: this.#slots.length }, 'all workers ready');
-    } else if (isMessage<ReadyzResponse>(message, MSG_READYZ_RES) || isMessage<MetricsResponse>(message, MSG_METRICS_RES)) {
+    } else if (isMessage<ReadyzResponse>(message, MSG_READYZ_RES) || isMessage<MetricsResponse>(message, MSG_METRICS_RES)
+      || isMessage<JwksResponse>(message, MSG_JWKS_RES)) {
       this.#adminEndpoints.answer(message);
     }
   }

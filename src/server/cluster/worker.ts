@@ -6,14 +6,15 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Runtime } from '../runtime.js';
+import { identityKeysOf } from '../../identity-token/keys.js';
 import {
-  MSG_METRICS_REQ, MSG_METRICS_RES, MSG_READY, MSG_READYZ_REQ, MSG_READYZ_RES, isMessage,
-  type MetricsRequest, type MetricsResponse, type ReadyMessage, type ReadyzRequest, type ReadyzResponse,
+  MSG_JWKS_REQ, MSG_JWKS_RES, MSG_METRICS_REQ, MSG_METRICS_RES, MSG_READY, MSG_READYZ_REQ, MSG_READYZ_RES, isMessage,
+  type JwksRequest, type JwksResponse, type MetricsRequest, type MetricsResponse, type ReadyMessage, type ReadyzRequest, type ReadyzResponse,
 } from './messages.js';
 
 /**
- * In a worker, after its listeners are up: tell the primary, answer its /readyz and /metrics
- * questions, and drain and exit if the primary goes away (its IPC channel closes), so no worker
+ * In a worker, after its listeners are up: tell the primary, answer its /readyz, /metrics and
+ * JWKS questions (the JWKS of the config this worker runs now, so a reload is seen at once), and drain and exit if the primary goes away (its IPC channel closes), so no worker
  * outlives a killed primary.
  */
 export function attachWorkerToPrimary(runtime: Runtime, registry: Registry, logger: Logger, stop: (reason: string) => void): void {
@@ -22,6 +23,10 @@ export function attachWorkerToPrimary(runtime: Runtime, registry: Registry, logg
       const reasons = runtime.current.notReadyReasons();
       if (runtime.shuttingDown) reasons.push('shutting down');
       process.send?.({ type: MSG_READYZ_RES, id: message.id, reasons } satisfies ReadyzResponse);
+    } else if (isMessage<JwksRequest>(message, MSG_JWKS_REQ)) {
+      const keys = identityKeysOf(runtime.current.resources);
+      const jwks = keys === null ? null : { body: keys.jwksBody, cacheControl: keys.cacheControl };
+      process.send?.({ type: MSG_JWKS_RES, id: message.id, jwks } satisfies JwksResponse);
     } else if (isMessage<MetricsRequest>(message, MSG_METRICS_REQ)) {
       const id = message.id;
       registry.getMetricsAsJSON().then(
