@@ -126,6 +126,12 @@ export interface RequestContext {
    * shape): a proxy's statements about the client (a forwarded client certificate) count only then.
    */
   readonly peerTrusted?: boolean;
+  /**
+   * Forward-auth shape: the original request's port as the adapter established it (forward-auth/
+   * original.ts: by the same trust rule as the host and scheme), null for the scheme's default.
+   * Read by the DPoP htu check. Undefined at the edge, where Host names it.
+   */
+  readonly originalPort?: string | null;
   wafRules: readonly number[] | null;
   /** WAF anomaly score when a rule matched (PRODUCT §1.10), else null. */
   wafScore: number | null;

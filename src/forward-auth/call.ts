@@ -71,6 +71,7 @@ export class ForwardAuthCall implements Terminal {
       : new RequestCtx(id, peer, 'forward-auth', req.method ?? 'GET', hostOf(req.headers.host), original.pathForLog, '', 'http', seen.headers, startNs);
     ctx.rawHeaders = seen.rawHeaders;
     ctx.peerTrusted = trusted;
+    if (original.ok) ctx.originalPort = original.port;
     this.x = new Exchange(req, res, ctx, gateway);
     this.x.peer = peer;
     this.x.peerTrusted = trusted;

@@ -17,7 +17,7 @@ export const ENVOY_PREFIX = '/envoy';
  * there would be the client's, so it is never read. The client address: x-forwarded-for, which
  * Envoy extends with the downstream peer, else x-envoy-external-address (Envoy's own verdict).
  */
-const TRUSTING: Trusting = { addressHeader: 'x-envoy-external-address', forwardedHost: false };
+const TRUSTING: Trusting = { addressHeader: 'x-envoy-external-address', forwardedHost: false, forwardedPort: false };
 
 /**
  * `url` is the check request's own target and starts with `/envoy/`. The prefix is cut off before

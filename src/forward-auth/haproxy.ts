@@ -20,7 +20,7 @@
  */
 import { complete, fail, knownMethod, single, type Caller, type Original, type Trusting } from './original.js';
 
-const TRUSTING: Trusting = { addressHeader: 'x-real-ip', forwardedHost: true };
+const TRUSTING: Trusting = { addressHeader: 'x-real-ip', forwardedHost: true, forwardedPort: false };
 
 /** The headers this adapter consumes: not part of the original request the stages see. */
 export const HAPROXY_META_HEADERS: readonly string[] = ['x-original-method', 'x-original-uri'];

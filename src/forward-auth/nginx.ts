@@ -34,7 +34,7 @@ import { isValidHostValue } from '../pipeline/host.js';
 /** `http(s)://authority` of an absolute URL; the authority ends at the first '/', '?' or '#' (RFC 3986 §3.2). */
 const ABSOLUTE_URL = /^(https?):\/\/([^/?#]*)/i;
 
-const TRUSTING: Trusting = { addressHeader: 'x-real-ip', forwardedHost: true };
+const TRUSTING: Trusting = { addressHeader: 'x-real-ip', forwardedHost: true, forwardedPort: true };
 
 /** The headers this adapter consumes: not part of the original request the stages see. */
 export const NGINX_META_HEADERS: readonly string[] = ['x-original-method', 'x-original-uri', 'x-original-url'];

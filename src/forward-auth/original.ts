@@ -37,6 +37,8 @@ export type Original =
   | {
     readonly ok: true; readonly method: string; readonly path: string; readonly query: string;
     readonly host: string; readonly proto: string; readonly clientIp: string;
+    /** The port the client addressed (decimal, no leading zeros), or null for the scheme's default. */
+    readonly port: string | null;
   }
   | { readonly ok: false; readonly reason: string; readonly pathForLog: string };
 
@@ -73,6 +75,23 @@ export interface Trusting {
   readonly addressHeader: string | null;
   /** Whether X-Forwarded-Host names the original host (false: the caller's Host does, as for Envoy). */
   readonly forwardedHost: boolean;
+  /**
+   * Whether the caller writes X-Forwarded-Port itself (the shipped nginx.conf, Traefik). Where it
+   * does not (Envoy passes a client's copy on, even with append_x_forwarded_port; haproxy.cfg
+   * does not set it), the port is the one in the host the caller states, and a copy is ignored.
+   */
+  readonly forwardedPort: boolean;
+}
+
+const PORT = /^[0-9]{1,5}$/;
+
+/** The port of an authority (`host`, `host:8443`, `[::1]:8443`), or null when it names none. */
+function portOf(authority: string): string | null {
+  const close = authority.lastIndexOf(']');
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0 || colon < close) return null;
+  const port = authority.slice(colon + 1);
+  return PORT.test(port) ? String(Number(port)) : null;
 }
 
 /**
@@ -91,16 +110,20 @@ export function complete(
   let host: string | undefined;
   let proto = c.listenerProto;
   let clientIp = c.peer;
+  let forwardedPort: string | undefined;
   if (c.trusted) {
     host = urlHost ?? (trusting.forwardedHost ? single(h['x-forwarded-host']) : undefined) ?? single(h.host);
     proto = urlScheme ?? forwardedProto(h['x-forwarded-proto']) ?? proto;
     clientIp = clientOf(c, trusting.addressHeader);
+    // An absolute URL the caller built names its own port; otherwise its X-Forwarded-Port, if it writes one.
+    if (urlHost === null && trusting.forwardedPort) forwardedPort = single(h['x-forwarded-port']);
   } else {
     host = single(h.host);
   }
   // The same syntax the edge demands of Host (pipeline/host.ts): what routing reads must parse one way.
   if (host === undefined || !isValidHostValue(host)) return fail('bad_original_host', norm.path);
-  return { ok: true, method, path: norm.path, query: norm.query, host: hostOf(host), proto, clientIp };
+  const port = forwardedPort !== undefined && PORT.test(forwardedPort) ? String(Number(forwardedPort)) : portOf(host);
+  return { ok: true, method, path: norm.path, query: norm.query, host: hostOf(host), proto, clientIp, port };
 }
 
 /**

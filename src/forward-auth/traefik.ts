@@ -14,7 +14,7 @@
 import { complete, fail, knownMethod, single, type Caller, type Original, type Trusting } from './original.js';
 
 /** Traefik's request to the auth server has the auth server's own Host: X-Forwarded-Host is the original. */
-const TRUSTING: Trusting = { addressHeader: null, forwardedHost: true };
+const TRUSTING: Trusting = { addressHeader: null, forwardedHost: true, forwardedPort: true };
 
 export const TRAEFIK_META_HEADERS: readonly string[] = ['x-forwarded-method', 'x-forwarded-uri'];
 

@@ -33,6 +33,8 @@ export class RequestCtx implements RequestContext {
   upstreamHeaders: string[] | null = null;
   /** Set by the Exchange's builder: the peer is a trusted proxy. */
   peerTrusted = false;
+  /** Set by the forward-auth adapters: the original request's port (null: the scheme's default). */
+  originalPort: string | null | undefined = undefined;
   /** Set by the Exchange when the response closed before it finished: the client left. */
   clientGone = false;
   /** The SERVER span, set by pipeline/trace.ts when tracing is on. */

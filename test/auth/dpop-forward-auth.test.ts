@@ -61,6 +61,29 @@ void t.test('/traefik: X-Forwarded-Method, -Proto, -Host and -Uri name the origi
   t.match(String(bearer.headers['www-authenticate']), /error="invalid_token", error_description="DPoP-bound token required"/);
 });
 
+void t.test('X-Forwarded-Port: believed only where the caller writes it, never a client\'s copy', async (t) => {
+  // A proof made for :8443, presented for the same host on the default port with the client's
+  // own X-Forwarded-Port: 8443 riding along (Envoy and HAProxy pass client headers on).
+  const for8443 = () => proof(client, { htu: 'https://api.example.com:8443/dpop/p', token: bound });
+  const envoy = await ask('/envoy/dpop/p', { host: 'api.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-port': '8443', authorization: `DPoP ${bound}`, dpop: for8443() });
+  t.equal(envoy.status, 401, '/envoy: the port is the one in Host, a client\'s X-Forwarded-Port is ignored');
+  t.match(String(envoy.headers['www-authenticate']), /error="invalid_dpop_proof", error_description="DPoP proof htu/);
+  const envoyHost = await ask('/envoy/dpop/p', { host: 'api.example.com', 'x-forwarded-host': 'api.example.com:8443', 'x-forwarded-proto': 'https', authorization: `DPoP ${bound}`, dpop: for8443() });
+  t.equal(envoyHost.status, 401, '/envoy: nor a client\'s X-Forwarded-Host naming a port');
+  const haproxy = await ask('/haproxy', {
+    'x-original-method': 'GET', 'x-original-uri': '/dpop/p', 'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'https',
+    'x-forwarded-port': '8443', authorization: `DPoP ${bound}`, dpop: for8443(),
+  });
+  t.equal(haproxy.status, 401, '/haproxy: haproxy.cfg does not write X-Forwarded-Port, so a copy is the client\'s');
+  const traefik = await ask('/traefik', {
+    'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.com', 'x-forwarded-uri': '/dpop/p',
+    'x-forwarded-port': '8443', authorization: `DPoP ${bound}`, dpop: for8443(),
+  });
+  t.equal(traefik.status, 200, '/traefik from a trusted caller: Traefik writes X-Forwarded-Port itself, so it is the port');
+  const envoyOk = await ask('/envoy/dpop/p', { host: 'api.example.com:8443', 'x-forwarded-proto': 'https', authorization: `DPoP ${bound}`, dpop: for8443() });
+  t.equal(envoyOk.status, 200, '/envoy with the port in Host: allowed');
+});
+
 if (findNginx() === null) {
   if (process.env['CI']) t.fail('nginx is not installed');
   else t.comment('nginx is not installed: the /nginx case is skipped');

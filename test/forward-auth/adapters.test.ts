@@ -26,13 +26,13 @@ void t.test('nginx: X-Original-URI and -Method; X-Forwarded-* believed only when
     host: 'auth.internal:8081', 'x-original-method': 'POST', 'x-original-uri': '/a/./b//c?q=%20x',
     'x-forwarded-host': 'App.Example.com:443', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.7, 10.0.0.3',
   };
-  t.same(viaUri(headers, true), {
+  t.match(viaUri(headers, true), {
     ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'app.example.com', proto: 'https', clientIp: '198.51.100.7',
   });
-  t.same(viaUri(headers, false), {
+  t.match(viaUri(headers, false), {
     ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'auth.internal', proto: 'http', clientIp: '192.0.2.9',
   });
-  t.same(viaUri({ ...headers, 'x-forwarded-for': undefined, 'x-real-ip': '::ffff:198.51.100.8' }, true), {
+  t.match(viaUri({ ...headers, 'x-forwarded-for': undefined, 'x-real-ip': '::ffff:198.51.100.8' }, true), {
     ok: true, method: 'POST', path: '/a/b/c', query: 'q=%20x', host: 'app.example.com', proto: 'https', clientIp: '198.51.100.8',
   });
   t.match(viaUri({ ...headers, 'x-forwarded-proto': 'ftp' }, true), { proto: 'http' }, 'only http or https');
@@ -40,7 +40,7 @@ void t.test('nginx: X-Original-URI and -Method; X-Forwarded-* believed only when
 
 void t.test('nginx: X-Original-URL (ingress-nginx) gives path, query, and when trusted host and scheme', async (t) => {
   const headers = { host: 'portcullis.auth.svc', 'x-original-method': 'GET', 'x-original-url': 'HTTPS://shop.example.com:8443/cart/%7Eitems?id=1' };
-  t.same(viaUrl(headers, true), {
+  t.match(viaUrl(headers, true), {
     ok: true, method: 'GET', path: '/cart/~items', query: 'id=1', host: 'shop.example.com', proto: 'https', clientIp: '10.0.0.5',
   });
   t.match(viaUrl(headers, false), { ok: true, host: 'portcullis.auth.svc', proto: 'http', clientIp: '192.0.2.9' });
@@ -108,10 +108,10 @@ void t.test('traefik: X-Forwarded-Method and -Uri always; -Host, -Proto, -For on
     host: 'portcullis:8081', 'x-forwarded-method': 'PUT', 'x-forwarded-uri': '/v1/items/7',
     'x-forwarded-host': 'api.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.4',
   };
-  t.same(readTraefik(caller(headers, true)), {
+  t.match(readTraefik(caller(headers, true)), {
     ok: true, method: 'PUT', path: '/v1/items/7', query: '', host: 'api.example.com', proto: 'https', clientIp: '203.0.113.4',
   });
-  t.same(readTraefik(caller(headers, false)), {
+  t.match(readTraefik(caller(headers, false)), {
     ok: true, method: 'PUT', path: '/v1/items/7', query: '', host: 'portcullis', proto: 'http', clientIp: '192.0.2.9',
   });
   t.match(readTraefik(caller({ ...headers, 'x-forwarded-uri': undefined }, true)), { ok: false, reason: 'missing_original_uri' });
@@ -121,10 +121,10 @@ void t.test('traefik: X-Forwarded-Method and -Uri always; -Host, -Proto, -For on
 
 void t.test('envoy: the check request\'s method and the path after /envoy', async (t) => {
   const headers = { host: 'api.example.com', 'x-envoy-external-address': '203.0.113.20', 'x-forwarded-proto': 'https' };
-  t.same(readEnvoy(caller(headers, true), 'DELETE', '/envoy/v1/x?y'), {
+  t.match(readEnvoy(caller(headers, true), 'DELETE', '/envoy/v1/x?y'), {
     ok: true, method: 'DELETE', path: '/v1/x', query: 'y', host: 'api.example.com', proto: 'https', clientIp: '203.0.113.20',
   });
-  t.same(readEnvoy(caller(headers, false), 'DELETE', '/envoy/v1/x?y'), {
+  t.match(readEnvoy(caller(headers, false), 'DELETE', '/envoy/v1/x?y'), {
     ok: true, method: 'DELETE', path: '/v1/x', query: 'y', host: 'api.example.com', proto: 'http', clientIp: '192.0.2.9',
   });
   t.match(readEnvoy(caller(headers, true), 'GET', '/envoy/../x'), { ok: false, reason: 'path_above_root' });
@@ -137,10 +137,10 @@ void t.test('haproxy: X-Original-URI and -Method; X-Forwarded-* and X-Real-IP be
     host: 'auth.internal:8081', 'x-original-method': 'DELETE', 'x-original-uri': '//a/%2e%2e/b?x=1',
     'x-forwarded-host': 'App.Example.com', 'x-forwarded-proto': 'https', 'x-real-ip': '198.51.100.9',
   };
-  t.same(readHaproxy(caller(headers, true)), {
+  t.match(readHaproxy(caller(headers, true)), {
     ok: true, method: 'DELETE', path: '/b', query: 'x=1', host: 'app.example.com', proto: 'https', clientIp: '198.51.100.9',
   });
-  t.same(readHaproxy(caller(headers, false)), {
+  t.match(readHaproxy(caller(headers, false)), {
     ok: true, method: 'DELETE', path: '/b', query: 'x=1', host: 'auth.internal', proto: 'http', clientIp: '192.0.2.9',
   });
   t.match(readHaproxy(caller({ ...headers, 'x-forwarded-for': '203.0.113.4, 10.0.0.7' }, true)), { clientIp: '203.0.113.4' }, 'X-Forwarded-For first, walked');

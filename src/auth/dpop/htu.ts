@@ -9,8 +9,11 @@
  * original host the adapter read, X-Forwarded-Host or X-Original-URL from a trusted caller), and
  * ctx.path, normalised as PRODUCT §1.4 says (the same `//` merging is applied to htu, so a client
  * and the gateway that disagree only on a doubled slash still agree on the resource). The port
- * comes from the authority header naming ctx.host, or in the forward-auth shape from
- * X-Forwarded-Port (config/nginx/nginx.conf sets it); absent, the scheme's default port.
+ * comes from the authority header naming ctx.host at the edge; in the forward-auth shape it is
+ * the one the adapter established (ctx.originalPort, forward-auth/original.ts): X-Forwarded-Port
+ * from a trusted caller that writes it (config/nginx/nginx.conf, Traefik), else the port in the
+ * host the caller states — never a header an untrusted caller, or a client through Envoy or
+ * HAProxy, could set. Absent: the scheme's default port. docs/dpop.md, "Forward-auth: the port".
  */
 import type { RequestContext } from '../../contract/types.js';
 
@@ -53,13 +56,8 @@ function hostnameOf(authority: string): string {
 
 /** The request's effective port as the client addressed it (see the file comment). */
 export function requestPort(ctx: RequestContext): string {
+  if (ctx.shape === 'forward-auth') return ctx.originalPort ?? DEFAULT_PORTS[ctx.proto] ?? '';
   const h = ctx.headers;
-  if (ctx.shape === 'forward-auth') {
-    const xfp = h['x-forwarded-port'];
-    if (typeof xfp === 'string' && PORT.test(xfp)) return String(Number(xfp));
-    const xfh = h['x-forwarded-host'];
-    if (typeof xfh === 'string' && hostnameOf(xfh) === ctx.host) return portOf(xfh) ?? DEFAULT_PORTS[ctx.proto] ?? '';
-  }
   const authority = h.host ?? (h[':authority'] as string | undefined);
   if (typeof authority === 'string' && hostnameOf(authority) === ctx.host) return portOf(authority) ?? DEFAULT_PORTS[ctx.proto] ?? '';
   return DEFAULT_PORTS[ctx.proto] ?? '';

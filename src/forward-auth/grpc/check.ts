@@ -78,6 +78,7 @@ export class GrpcCheck implements Decidable, FinishedExchange, Terminal<GrpcChec
       ? new RequestCtx(id, o.clientIp, 'forward-auth', o.method, o.host, o.path, o.query, o.proto, headers, startNs)
       : new RequestCtx(id, peer, 'forward-auth', knownMethod(http?.method) ?? OTHER_METHOD, hostOf(http?.host), o.pathForLog, '', caller.listenerProto, headers, startNs);
     this.ctx.rawHeaders = seen?.rawHeaders ?? null;
+    if (o.ok) this.ctx.originalPort = o.port;
     this.targetOk = o.ok;
     this.#spoofed = seen?.spoofed ?? null;
     this.#tooLarge = !read.ok && read.status === 431;

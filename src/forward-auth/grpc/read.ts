@@ -24,7 +24,7 @@ import { complete, fail, knownMethod, type Caller, type Original, type Trusting 
 import type { CheckRequestMessage, HeaderValueMessage, HttpRequestMessage } from './messages.js';
 
 /** As /envoy: the original Host is Envoy's own statement; an X-Forwarded-Host would be the client's. */
-const TRUSTING: Trusting = { addressHeader: 'x-envoy-external-address', forwardedHost: false };
+const TRUSTING: Trusting = { addressHeader: 'x-envoy-external-address', forwardedHost: false, forwardedPort: false };
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
