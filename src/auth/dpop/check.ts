@@ -17,9 +17,9 @@ import { addResponseHeader } from '../../contract/respond.js';
 import type { InvalidTokenReason } from '../responses.js';
 import type { DpopMode } from './schema.js';
 import type { NonceIssuer } from './nonce.js';
-import { verifyProof, type ProofRules } from './proof.js';
+import { verifyProof, type AccessTokenHashes, type ProofRules } from './proof.js';
 import type { DpopFailureReason } from './reasons.js';
-import { ReplayStore, type ReplayOutcome } from './replay.js';
+import type { ReplayOutcome, ReplayStore } from './replay.js';
 import type { Challenge, ChallengeAnswers, DpopResponses } from './responses.js';
 import type { ProofHeaders } from './signature.js';
 
@@ -27,6 +27,7 @@ import type { ProofHeaders } from './signature.js';
 export interface DpopShared {
   readonly rules: ProofRules;
   readonly headers: ProofHeaders;
+  readonly athOf: AccessTokenHashes;
   readonly replay: ReplayStore;
   /** How long a jti is remembered: the whole span in which its iat check passes. */
   readonly windowMs: number;
@@ -83,7 +84,7 @@ export class DpopCheck {
     const s = this.#s;
     const nowMs = Date.now();
     const nowSec = nowMs / 1000;
-    const proof = verifyProof(header, ctx, token, nowSec, s.rules, s.headers);
+    const proof = verifyProof(header, ctx, token, nowSec, s.rules, s.headers, s.athOf);
     if (typeof proof === 'string') return this.#proof(provider, proof);
     if (proof.thumbprint !== jkt) return this.#proof(provider, 'dpop_key_mismatch');
     let sendNonce = false;
@@ -95,7 +96,7 @@ export class DpopCheck {
       }
       sendNonce = n === 'aging';
     }
-    const seen = s.replay.remember(ReplayStore.keyOf(proof.thumbprint, proof.jti), nowMs, s.windowMs);
+    const seen = s.replay.remember(proof.thumbprint, proof.jti, nowMs, s.windowMs);
     if (seen instanceof Promise) return seen.then((o) => this.#replayed(ctx, provider, o, sendNonce, nowSec));
     return this.#replayed(ctx, provider, seen, sendNonce, nowSec);
   }

@@ -47,6 +47,25 @@ export function accessTokenHash(token: string): string {
   return hash('sha256', token, 'base64url');
 }
 
+/**
+ * `ath` of the last access token seen: a client sends its token with many proofs in a row (and
+ * the verified-token cache has already paid for the token itself), so the SHA-256 is computed
+ * once per token rather than per request while the same token keeps coming. One entry, no
+ * bound to keep: a different token simply replaces it.
+ */
+export class AccessTokenHashes {
+  #token = '';
+  #ath = '';
+
+  of(token: string): string {
+    if (token !== this.#token) {
+      this.#ath = accessTokenHash(token);
+      this.#token = token;
+    }
+    return this.#ath;
+  }
+}
+
 /** §4.3 checks 4-7 on a protected header not seen before: typ, alg, crit, a public jwk that imports. */
 function checkHeader(segment: string, rules: ProofRules): ProofHeader | DpopProofReason {
   const header = decodeJson(segment);
@@ -68,7 +87,7 @@ function checkHeader(segment: string, rules: ProofRules): ProofHeader | DpopProo
 }
 
 export function verifyProof(
-  value: string, ctx: RequestContext, token: string, nowSec: number, rules: ProofRules, headers: ProofHeaders,
+  value: string, ctx: RequestContext, token: string, nowSec: number, rules: ProofRules, headers: ProofHeaders, athOf: AccessTokenHashes,
 ): VerifiedProof | DpopProofReason {
   if (value.length > MAX_PROOF_BYTES) return 'dpop_malformed';
   // Node joins repeated DPoP headers with ", "; a compact JWS never holds a comma (§4.3 check 1).
@@ -100,6 +119,6 @@ export function verifyProof(
   if (iat < nowSec - rules.maxAgeSec - rules.toleranceSec) return 'dpop_stale';
   const ath = claims['ath'];
   if (ath === undefined) return 'dpop_missing_ath';
-  if (ath !== accessTokenHash(token)) return 'dpop_wrong_ath';
+  if (ath !== athOf.of(token)) return 'dpop_wrong_ath';
   return { thumbprint: head.thumbprint, jti, nonce: claims['nonce'] };
 }

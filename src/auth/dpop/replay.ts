@@ -12,8 +12,10 @@
  * the set is full of entries still inside their window, a new proof is refused (503) rather than
  * forgetting one that could then be replayed.
  *
- * Keys are a SHA-256 of the proof key's thumbprint and the jti: bounded length whatever the
- * client sends, and one client's jti values cannot collide with another's.
+ * Keys are scoped to the proof key, so one client's jti values cannot collide with another's: in
+ * the local set the thumbprint (always 43 characters) and the jti (≤ 256, proof.ts) as they are;
+ * in Redis a SHA-256 of both, a fixed-length key whatever the client sends (hashed only there:
+ * the round trip dwarfs it, and the local path is every request's without Redis).
  */
 import { hash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -68,14 +70,15 @@ export class ReplayStore {
     this.#logger = logger;
   }
 
-  /** The store key of a proof: fixed length, scoped to the proof key. */
-  static keyOf(thumbprint: string, jti: string): string {
+  /** The Redis key of a proof: fixed length, scoped to the proof key. */
+  static redisKeyOf(thumbprint: string, jti: string): string {
     return hash('sha256', thumbprint + '\n' + jti, 'base64url');
   }
 
-  remember(key: string, nowMs: number, windowMs: number): ReplayOutcome | Promise<ReplayOutcome> {
-    if (this.#redis === null) return this.#local.remember(key, nowMs, windowMs);
-    return this.#redis.set(this.#prefix + key, '1', 'PX', windowMs, 'NX').then(
+  remember(thumbprint: string, jti: string, nowMs: number, windowMs: number): ReplayOutcome | Promise<ReplayOutcome> {
+    const local = thumbprint + ' ' + jti;
+    if (this.#redis === null) return this.#local.remember(local, nowMs, windowMs);
+    return this.#redis.set(this.#prefix + ReplayStore.redisKeyOf(thumbprint, jti), '1', 'PX', windowMs, 'NX').then(
       (ok) => {
         if (this.#redisDown) {
           this.#redisDown = false;
@@ -88,7 +91,7 @@ export class ReplayStore {
           this.#redisDown = true;
           this.#logger.warn({ err, failMode: this.#failOpen ? 'open' : 'closed' }, 'DPoP replay store: Redis unreachable');
         }
-        return this.#failOpen ? this.#local.remember(key, nowMs, windowMs) : 'unavailable';
+        return this.#failOpen ? this.#local.remember(local, nowMs, windowMs) : 'unavailable';
       },
     );
   }
