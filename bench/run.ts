@@ -294,6 +294,7 @@ function printTable(rows: Row[], baselineName: string | undefined): void {
     console.log(r.ok ? line(cellsOf(r)) : `${r.name.padEnd(widths[0] ?? 0)} | ${r.error}`);
   }
 
+  const base = rows.find((r): r is RowOk => r.ok && r.name === baselineName);
   for (const r of rows) {
     if (!r.ok) continue;
     if (r.errors > 0 || r.non2xx > 0) {
@@ -303,10 +304,17 @@ function printTable(rows: Row[], baselineName: string | undefined): void {
         `${kinds ? `; errors: ${kinds}` : ''}; statuses: ${codes || 'none'}`);
     }
     if (r.responses === 0) console.log(`! ${r.name}: no responses at all`);
-    if (r.meetsP99 === false) console.log(`! ${r.name}: p99 over the baseline's by more than ${r.maxP99OverBaselineMs} ms`);
+    // issue 17: p99 and peak RSS stated against the baseline's in this same run, at the same offered load
+    if (r.maxP99OverBaselineMs !== null && base !== undefined) {
+      const d = r.latencyMs.p99 - base.latencyMs.p99;
+      console.log(`${r.meetsP99 === false ? '! ' : ''}${r.name}: p99 ${fmt(r.latencyMs.p99, 2)} ms vs baseline ${fmt(base.latencyMs.p99, 2)} ms: ` +
+        `${d >= 0 ? '+' : ''}${fmt(d, 2)} ms (target ≤ +${r.maxP99OverBaselineMs}${r.meetsP99 === false ? ', MISSED' : ''})`);
+    }
     if (r.maxRssMB !== null && r.meetsRss !== null) {
-      const peak = ((r.rssPeakBytes ?? r.rssBytes ?? 0) / 1024 / 1024).toFixed(1);
-      console.log(`${r.meetsRss ? '' : '! '}${r.name}: peak RSS ${peak} MB (target ≤ ${r.maxRssMB}${r.meetsRss ? '' : ', MISSED'})`);
+      const peakBytes = r.rssPeakBytes ?? r.rssBytes ?? 0;
+      const basePeak = base === undefined ? null : base.rssPeakBytes ?? base.rssBytes;
+      const vsBase = basePeak ? `, ${fmt(peakBytes / basePeak, 2)}× the baseline's ${fmt(basePeak / 1024 / 1024, 1)} MB` : '';
+      console.log(`${r.meetsRss ? '' : '! '}${r.name}: peak RSS ${fmt(peakBytes / 1024 / 1024, 1)} MB${vsBase} (target ≤ ${r.maxRssMB}${r.meetsRss ? '' : ', MISSED'})`);
     }
     const over = r.ratioOver;
     if (over !== null) {
