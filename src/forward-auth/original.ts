@@ -19,6 +19,7 @@ import { canonicalIp, type TrustedProxies } from '../route/client-ip.js';
 import { hostOf, isValidHostValue } from '../pipeline/host.js';
 import { normaliseTarget } from '../route/normalise.js';
 import { isKnownMethod } from '../observe/method-label.js';
+import { portOf, portValue } from '../contract/authority.js';
 
 /** The caller's request as the adapters see it. */
 export interface Caller {
@@ -83,17 +84,6 @@ export interface Trusting {
   readonly forwardedPort: boolean;
 }
 
-const PORT = /^[0-9]{1,5}$/;
-
-/** The port of an authority (`host`, `host:8443`, `[::1]:8443`), or null when it names none. */
-function portOf(authority: string): string | null {
-  const close = authority.lastIndexOf(']');
-  const colon = authority.lastIndexOf(':');
-  if (colon < 0 || colon < close) return null;
-  const port = authority.slice(colon + 1);
-  return PORT.test(port) ? String(Number(port)) : null;
-}
-
 /**
  * Completes an original request from a raw origin-form target and the caller's headers.
  * `urlHost` / `urlScheme` come from an absolute URL the caller built itself (ingress-nginx
@@ -122,7 +112,7 @@ export function complete(
   }
   // The same syntax the edge demands of Host (pipeline/host.ts): what routing reads must parse one way.
   if (host === undefined || !isValidHostValue(host)) return fail('bad_original_host', norm.path);
-  const port = forwardedPort !== undefined && PORT.test(forwardedPort) ? String(Number(forwardedPort)) : portOf(host);
+  const port = (forwardedPort !== undefined ? portValue(forwardedPort) : null) ?? portOf(host);
   return { ok: true, method, path: norm.path, query: norm.query, host: hostOf(host), proto, clientIp, port };
 }
 

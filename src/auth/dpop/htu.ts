@@ -16,10 +16,10 @@
  * HAProxy, could set. Absent: the scheme's default port. docs/dpop.md, "Forward-auth: the port".
  */
 import type { RequestContext } from '../../contract/types.js';
+import { portOf } from '../../contract/authority.js';
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443', http: '80', https: '443' };
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
-const PORT = /^[0-9]{1,5}$/;
 
 /** The normalised form of a URL path (RFC 3986 §6.2.2.1-2; WHATWG URL has already removed dot segments). */
 export function normaliseHtuPath(path: string): string {
@@ -32,15 +32,6 @@ export function normaliseHtuPath(path: string): string {
   }
   if (out.includes('//')) out = out.replace(/\/{2,}/g, '/');
   return out === '' ? '/' : out;
-}
-
-/** The port of an authority value (`host`, `host:8443`, `[::1]:8443`), or null when it names none. */
-function portOf(authority: string): string | null {
-  const close = authority.lastIndexOf(']');
-  const colon = authority.lastIndexOf(':');
-  if (colon < 0 || colon < close) return null;
-  const port = authority.slice(colon + 1);
-  return PORT.test(port) ? String(Number(port)) : null;
 }
 
 function hostnameOf(authority: string): string {
