@@ -7,7 +7,7 @@ import t from 'tap';
 import { parseCookie } from 'cookie';
 import { request } from 'undici';
 import { mintDevToken } from '../../src/auth/dev-token.js';
-import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startGateway, type TestGateway, waitForSigningKeys } from '../helpers/gateway.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 
 let up: RecordingUpstream;
@@ -27,7 +27,7 @@ t.before(async () => {
       { name: 'open', match: { path: '/open' }, auth: 'none', upstream: up.url, forwardAuthorization: false },
     ],
   });
-  if (!(await eventually(() => gw.logs.some((l) => l['msg'] === 'signing keys loaded'), 5_000))) throw new Error('signing keys not loaded');
+  await waitForSigningKeys(gw);
   alice = await mintDevToken({ sub: 'alice' });
   admin = await mintDevToken({ sub: 'admin' }); // stands for a forged token the upstream would not verify
 });

@@ -8,7 +8,7 @@
  * X-Forwarded-Port. Keys and tokens are made at test time.
  */
 import t from 'tap';
-import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startGateway, type TestGateway, waitForSigningKeys } from '../helpers/gateway.js';
 import { CheckClientOf, envoyCheck, grpcPort, headerMap, type CheckResponse } from '../helpers/grpc-check.js';
 import { makeKey, type TestKey } from '../helpers/idp.js';
 import { jkt, proof } from '../helpers/dpop.js';
@@ -26,7 +26,7 @@ t.before(async () => {
   const doc = await endpointDoc(true, [{ name: 'dpop-only', match: { path: '/dpop' }, auth: { dpop: 'required' }, waf: 'off', upstream: 'http://127.0.0.1:1' }]);
   (doc['auth'] as { providers: Record<string, unknown>[] }).providers[0]!['dpop'] = 'allowed';
   gw = await startGateway({ ...doc, listeners: { authGrpc: { host: '127.0.0.1', port: 0 } } });
-  if (!(await eventually(() => gw.logs.some((x) => x['msg'] === 'signing keys loaded'), 5_000))) throw new Error('signing keys not loaded');
+  await waitForSigningKeys(gw);
   client = new CheckClientOf(`127.0.0.1:${grpcPort(gw)}`);
   key = makeKey('ES256');
   bound = await token('alice', { claims: [`cnf.jkt=${await jkt(key)}`] });

@@ -5,7 +5,7 @@
  * rules, malformed and cancelled calls, and the same answers as /envoy over HTTP.
  */
 import t from 'tap';
-import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startGateway, type TestGateway, waitForSigningKeys } from '../helpers/gateway.js';
 import { CheckClientOf, envoyCheck, grpcPort, headerMap, type CheckResponse } from '../helpers/grpc-check.js';
 import { ask, endpointDoc, token, type Doc } from './fixture.js';
 
@@ -24,7 +24,7 @@ interface Both {
 
 async function start(doc: Doc): Promise<Both> {
   const gw = await startGateway({ ...doc, listeners: { auth: { host: '127.0.0.1', port: 0 }, authGrpc: { host: '127.0.0.1', port: 0 } } });
-  if (!(await eventually(() => gw.logs.some((x) => x['msg'] === 'signing keys loaded'), 5_000))) throw new Error('signing keys not loaded');
+  await waitForSigningKeys(gw);
   const authPort = (gw.runtime.listeners.find((x) => x.name === 'auth')!.server.address() as { port: number }).port;
   const client = new CheckClientOf(`127.0.0.1:${grpcPort(gw)}`);
   return { gw, client, httpUrl: `http://127.0.0.1:${authPort}`, close: async () => { client.close(); await gw.close(); } };

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { parseConfigText } from '../../src/config/load.js';
 import { mintDevToken, type DevTokenOptions } from '../../src/auth/dev-token.js';
-import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually, startGateway, type TestGateway, waitForSigningKeys } from '../helpers/gateway.js';
 
 export const SHIPPED_PORTCULLIS_YAML = resolve(fileURLToPath(import.meta.url), '../../../config/nginx/portcullis.yaml');
 
@@ -66,9 +66,7 @@ export async function startAuthGateway(
   if (l === undefined) throw new Error('no auth listener');
   const port = (l.server.address() as AddressInfo).port;
   const providers = ((doc['auth'] as { providers?: unknown[] } | undefined)?.providers ?? []).length;
-  if (waitForKeys && providers > 0 && !(await eventually(() => gw.logs.some((x) => x['msg'] === 'signing keys loaded'), 5_000))) {
-    throw new Error('signing keys not loaded');
-  }
+  if (waitForKeys && providers > 0) await waitForSigningKeys(gw);
   return { gw, port, url: `http://127.0.0.1:${port}`, close: () => gw.close() };
 }
 

@@ -74,3 +74,8 @@ export async function eventually(predicate: () => boolean, timeoutMs = 2_000): P
   }
   return predicate();
 }
+
+/** Waits (bounded, 5 s) for the gateway's JWKS to load, so a first request is not refused for want of keys. */
+export async function waitForSigningKeys(gw: TestGateway): Promise<void> {
+  if (!(await eventually(() => gw.logs.some((l) => l['msg'] === 'signing keys loaded'), 5_000))) throw new Error('signing keys not loaded');
+}

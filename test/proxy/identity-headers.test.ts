@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { mintDevToken } from '../../src/auth/dev-token.js';
 import { identityValue } from '../../src/proxy/identity-headers.js';
 import { compileClaimPath } from '../../src/contract/claims.js';
-import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
+import { startGateway, type TestGateway, waitForSigningKeys } from '../helpers/gateway.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 
 void t.test('identityValue: ill-formed strings are encoded, never thrown on', async (t) => {
@@ -29,7 +29,7 @@ t.before(async () => {
     auth: { providers: [{ name: 'dev', issuer: 'portcullis-dev', jwksFile: 'config/dev-jwks.json', algorithms: ['ES256'] }] },
     routes: [{ name: 'api', match: { path: '/api' }, upstream: up.url, identityHeaders: { 'X-User-Id': 'sub', 'X-User-Name': 'name' } }],
   });
-  if (!(await eventually(() => gw.logs.some((l) => l['msg'] === 'signing keys loaded'), 5_000))) throw new Error('signing keys not loaded');
+  await waitForSigningKeys(gw);
 });
 t.teardown(async () => {
   await gw?.close();
