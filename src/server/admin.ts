@@ -10,10 +10,17 @@ import { identityKeysOf } from '../identity-token/keys.js';
 /** RFC 8414-style well-known location of the identity-token keys (PRODUCT §8). */
 export const JWKS_PATH = '/.well-known/jwks.json';
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+/** An admin answer as JSON, never cached (shared with the cluster primary's admin listener). */
+export function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body) + '\n';
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A JWK Set answer (the body is left out for HEAD), for this listener and the cluster primary's. */
+export function sendJwks(res: ServerResponse, method: string | undefined, body: string, cacheControl: string): void {
+  res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': cacheControl, 'content-length': Buffer.byteLength(body) });
+  res.end(method === 'HEAD' ? undefined : body);
 }
 
 export function createAdminServer(holder: GatewayHolder, isShuttingDown: () => boolean): Server {
@@ -44,8 +51,7 @@ export function createAdminServer(holder: GatewayHolder, isShuttingDown: () => b
       // The public halves of identityTokens.keys (docs/identity-token.md); the current config's.
       const keys = identityKeysOf(holder.current.resources);
       if (keys === null) return json(res, 404, { error: 'not_found' });
-      res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': keys.cacheControl, 'content-length': Buffer.byteLength(keys.jwksBody) });
-      return res.end(req.method === 'HEAD' ? undefined : keys.jwksBody);
+      return sendJwks(res, req.method, keys.jwksBody, keys.cacheControl);
     }
     json(res, 404, { error: 'not_found' });
   });

@@ -7,10 +7,10 @@
  * open the admin listener.
  */
 import type { Worker } from 'node:cluster';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { JWKS_PATH } from '../admin.js';
+import { JWKS_PATH, json, sendJwks } from '../admin.js';
 import {
   MSG_JWKS_REQ, MSG_METRICS_REQ, MSG_READYZ_REQ, type JwksRequest, type JwksResponse, type MetricsJson, type MetricsRequest,
   type MetricsResponse, type ReadyzRequest, type ReadyzResponse,
@@ -97,8 +97,7 @@ export class PrimaryAdmin {
         this.#jwks().then(
           (jwks) => {
             if (jwks === null) return json(res, 404, { error: 'not_found' });
-            res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': jwks.cacheControl, 'content-length': Buffer.byteLength(jwks.body) });
-            res.end(req.method === 'HEAD' ? undefined : jwks.body);
+            sendJwks(res, req.method, jwks.body, jwks.cacheControl);
           },
           (err: unknown) => {
             this.#logger.error({ err }, 'JWKS collection from the workers failed');
@@ -190,8 +189,3 @@ export class PrimaryAdmin {
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body) + '\n';
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
