@@ -1,20 +1,10 @@
 /** The auth keys of the config: defaults, bounds, and the semantic rules added for issue 3. */
 import t from 'tap';
-import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { problemsOf } from '../helpers/config-problems.js';
 
 const LISTENERS = { http: { host: '127.0.0.1', port: 0 } };
 const route = (extra: Record<string, unknown> = {}) => ({ name: 'r', match: {}, upstream: 'http://127.0.0.1:1', ...extra });
-
-function problemsOf(doc: unknown): readonly string[] {
-  try {
-    validateConfig(doc);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
 
 void t.test('tuning keys have defaults and bounds', async (t) => {
   const cfg = validateConfig({ listeners: LISTENERS, auth: { providers: [], tokenCache: { maxEntries: 0 } }, routes: [] });

@@ -5,25 +5,15 @@
  */
 import t from 'tap';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { jwkThumbprint, publicJwkProblem } from '../../src/auth/dpop/thumbprint.js';
 import { NonceIssuer } from '../../src/auth/dpop/nonce.js';
 import { LocalReplaySet } from '../../src/auth/dpop/replay.js';
 import { normaliseHtuPath } from '../../src/auth/dpop/htu.js';
 import { makeKey } from '../helpers/idp.js';
+import { problemsOf } from '../helpers/config-problems.js';
 
 const LISTENERS = { http: { host: '127.0.0.1', port: 0 } };
-
-function problemsOf(doc: unknown): readonly string[] {
-  try {
-    validateConfig(doc);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
 
 void t.test('config: defaults keep today\'s contract; bad values name their key', async (t) => {
   const cfg = validateConfig({ listeners: LISTENERS, auth: { providers: [{ name: 'p', issuer: 'i', jwksUri: 'http://127.0.0.1:1/jwks' }] }, routes: [] });

@@ -2,17 +2,7 @@ import t from 'tap';
 import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { DEFAULT_STRIP_IDENTITY_HEADERS } from '../../src/config/schema.js';
-
-/** The problems of a config that must fail; fails the test if it passes or throws something else. */
-function problemsOf(doc: unknown): readonly string[] {
-  try {
-    validateConfig(doc);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
+import { problemsOf } from '../helpers/config-problems.js';
 
 const LISTENERS = { http: { host: '127.0.0.1', port: 0 } };
 const route = (extra: Record<string, unknown> = {}) => ({ name: 'r', match: {}, upstream: 'http://127.0.0.1:1', ...extra });

@@ -1,8 +1,8 @@
 /** The sign-in keys of the config: defaults, and a clear error naming the key path for each mistake. */
 import t from 'tap';
-import { ConfigError } from '../../src/config/errors.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { problemsOf } from '../helpers/config-problems.js';
 
 const LISTENERS = { http: { host: '127.0.0.1', port: 0 } };
 const SECRET = 's'.repeat(32);
@@ -14,16 +14,6 @@ const doc = (o: { client?: Record<string, unknown> | null; sessions?: Record<str
   routes: [{ name: 'app', match: {}, upstream: 'http://127.0.0.1:1', auth: o.auth ?? { login: 'corp' } }],
   ...o.extra,
 });
-
-function problemsOf(d: unknown): readonly string[] {
-  try {
-    validateConfig(d);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
 
 void t.test('defaults', async (t) => {
   const cfg = validateConfig(doc());

@@ -3,20 +3,10 @@
  * semantic pass (tls/schema.ts, tls/config-check.ts).
  */
 import t from 'tap';
-import { ConfigError } from '../../src/config/errors.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { listenerChangesNeedingRestart } from '../../src/server/listener-changes.js';
 import type { ListenersConfig } from '../../src/config/types.js';
-
-function problemsOf(doc: unknown): readonly string[] {
-  try {
-    validateConfig(doc);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
+import { problemsOf } from '../helpers/config-problems.js';
 
 const HTTPS = { host: '0.0.0.0', port: 8443, cert: '/tls/tls.crt', key: '/tls/tls.key' };
 const route = (extra: Record<string, unknown> = {}) => ({ name: 'r', match: {}, upstream: 'http://127.0.0.1:1', ...extra });
