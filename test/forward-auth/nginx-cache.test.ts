@@ -7,7 +7,8 @@
  */
 import t from 'tap';
 import { request } from 'undici';
-import { findNginx, freePort, startNginx } from '../helpers/nginx.js';
+import { findNginx, startNginx } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { eventually } from '../helpers/gateway.js';
 import { shippedDoc, shippedDocCacheableAdmin, startAuthGateway, token, type AuthGateway } from './fixture.js';

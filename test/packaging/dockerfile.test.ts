@@ -13,7 +13,7 @@ import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { request } from 'undici';
-import { freePort } from '../helpers/nginx.js';
+import { freePort } from '../helpers/ports.js';
 import { stringify } from 'yaml';
 import {
   configArg, copyArgs, execForm, instructions, last, listenerPorts, portcullisCheck, readDockerfile, readYaml, repoPath,

@@ -3,7 +3,7 @@
  * loopback sockets, wired together (the gateway's port is chosen first, since the OP must know
  * the callback URL before it starts).
  */
-import { freePort } from '../helpers/redis.js';
+import { freePort } from '../helpers/ports.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startOp, type OpOptions, type TestOp } from '../helpers/op.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
