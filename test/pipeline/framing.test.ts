@@ -10,7 +10,7 @@ import t from 'tap';
 import type { AddressInfo } from 'node:net';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { eventually, startGateway, type TestGateway } from '../helpers/gateway.js';
-import { rawRequest } from '../helpers/raw-http.js';
+import { rawRequest, statusLines } from '../helpers/raw-http.js';
 
 let up: RecordingUpstream;
 let gw: TestGateway;
@@ -54,8 +54,6 @@ const SHAPES: [string, () => number, string, string][] = [
   ['forward-auth /nginx', () => authPort, '/nginx', 'X-Original-URI: /x\r\nX-Original-Method: POST\r\n'],
 ];
 
-/** Every status line in the bytes answered (a body without CRLF runs straight into the next one). */
-const statusLines = (text: string): string[] => text.match(/HTTP\/1\.[01] \d{3}/g) ?? [];
 
 for (const [shape, port, path, extra] of SHAPES) {
   for (const [name, fields] of REFUSED) {
