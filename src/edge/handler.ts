@@ -14,6 +14,7 @@ import { NO_ROUTE } from '../contract/respond.js';
 import type { RequestCtx } from '../pipeline/context.js';
 import { createExchange } from '../pipeline/create-exchange.js';
 import { hasBody, type Exchange } from '../pipeline/exchange.js';
+import { followsFramingRefusal } from '../pipeline/framing.js';
 import type { GatewayHolder } from '../pipeline/gateway.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
 import { UpstreamCall } from '../proxy/forward.js';
@@ -40,6 +41,7 @@ export class EdgeHandler {
 
   /** The node:http 'request' listener. */
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (followsFramingRefusal(req)) return; // pipeline/framing.ts: the connection closes after that 400
     const gateway = this.#holder.current;
     gateway.acquire();
     if (this.#holder.shuttingDown) res.shouldKeepAlive = false;

@@ -15,6 +15,7 @@ import { decide, recordInternalError, type Terminal } from '../pipeline/decide.j
 import { BAD_REQUEST, NO_ROUTE } from '../contract/respond.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
 import { createExchange } from '../pipeline/create-exchange.js';
+import { followsFramingRefusal } from '../pipeline/framing.js';
 import type { GatewayHolder } from '../pipeline/gateway.js';
 import type { Exchange } from '../pipeline/exchange.js';
 import { buildUpstreamHeaders } from '../proxy/headers.js';
@@ -53,6 +54,8 @@ export class WebSocketHandler {
 
   readonly onUpgrade = (req: IncomingMessage, duplex: Duplex, head: Buffer): void => {
     const socket = duplex as Socket;
+    // After a framing refusal on this connection (pipeline/framing.ts): nothing more is served; end flushes that 400.
+    if (followsFramingRefusal(req)) return void socket.end();
     const gateway = this.#holder.current;
     gateway.acquire();
     // A ServerResponse on the raw socket lets denials go through the ordinary respond path.

@@ -10,11 +10,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Gateway } from '../pipeline/gateway.js';
 import type { Respond } from '../contract/types.js';
 import { decide, recordInternalError, type Terminal } from '../pipeline/decide.js';
-import { NO_ROUTE } from '../contract/respond.js';
+import { BAD_REQUEST, NO_ROUTE } from '../contract/respond.js';
 import type { CompiledRoute } from '../route/compiled-route.js';
 import { canonicalIp } from '../route/client-ip.js';
 import { RequestCtx } from '../pipeline/context.js';
 import { Exchange } from '../pipeline/exchange.js';
+import { hasUnambiguousFraming, refuseRestOfConnection } from '../pipeline/framing.js';
 import { hostOf } from '../pipeline/host.js';
 import { chooseRequestId } from '../pipeline/request-id.js';
 import { startRequestTrace } from '../pipeline/trace.js';
@@ -55,6 +56,8 @@ export class ForwardAuthCall implements Terminal {
   readonly x: Exchange;
   readonly #kind: CallerKind | null;
   readonly #spoofed: string[] | null;
+  /** The caller's own request is framed ambiguously (pipeline/framing.ts). */
+  readonly #badFraming: boolean;
 
   constructor(req: IncomingMessage, res: ServerResponse, gateway: Gateway) {
     const startNs = process.hrtime.bigint();
@@ -79,11 +82,16 @@ export class ForwardAuthCall implements Terminal {
     if (gateway.tracing.enabled) startRequestTrace(this.x);
     this.#kind = kind;
     this.#spoofed = seen.spoofed;
+    this.#badFraming = !hasUnambiguousFraming(req);
+    if (this.#badFraming) refuseRestOfConnection(req);
   }
 
   run(): void {
+    // The caller's connection itself is in doubt: a plain 400 in no caller's form (NGINX's
+    // X-Auth-Status mapping is for the original request), and the connection closes.
+    if (this.#badFraming) this.x.respond(BAD_REQUEST, true);
     // Not one of the three endpoints: a plain 404, in no caller's form.
-    if (this.#kind === null) this.x.respond(NO_ROUTE);
+    else if (this.#kind === null) this.x.respond(NO_ROUTE);
     else decide(this.x, this);
   }
 

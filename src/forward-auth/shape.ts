@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayHolder } from '../pipeline/gateway.js';
 import type { Shape } from '../server/listener.js';
 import { createExchange } from '../pipeline/create-exchange.js';
+import { followsFramingRefusal } from '../pipeline/framing.js';
 import { ForwardAuthCall } from './call.js';
 
 export class ForwardAuthHandler {
@@ -17,6 +18,7 @@ export class ForwardAuthHandler {
 
   /** The node:http 'request' listener. */
   readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (followsFramingRefusal(req)) return; // pipeline/framing.ts: the connection closes after that 400
     const gateway = this.#holder.current;
     gateway.acquire();
     if (this.#holder.shuttingDown) res.shouldKeepAlive = false;

@@ -10,6 +10,7 @@ import { isKnownMethod, OTHER_METHOD } from '../observe/method-label.js';
 import { RequestCtx } from './context.js';
 import { Exchange } from './exchange.js';
 import type { Gateway } from './gateway.js';
+import { hasUnambiguousFraming, refuseRestOfConnection } from './framing.js';
 import { hasValidHostHeader, hostOf } from './host.js';
 import { chooseRequestId } from './request-id.js';
 import { startRequestTrace } from './trace.js';
@@ -17,6 +18,7 @@ import { startRequestTrace } from './trace.js';
 const NOT_ORIGIN_FORM = Object.freeze({ ok: false, reason: 'not_origin_form' } as const);
 const BAD_HOST = Object.freeze({ ok: false, reason: 'bad_host_header' } as const);
 const BAD_METHOD = Object.freeze({ ok: false, reason: 'bad_method' } as const);
+const BAD_FRAMING = Object.freeze({ ok: false, reason: 'bad_transfer_encoding' } as const);
 /** Builds the per-request context shared by the edge and forward-auth shapes. */
 export function createExchange(req: IncomingMessage, res: ServerResponse, gateway: Gateway, listenerProto: string): Exchange {
   const startNs = process.hrtime.bigint();
@@ -28,10 +30,13 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
   // Only origin-form: an absolute-form target names a host that could disagree with Host (RFC 9112 §3.2.2).
   // A method Node's HTTP/1.1 parser would refuse: 400, as forward-auth answers an unknown
   // original method. Only HTTP/2 can carry one (any token in :method, issue 22 item 3).
+  // A Transfer-Encoding other than a lone `chunked` (framing.ts): 400 before anything reads the body.
   const target = !isKnownMethod(req.method) ? BAD_METHOD
-    : url.charCodeAt(0) !== 47 /* '/' */ ? NOT_ORIGIN_FORM
-      : !hasValidHostHeader(req.rawHeaders, req.httpVersion, 'stream' in req) ? BAD_HOST
-        : normaliseTarget(url);
+    : !hasUnambiguousFraming(req) ? BAD_FRAMING
+      : url.charCodeAt(0) !== 47 /* '/' */ ? NOT_ORIGIN_FORM
+        : !hasValidHostHeader(req.rawHeaders, req.httpVersion, 'stream' in req) ? BAD_HOST
+          : normaliseTarget(url);
+  if (target === BAD_FRAMING) refuseRestOfConnection(req);
   const xfp = peerTrusted ? headers['x-forwarded-proto'] : undefined;
   const proto = xfp === 'https' || xfp === 'http' ? xfp : listenerProto;
   const xff = headers['x-forwarded-for'];

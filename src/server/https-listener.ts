@@ -21,6 +21,7 @@ import { createExchange } from '../pipeline/create-exchange.js';
 import type { GatewayHolder } from '../pipeline/gateway.js';
 import { NO_TUNNEL, refuseConnect, refuseExpectation } from './unsupported.js';
 import { ListenerTls } from './tls-listener.js';
+import { upgradeListener } from './upgrade.js';
 import { Hsts } from '../tls/hsts.js';
 import { Http2Guard } from '../tls/h2-session-guard.js';
 import { http2ServerOptions } from '../tls/h2-options.js';
@@ -138,7 +139,7 @@ export function createHttpsListener(holder: GatewayHolder, cfg: HttpsListenerCon
   tls.attach(server);
   // Both server kinds are tls.Servers; their events are registered through that one type.
   const events: TlsServer = server;
-  if (handlers.onUpgrade) events.on('upgrade', handlers.onUpgrade);
+  if (handlers.onUpgrade) events.on('upgrade', upgradeListener(server, handlers.onUpgrade, true));
   const refuseH1 = refuseConnect(holder, 'https', hsts);
   events.on('connect', (req: IncomingMessage, second: unknown) => {
     if (!(second instanceof Http2ServerResponse)) return refuseH1(req, second as Socket);

@@ -12,6 +12,7 @@ import type { Gateway, GatewayHolder } from '../pipeline/gateway.js';
 import type { Hsts } from '../tls/hsts.js';
 import { handleClientError } from './client-error.js';
 import { refuseConnect, refuseExpectation } from './unsupported.js';
+import { upgradeListener } from './upgrade.js';
 
 /** Where a shape's handlers are attached. */
 export interface ListenerSide {
@@ -30,7 +31,7 @@ export interface ShapeHandlers {
    * recorded, nothing run. Absent: such a request goes to onRequest like any other.
    */
   readonly onGone?: (req: IncomingMessage, res: ServerResponse) => void;
-  /** 'upgrade' (WebSocket); absent: the listener refuses upgrades as Node does. */
+  /** 'upgrade' (WebSocket; other offers are served as plain requests, upgrade.ts); absent: Node serves every upgrade offer as a plain request. */
   readonly onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
@@ -115,7 +116,7 @@ export function createTrafficServer(holder: GatewayHolder, limits: LimitsConfig,
   const server = createServer(trafficServerOptions(limits), shape.onRequest);
   applyLimits(server, limits);
   server.on('clientError', (err: Error, socket) => handleClientError(holder, err, socket as Socket));
-  if (shape.onUpgrade) server.on('upgrade', shape.onUpgrade);
+  if (shape.onUpgrade) server.on('upgrade', upgradeListener(server, shape.onUpgrade, false));
   server.on('connect', refuseConnect(holder, 'http'));
   server.on('checkExpectation', refuseExpectation(holder, 'http'));
   return server;

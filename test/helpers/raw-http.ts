@@ -55,3 +55,8 @@ function collect(socket: Socket, ready: 'connect' | 'secureConnect', payload: st
     socket.on('error', (err) => { clearTimeout(timer); if (chunks.length) finish(); else reject(err); });
   });
 }
+
+/** Every status line in the bytes answered, pipelined ones included (a body without CRLF runs straight into the next). */
+export function statusLines(text: string): string[] {
+  return text.match(/HTTP\/1\.[01] \d{3}/g) ?? [];
+}
