@@ -6,7 +6,7 @@
 //   node dist/bench/bare-proxy-stream.js <upstream-origin> [port]    prints "LISTENING <port>"
 import { createServer, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import { exitWhenParentGoes } from './child-io.js';
+import { listenAndAnnounce } from './child-io.js';
 import { endToEnd, proxyArgs } from './bare-proxy-common.js';
 
 const { origin, port } = proxyArgs('bare-proxy-stream');
@@ -38,15 +38,4 @@ const server = createServer((req, res) => {
   });
 });
 
-server.on('error', (err) => {
-  console.error(`bare-proxy-stream: ${err.message}`);
-  process.exit(1);
-});
-
-server.listen(port, '127.0.0.1', () => {
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('bare-proxy-stream: unexpected listen address');
-  process.stdout.write(`LISTENING ${addr.port}\n`);
-});
-
-exitWhenParentGoes();
+listenAndAnnounce(server, port, 'bare-proxy-stream');

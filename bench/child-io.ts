@@ -1,4 +1,5 @@
-// Small helpers shared by the benchmark's child processes (upstream.ts, bare-proxy.ts).
+// Small helpers shared by the benchmark's child processes (upstream.ts, bare-proxy*.ts, otlp-receiver.ts).
+import type { Server } from 'node:http';
 
 /** Env var run.ts sets on the children it spawns; see exitWhenParentGoes(). */
 export const PARENT_WATCH_ENV = 'BENCH_EXIT_ON_STDIN_END';
@@ -24,4 +25,21 @@ export function exitWhenParentGoes(): void {
   process.stdin.on('end', () => process.exit(0));
   process.stdin.on('error', () => process.exit(0));
   process.stdin.resume();
+}
+
+/**
+ * Listens on 127.0.0.1:`port` (0: ephemeral), prints "LISTENING <port>" for run.ts once bound,
+ * exits on a server error, and exits when the runner goes (exitWhenParentGoes).
+ */
+export function listenAndAnnounce(server: Server, port: number, who: string): void {
+  server.on('error', (err) => {
+    console.error(`${who}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(port, '127.0.0.1', () => {
+    const addr = server.address();
+    if (addr === null || typeof addr === 'string') throw new Error(`${who}: unexpected listen address`);
+    process.stdout.write(`LISTENING ${addr.port}\n`);
+  });
+  exitWhenParentGoes();
 }

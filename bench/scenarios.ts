@@ -13,6 +13,7 @@ import { tlsScenarios } from './tls-rows.js';
 import { wafScenarios } from './waf-rows.js';
 import { forwardAuthScenarios } from './forward-auth-rows.js';
 import { haproxyScenarios } from './haproxy-rows.js';
+import { tracingScenarios } from './tracing-rows.js';
 
 // The baseline is the fastest bare proxy a user would write in twenty lines (issue 17): undici's
 // Pool#stream, which hands the upstream body straight to the client response. The pool.request()
@@ -47,4 +48,6 @@ export const scenarios: readonly Scenario[] = [
   ...forwardAuthScenarios(),
   // A real HAProxy with the shipped Lua action (issue 19). See haproxy-rows.ts.
   ...haproxyScenarios(),
+  // The full pipeline with tracing off / sampleRatio 1 / 0.01 to a local OTLP receiver (issue 19). See tracing-rows.ts.
+  ...tracingScenarios(),
 ];

@@ -5,7 +5,7 @@
 //
 // Runs in its own process so that its CPU time is not charged to the proxy under test.
 import { createServer } from 'node:http';
-import { exitWhenParentGoes, parsePortArg } from './child-io.js';
+import { listenAndAnnounce, parsePortArg } from './child-io.js';
 
 // ~100 bytes, fixed, so every scenario moves the same bytes.
 const BODY = Buffer.from(
@@ -27,15 +27,4 @@ const server = createServer((req, res) => {
 // Keep idle keep-alive connections open across the warm-up/measurement boundary.
 server.keepAliveTimeout = 60_000;
 
-server.on('error', (err) => {
-  console.error(`upstream: ${err.message}`);
-  process.exit(1);
-});
-
-server.listen(port, '127.0.0.1', () => {
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('upstream: unexpected listen address');
-  process.stdout.write(`LISTENING ${addr.port}\n`);
-});
-
-exitWhenParentGoes();
+listenAndAnnounce(server, port, 'upstream');

@@ -24,7 +24,7 @@ import type { GatewayMetrics } from '../observe/metrics.js';
 import type { Resource } from '../contract/types.js';
 import { ExpiringLru } from './expiring-lru.js';
 import type { VerifiedIdentity } from './identity.js';
-import { discard, discoverUrl, readJsonBody } from './jwks-fetch.js';
+import { discard, discoverUrl, discoveryLocation, readJsonBody } from './jwks-fetch.js';
 import type { Provider } from './provider.js';
 import type { InvalidTokenReason } from './responses.js';
 import { tokenKey } from './token-cache.js';
@@ -222,7 +222,9 @@ export class Introspector implements Resource {
     if (this.#discovering !== null) return this.#discovering;
     if (Date.now() - this.#discoveryFailedAt < REDISCOVER_AFTER_MS) return Promise.resolve(null);
     const limits = { timeoutMs: this.#cfg.timeoutMs, maxBytes: MAX_RESPONSE_BYTES };
-    const span = this.#tracing === null ? null : this.#tracing.startBackground('oidc discovery', { 'portcullis.provider': this.providerName });
+    const span = this.#tracing === null ? null : this.#tracing.startBackground('oidc discovery', {
+      'portcullis.provider': this.providerName, 'portcullis.discovery.for': 'introspection', 'url.full': discoveryLocation(this.#provider.issuer),
+    });
     this.#discovering = traced(span, discoverUrl(this.#agent, this.#provider.issuer, 'introspection_endpoint', AbortSignal.timeout(limits.timeoutMs), limits))
       .then((url) => {
         this.#endpoint = url;

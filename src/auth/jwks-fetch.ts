@@ -167,7 +167,7 @@ export class DiscoveryJwksFetcher implements JwksFetcher {
 
   async fetch(signal: AbortSignal, span: ChildSpan | null = null): Promise<FetchedJwks> {
     try {
-      this.#jwksUri ??= await traced(span === null ? null : span.child('oidc discovery', { 'url.full': this.location }), this.#discover(signal));
+      this.#jwksUri ??= await traced(span === null ? null : span.child('oidc discovery', { 'portcullis.discovery.for': 'jwks', 'url.full': this.location }), this.#discover(signal));
       const { doc, cacheControl } = await getJson(this.#agent, this.#jwksUri, signal, this.#limits);
       return { doc, maxAgeSec: cacheLifetimeSec(cacheControl) };
     } catch (err) {

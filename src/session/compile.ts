@@ -45,7 +45,7 @@ export function compileSignIn(cfg: GatewayConfig, deps: GatewayDeps, providers: 
   const resources: Resource[] = [];
   for (const p of cfg.auth?.providers ?? []) {
     if (p.client === undefined) continue;
-    const login = new LoginProvider(p, p.client, providers.get(p.name)!.keys, logger);
+    const login = new LoginProvider(p, p.client, providers.get(p.name)!.keys, logger, deps.tracing ?? null);
     logins.set(p.name, login);
     resources.push(login.metadata);
   }

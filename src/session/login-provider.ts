@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { ProviderConfig } from '../config/types.js';
 import type { KeySource } from '../auth/key-store.js';
+import type { Tracing } from '../observe/tracing/tracing.js';
 import { IdTokenVerifier } from './id-token.js';
 import { ProviderMetadata } from './metadata.js';
 import type { ProviderClientConfig } from './schema.js';
@@ -21,10 +22,10 @@ export class LoginProvider {
   /** The scope parameter, joined once. */
   readonly scope: string;
 
-  constructor(cfg: ProviderConfig, client: ProviderClientConfig, keys: KeySource, logger: Logger) {
+  constructor(cfg: ProviderConfig, client: ProviderClientConfig, keys: KeySource, logger: Logger, tracing: Tracing | null = null) {
     this.name = cfg.name;
     this.client = client;
-    this.metadata = new ProviderMetadata(cfg.name, cfg.issuer, logger);
+    this.metadata = new ProviderMetadata(cfg.name, cfg.issuer, logger, tracing);
     this.tokens = new TokenClient(client);
     this.idTokens = new IdTokenVerifier(cfg, client.id, keys);
     this.identities = new SessionIdentities(cfg);

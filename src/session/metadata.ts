@@ -5,11 +5,16 @@
  * (/readyz waits for it), refreshed hourly, retried with backoff when the IdP is away; the last
  * good document keeps serving meanwhile. The document's `issuer` must equal the configured one
  * exactly (§4.3), as for the JWKS.
+ *
+ * With tracing on, each fetch is a root `oidc discovery` span (docs/tracing.md), like the JWKS
+ * fetches': no request owns it. A document that fails the checks fails the span.
  */
 import type { Agent } from 'undici';
 import type { Logger } from 'pino';
 import type { Resource } from '../contract/types.js';
-import { DEFAULT_FETCH_LIMITS, getJson, newAgent } from '../auth/jwks-fetch.js';
+import { DEFAULT_FETCH_LIMITS, discoveryLocation, getJson, newAgent } from '../auth/jwks-fetch.js';
+import { traced } from '../auth/traced.js';
+import type { Tracing } from '../observe/tracing/tracing.js';
 
 export interface ProviderEndpoints {
   readonly authorization: string;
@@ -34,8 +39,10 @@ function urlField(meta: Record<string, unknown>, name: string, required: boolean
 export class ProviderMetadata implements Resource {
   readonly name: string;
   readonly location: string;
+  readonly #provider: string;
   readonly #issuer: string;
   readonly #logger: Logger;
+  readonly #tracing: Tracing | null;
   readonly #agent: Agent = newAgent(DEFAULT_FETCH_LIMITS);
   readonly #abort = new AbortController();
   #endpoints: ProviderEndpoints | null = null;
@@ -44,12 +51,13 @@ export class ProviderMetadata implements Resource {
   #timer: NodeJS.Timeout | null = null;
   #inflight: Promise<void> | null = null;
 
-  constructor(provider: string, issuer: string, logger: Logger) {
+  constructor(provider: string, issuer: string, logger: Logger, tracing: Tracing | null = null) {
     this.name = `oidc-metadata:${provider}`;
+    this.#provider = provider;
     this.#issuer = issuer;
-    // §4.1: appended to the issuer without doubling a trailing slash.
-    this.location = issuer.replace(/\/+$/, '') + '/.well-known/openid-configuration';
+    this.location = discoveryLocation(issuer);
     this.#logger = logger;
+    this.#tracing = tracing;
   }
 
   start(): void {
@@ -73,20 +81,10 @@ export class ProviderMetadata implements Resource {
 
   async #fetch(): Promise<void> {
     try {
-      const { doc } = await getJson(this.#agent, this.location, this.#abort.signal, DEFAULT_FETCH_LIMITS);
-      const meta = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>) : {};
-      if (meta['issuer'] !== this.#issuer) throw new Error(`${this.location}: "issuer" does not equal the configured issuer`);
-      const methods = meta['token_endpoint_auth_methods_supported'];
-      this.#endpoints = Object.freeze({
-        authorization: urlField(meta, 'authorization_endpoint', true, this.location)!,
-        token: urlField(meta, 'token_endpoint', true, this.location)!,
-        endSession: urlField(meta, 'end_session_endpoint', false, this.location),
-        authMethods: Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : ['client_secret_basic'],
+      const span = this.#tracing === null ? null : this.#tracing.startBackground('oidc discovery', {
+        'portcullis.provider': this.#provider, 'portcullis.discovery.for': 'sign-in', 'url.full': this.location,
       });
-      const pkce = meta['code_challenge_methods_supported'];
-      if (Array.isArray(pkce) && !pkce.includes('S256')) {
-        this.#logger.warn({ provider: this.name }, 'discovery does not list PKCE S256; sign-in sends it anyway');
-      }
+      this.#endpoints = await traced(span, this.#read());
       this.#failures = 0;
       this.#lastError = null;
       this.#schedule(REFRESH_MS);
@@ -97,6 +95,25 @@ export class ProviderMetadata implements Resource {
       this.#logger.warn({ resource: this.name, err: this.#lastError }, 'OIDC discovery failed; retrying');
       this.#schedule(Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** Math.min(this.#failures - 1, 10)));
     }
+  }
+
+  /** The document, fetched and checked; throws (naming the URL, never quoting the body) when it will not do. */
+  async #read(): Promise<ProviderEndpoints> {
+    const { doc } = await getJson(this.#agent, this.location, this.#abort.signal, DEFAULT_FETCH_LIMITS);
+    const meta = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>) : {};
+    if (meta['issuer'] !== this.#issuer) throw new Error(`${this.location}: "issuer" does not equal the configured issuer`);
+    const methods = meta['token_endpoint_auth_methods_supported'];
+    const endpoints = Object.freeze({
+      authorization: urlField(meta, 'authorization_endpoint', true, this.location)!,
+      token: urlField(meta, 'token_endpoint', true, this.location)!,
+      endSession: urlField(meta, 'end_session_endpoint', false, this.location),
+      authMethods: Array.isArray(methods) ? methods.filter((m): m is string => typeof m === 'string') : ['client_secret_basic'],
+    });
+    const pkce = meta['code_challenge_methods_supported'];
+    if (Array.isArray(pkce) && !pkce.includes('S256')) {
+      this.#logger.warn({ provider: this.name }, 'discovery does not list PKCE S256; sign-in sends it anyway');
+    }
+    return endpoints;
   }
 
   #schedule(ms: number): void {

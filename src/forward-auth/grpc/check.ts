@@ -5,6 +5,14 @@
  * response. It is its own record of the exchange — a Check call has no node:http request or
  * response — and is logged and counted by Gateway.finish like every request: once, when the
  * answer is sent or when the call is cancelled first (Envoy's timeout, a reset stream: 499).
+ *
+ * With tracing on, each call has the SERVER span of an HTTP forward-auth request (same name and
+ * attributes, ended by Gateway.finish). The traceparent Envoy forwards is among the original
+ * request's headers (attributes.request.http), and is continued under the HTTP adapter's rule:
+ * only when the gRPC peer is trusted (`tracing.trustParentFrom`, by default
+ * server.trustedProxies). The answer names our span in the call's response metadata, not in
+ * ok_response/denied_response, whose headers are instructions for the client's and upstream's
+ * messages.
  */
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import type { Decision, Respond } from '../../contract/types.js';
@@ -18,11 +26,15 @@ import { canonicalIp } from '../../route/client-ip.js';
 import { stageHeaders } from '../headers.js';
 import { knownMethod } from '../original.js';
 import { OTHER_METHOD } from '../../observe/method-label.js';
+import { TRACEPARENT } from '../../observe/tracing/traceparent.js';
+import { startSpan } from '../../pipeline/trace.js';
 import { allowResponse, bodyBytes, deniedResponse } from './answer.js';
 import type { CheckRequestMessage, CheckResponseMessage } from './messages.js';
+import { grpcJs } from './protos.js';
 import { readCheck } from './read.js';
 
 const NO_META: ReadonlySet<string> = new Set();
+const NO_HEADERS = Object.freeze({});
 
 /** Headers over server.limits.maxHeaderBytes: the 431 Node's parser gives the HTTP endpoint. */
 const HEADERS_TOO_LARGE: Respond = Object.freeze({ kind: 'respond', status: 431, decision: 'bad_request', error: 'headers_too_large' });
@@ -50,6 +62,7 @@ export class GrpcCheck implements Decidable, FinishedExchange, Terminal<GrpcChec
   decision: Decision = 'allow';
   bytesIn = 0;
   bytesOut = 0;
+  readonly #call: ServerUnaryCall<CheckRequestMessage, CheckResponseMessage>;
   readonly #callback: sendUnaryData<CheckResponseMessage>;
   readonly #spoofed: string[] | null;
   readonly #tooLarge: boolean;
@@ -64,6 +77,7 @@ export class GrpcCheck implements Decidable, FinishedExchange, Terminal<GrpcChec
     const startNs = process.hrtime.bigint();
     this.gateway = gateway;
     this.tlsProtocol = tlsProtocol;
+    this.#call = call;
     this.#callback = callback;
     const peer = peerAddress(call.getPeer());
     const trusted = gateway.trusted.isTrusted(peer);
@@ -82,6 +96,7 @@ export class GrpcCheck implements Decidable, FinishedExchange, Terminal<GrpcChec
     this.targetOk = o.ok;
     this.#spoofed = seen?.spoofed ?? null;
     this.#tooLarge = !read.ok && read.status === 431;
+    if (gateway.tracing.enabled) startSpan(gateway.tracing, this.ctx, peer, trusted, read.ok ? read.seen.headers : NO_HEADERS);
     // Envoy's timeout or a reset stream before the answer: nothing to send, logged as 499.
     call.once('cancelled', () => {
       this.#cancelled = true;
@@ -126,6 +141,12 @@ export class GrpcCheck implements Decidable, FinishedExchange, Terminal<GrpcChec
     this.#status = status;
     this.decision = decision;
     this.bytesOut = bodyBytes(res);
+    const trace = this.ctx.trace;
+    if (trace !== null) {
+      const meta = new (grpcJs().Metadata)();
+      meta.set(TRACEPARENT, trace.traceparent());
+      this.#call.sendMetadata(meta);
+    }
     this.#callback(null, res);
     this.#record();
   }
