@@ -5,7 +5,10 @@ import pino from 'pino';
 import { validateConfig } from '../src/config/validate.js';
 import { GatewayMetrics } from '../src/observe/metrics.js';
 import type { Stage } from '../src/contract/types.js';
-import { WafPolicy } from '../src/waf/compile.js';
+import { importCrsEngine, WafPolicy } from '../src/waf/compile.js';
+
+// Imported once here so compileWafStage stays synchronous for its callers (the gateway imports it per config).
+const CRS_ENGINE = await importCrsEngine();
 
 /**
  * One route, WAF in block mode at `paranoia`, compiled through the real config path; with `crs`,
@@ -18,7 +21,7 @@ export function compileWafStage(paranoia: number, crs?: Record<string, unknown>)
     routes: [{ name: 'eval', match: {}, auth: 'none', upstream: 'http://127.0.0.1:9' }],
   });
   const deps = { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) };
-  const stage = new WafPolicy(cfg, deps).stageFor(cfg.routes[0]!);
+  const stage = new WafPolicy(cfg, deps, CRS_ENGINE).stageFor(cfg.routes[0]!);
   if (stage === null) throw new Error('no WAF stage compiled');
   return stage;
 }

@@ -18,10 +18,9 @@ import { Runtime } from './server/runtime.js';
 import { startTracing } from './server/tracing.js';
 import { SHAPES } from './shapes.js';
 import { checkListenerFiles } from './tls/certificates.js';
-import { runPrimary, workerCount } from './server/cluster/primary.js';
 import { attachWorkerToPrimary, isClusterWorker } from './server/cluster/worker.js';
 import { DevTokenError, mintDevToken } from './auth/dev-token.js';
-import { POLICY_USAGE, runPolicy } from './policy/command.js';
+import { POLICY_USAGE } from './policy/usage.js';
 
 const DEFAULT_CONFIG = 'config/gateway.yaml';
 const USAGE = `usage: portcullis [serve|check] [--config ${DEFAULT_CONFIG}]
@@ -36,7 +35,7 @@ function fail(message: string): never {
 async function check(configPath: string): Promise<void> {
   const cfg = await loadConfigFile(configPath);
   const { logger } = createProcessLogger({ destination: 2, level: 'warn' });
-  const gateway = compileGateway(cfg, { logger, metrics: new GatewayMetrics({ defaultMetrics: false }) });
+  const gateway = await compileGateway(cfg, { logger, metrics: new GatewayMetrics({ defaultMetrics: false }) });
   const lines = [`config ${configPath} is valid: ${gateway.routes.routes.length} route(s), first match wins`];
   gateway.routes.routes.forEach((r, i) => lines.push(`  ${i + 1}. ${r.describe()}`));
   // The HTTPS listener's files fail `check` as they would fail startup (issue 7).
@@ -48,8 +47,11 @@ async function check(configPath: string): Promise<void> {
 async function serve(configPath: string): Promise<void> {
   const proc = createProcessLogger();
   const config = await loadConfigFile(configPath);
-  if (!isClusterWorker() && workerCount(config) > 1) {
+  // The cluster primary's code is loaded only where it runs: `server.workers` 1 (the default) never needs it.
+  const primary = !isClusterWorker() && config.server.workers !== 1 ? await import('./server/cluster/primary.js') : null;
+  if (primary !== null && primary.workerCount(config) > 1) {
     // server.workers: this process becomes the cluster primary; each worker runs serve() again.
+    const { runPrimary } = primary;
     process.on('uncaughtException', (err) => { proc.logger.fatal({ err }, 'uncaught exception in the cluster primary'); proc.flush(); process.exit(70); });
     const code = await runPrimary({ configPath, config, logger: proc.logger, flush: proc.flush });
     proc.flush();
@@ -60,7 +62,7 @@ async function serve(configPath: string): Promise<void> {
   const logger = isClusterWorker() && Number.isInteger(slot) ? proc.logger.child({ worker: slot }) : proc.logger;
   const metrics = new GatewayMetrics();
   const deps = { logger, metrics, tracing: await startTracing(config.tracing, logger) };
-  const gateway = compileGateway(config, deps);
+  const gateway = await compileGateway(config, deps);
   const runtime = new Runtime(configPath, gateway, deps, SHAPES);
   const stop = (signal: string): void => {
     runtime.shutdown(signal).then(
@@ -101,6 +103,7 @@ async function token(argv: string[]): Promise<void> {
 
 /** `portcullis policy`: its own exit codes (0, 1 = the diff opens something, 2 = bad config or arguments). */
 async function policy(argv: string[]): Promise<void> {
+  const { runPolicy } = await import('./policy/command.js');
   const out = await runPolicy(argv, DEFAULT_CONFIG);
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);

@@ -21,7 +21,7 @@ import { AuthoriseStage } from './authorise.js';
 import { BruteForceBrake, type SharedRedis } from './brake.js';
 import { CertBinding } from './cert-bound.js';
 import { ForwardedCertHeader } from './forwarded-cert.js';
-import { Introspector } from './introspection.js';
+import type { Introspector } from './introspection.js';
 import { DEV_ISSUER } from './dev-token.js';
 import { DiscoveryJwksFetcher, FileJwksFetcher, UriJwksFetcher, type JwksFetcher } from './jwks-fetch.js';
 import { secretKeySet } from './key-set.js';
@@ -31,7 +31,7 @@ import { AuthResponses } from './responses.js';
 import { CredentialStrip } from './strip.js';
 import { TokenCache } from './token-cache.js';
 import { TokenSources } from './token-source.js';
-import { CompiledDpop } from './dpop/compile.js';
+import { NO_AUTH_MODULES, type AuthModules } from './optional.js';
 
 export interface CompiledAuth {
   /** Key stores, for the gateway's readiness and close. */
@@ -59,10 +59,12 @@ function fetcherFor(p: ProviderConfig, file: string | null): JwksFetcher {
 /**
  * `redis`: the gateway's Redis connection when one is configured (ratelimit/compile.ts), so the
  * brute-force brake counts once for every instance, and DPoP proof jti values are seen by all
- * of them; `failOpen`: rateLimits.failMode is open, which the DPoP replay store follows too.
+ * of them; `failOpen`: rateLimits.failMode is open, which the DPoP replay store follows too;
+ * `modules`: importAuthModules(config), which a provider with introspection or DPoP needs.
  */
 export function compileAuth(
   cfg: AuthConfig | undefined, deps: GatewayDeps, previous: readonly Resource[], realm: string, redis: SharedRedis | null = null, failOpen = true,
+  modules: AuthModules = NO_AUTH_MODULES,
 ): CompiledAuth {
   const { logger, metrics } = deps;
   const previousStores = new Map<string, KeyStore>();
@@ -91,7 +93,10 @@ export function compileAuth(
     }
     byName.set(p.name, provider);
     byIssuer.set(p.issuer, provider);
-    if (p.introspection !== undefined) introspectors.set(provider, new Introspector(provider, p.introspection, p.discovery === true, deps));
+    if (p.introspection !== undefined) {
+      if (modules.Introspector === null) throw new Error(`provider ${p.name} has introspection: pass importAuthModules()`);
+      introspectors.set(provider, new modules.Introspector(provider, p.introspection, p.discovery === true, deps));
+    }
   }
 
   const responses = new AuthResponses(realm);
@@ -114,9 +119,11 @@ export function compileAuth(
     logger,
     certBinding: compileCertBinding(cfg, realm, deps),
   };
-  const dpop = new CompiledDpop(cfg?.dpop, cfg?.providers ?? [], { realm, redis, failOpen, logger, count: (p, r) => failures.count(p, r) });
+  // No DPoP anywhere in the config (usesDpop): its module is not loaded and no route gets a check.
+  const dpop = modules.CompiledDpop === null ? null
+    : new modules.CompiledDpop(cfg?.dpop, cfg?.providers ?? [], { realm, redis, failOpen, logger, count: (p, r) => failures.count(p, r) });
   // One stage per distinct provider list would do; one per route keeps it simple and is cheap.
-  const open = new AuthenticateStage(shared, null, dpop.forRoute(undefined, null));
+  const open = new AuthenticateStage(shared, null, dpop?.forRoute(undefined, null) ?? null);
   const strip = new CredentialStrip(sources);
   for (const [store, prev] of starts) store.start(prev);
 
@@ -129,7 +136,7 @@ export function compileAuth(
       const names = policy.providers;
       const stages: Stage[] = [names === undefined && policy.dpop === undefined
         ? open
-        : new AuthenticateStage(shared, names === undefined ? null : new Set(names.map((n) => byName.get(n)!)), dpop.forRoute(policy.dpop, names ?? null))];
+        : new AuthenticateStage(shared, names === undefined ? null : new Set(names.map((n) => byName.get(n)!)), dpop?.forRoute(policy.dpop, names ?? null) ?? null)];
       if (AuthoriseStage.needed(policy)) stages.push(new AuthoriseStage(policy, responses, failures));
       return stages;
     },

@@ -28,6 +28,9 @@ export class VerifiedIdentity implements Identity {
   }
 }
 
+/** The set of a token without scopes or roles: one for all of them (it is never modified). */
+const EMPTY_SET: ReadonlySet<string> = new Set<string>();
+
 /** A space-separated string (RFC 8693 §4.2 `scope`) or an array of strings (`scp`, many IdPs' roles). */
 export function stringSet(value: unknown): ReadonlySet<string> {
   const out = new Set<string>();
@@ -36,13 +39,39 @@ export function stringSet(value: unknown): ReadonlySet<string> {
   } else if (Array.isArray(value)) {
     for (const item of value) if (typeof item === 'string' && item !== '') out.add(item);
   }
-  return out;
+  return out.size === 0 ? EMPTY_SET : out;
+}
+
+/** Distinct claim values a SharedStringSets remembers; past it, a token's set is its own. */
+const MAX_SHARED_SETS = 1024;
+
+/**
+ * stringSet(), one set per distinct claim value (issue 17 item 4): a Set costs ~150 bytes, and
+ * 10,000 cached tokens carrying a few distinct scope strings need a few sets, not two per token.
+ * Sharing is safe because no one modifies an identity's sets (ReadonlySet, and they are made
+ * here). Bounded, since claim values are chosen by whoever the issuer signs for.
+ */
+export class SharedStringSets {
+  readonly #sets = new Map<string, ReadonlySet<string>>();
+
+  of(value: unknown): ReadonlySet<string> {
+    // 's'/'a' prefixes: the string '["x"]' and the array ["x"] are different sets
+    const key = typeof value === 'string' ? 's' + value : Array.isArray(value) ? 'a' + JSON.stringify(value) : null;
+    if (key === null) return EMPTY_SET;
+    let set = this.#sets.get(key);
+    if (set === undefined) {
+      set = stringSet(value);
+      if (set !== EMPTY_SET && this.#sets.size < MAX_SHARED_SETS) this.#sets.set(key, set);
+    }
+    return set;
+  }
 }
 
 /** Scopes from the provider's `scopesClaim`, falling back to `scp` (Azure AD, Okta) when that is absent. */
-export function readScopes(claims: Readonly<Record<string, unknown>>, path: ClaimPath): ReadonlySet<string> {
-  const value = readClaim(claims, path);
-  return stringSet(value === undefined ? claims['scp'] : value);
+export function readScopes(claims: Readonly<Record<string, unknown>>, path: ClaimPath, sets?: SharedStringSets): ReadonlySet<string> {
+  const found = readClaim(claims, path);
+  const value = found === undefined ? claims['scp'] : found;
+  return sets === undefined ? stringSet(value) : sets.of(value);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -7,7 +7,7 @@
 import { compactVerify, errors } from 'jose';
 import type { ProviderConfig } from '../config/types.js';
 import { compileClaimPath, readClaim, type ClaimPath } from '../contract/claims.js';
-import { readScopes, stringSet, VerifiedIdentity } from './identity.js';
+import { readScopes, SharedStringSets, VerifiedIdentity } from './identity.js';
 import { normaliseTyp, type ParsedJwt } from './jwt.js';
 import type { KeySet, VerifyKey } from './key-set.js';
 import type { KeySource } from './key-store.js';
@@ -34,6 +34,8 @@ export class Provider {
   readonly #audiences: ReadonlySet<string> | null;
   readonly #toleranceSec: number;
   readonly #rolesPath: ClaimPath;
+  /** Scope and role sets shared by this provider's identities (identity.ts). */
+  readonly #sets = new SharedStringSets();
   readonly #scopesPath: ClaimPath;
   /** An HS* provider has one secret; a `kid` in its tokens selects nothing. */
   readonly #ignoreKid: boolean;
@@ -59,7 +61,7 @@ export class Provider {
    * its checks, and for an RFC 7662 introspection response (introspection.ts) alike.
    */
   identityFrom(claims: Readonly<Record<string, unknown>>, expiresAtMs?: number): VerifiedIdentity {
-    return new VerifiedIdentity(this.name, claims, readScopes(claims, this.#scopesPath), stringSet(readClaim(claims, this.#rolesPath)), expiresAtMs);
+    return new VerifiedIdentity(this.name, claims, readScopes(claims, this.#scopesPath, this.#sets), this.#sets.of(readClaim(claims, this.#rolesPath)), expiresAtMs);
   }
 
   async verify(jwt: ParsedJwt): Promise<VerifyResult> {

@@ -15,11 +15,12 @@ import { InjectableHeaders } from '../route/sanitise.js';
 import { TrustedProxies } from '../route/client-ip.js';
 import { UpstreamGroup } from '../upstream/group.js';
 import { compileAuth, type CompiledAuth } from '../auth/compile.js';
+import { importAuthModules } from '../auth/optional.js';
 import { RateLimits } from '../ratelimit/compile.js';
 import { UpstreamTls } from '../upstream/tls.js';
 import { compileClientCertStage } from '../tls/client-auth.js';
-import { WafPolicy } from '../waf/compile.js';
-import { compileSignIn, type CompiledSignIn } from '../session/compile.js';
+import { importCrsEngine, WafPolicy } from '../waf/compile.js';
+import type { CompiledSignIn } from '../session/compile.js';
 import { compileIdentityTokens, identityTokenHeaders, type CompiledIdentityTokens } from '../identity-token/compile.js';
 
 export const AUTH_REALM = 'portcullis';
@@ -78,13 +79,22 @@ function compileRouteStages(
  * `previous` is the Gateway being replaced on reload: providers whose key source is unchanged
  * start from its keys instead of refetching (src/auth/compile.ts), and the per-client in-flight
  * counts carry on (pipeline/client-inflight.ts).
+ *
+ * Async only for the imports: the code of sign-in, DPoP, introspection and the CRS engine is
+ * loaded when this config uses them (issue 17 item 4: a config that does not, does not pay their
+ * memory), here, before anything is compiled; what follows, and every request, is synchronous.
  */
-export function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Gateway {
+export async function compileGateway(cfg: GatewayConfig, deps: GatewayDeps, previous?: Gateway): Promise<Gateway> {
+  const [authModules, crs, session] = await Promise.all([
+    importAuthModules(cfg),
+    cfg.waf?.crs === undefined ? null : importCrsEngine(),
+    cfg.sessions === undefined ? null : import('../session/compile.js'),
+  ]);
   const rateLimits = new RateLimits(cfg, deps, previous?.resources ?? []);
   // The brute-force brake counts in the rate limits' Redis, when there is one (shared by all instances).
-  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis, cfg.rateLimits?.failMode !== 'closed');
-  const waf = new WafPolicy(cfg, deps);
-  const signIn = compileSignIn(cfg, deps, auth.providers, auth.sources);
+  const auth = compileAuth(cfg.auth, deps, previous?.resources ?? [], AUTH_REALM, rateLimits.sharedRedis, cfg.rateLimits?.failMode !== 'closed', authModules);
+  const waf = new WafPolicy(cfg, deps, crs);
+  const signIn = session?.compileSignIn(cfg, deps, auth.providers, auth.sources) ?? null;
   const identityTokens = compileIdentityTokens(cfg);
   const resources: Resource[] = [...auth.resources, ...rateLimits.resources, ...(signIn?.resources ?? []), ...identityTokens.resources];
   const routes = cfg.routes.map((r) => new CompiledRoute(r, compileRouteStages(r, auth, signIn, rateLimits, waf, identityTokens, deps), compileUpstream(r, deps, resources), signIn?.credentialStrip(r) ?? auth.credentialStrip(r)));

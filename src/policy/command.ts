@@ -18,9 +18,8 @@ import { diffReports, renderDiff } from './diff.js';
 import { canonicalJson } from './json.js';
 import type { PolicyReport } from './model.js';
 import { renderReport } from './render.js';
+import { POLICY_USAGE } from './usage.js';
 
-export const POLICY_USAGE = `usage: portcullis policy [--config config/gateway.yaml] [--format table|json|markdown]
-       portcullis policy --diff OLD.yaml NEW.yaml [--format table|json|markdown]   exit 1 when NEW opens anything`;
 
 export const EXIT_OPENS = 1;
 export const EXIT_USAGE = 2;
@@ -71,7 +70,7 @@ async function reportOf(path: string): Promise<PolicyReport> {
   const cfg = await loadConfigFile(path);
   // The report says it (dev-key-trusted …); the gateway's own startup warnings would repeat it on stderr.
   const { logger } = createProcessLogger({ destination: 2, level: 'error' });
-  const gateway = compileGateway(cfg, { logger, metrics: new GatewayMetrics({ defaultMetrics: false }) });
+  const gateway = await compileGateway(cfg, { logger, metrics: new GatewayMetrics({ defaultMetrics: false }) });
   try {
     return buildReport(cfg, gateway.routes.routes.map((r) => r.stages.map((s) => s.name)));
   } finally {

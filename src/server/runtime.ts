@@ -71,7 +71,7 @@ export class Runtime implements GatewayHolder {
     let next: Gateway;
     try {
       const cfg = await loadConfigFile(this.#configPath);
-      next = compileGateway(cfg, this.#deps, this.current);
+      next = await compileGateway(cfg, this.#deps, this.current);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [String(err)];
       this.#logger.error({ file: this.#configPath, problems }, 'config reload rejected; the previous config keeps serving');

@@ -9,13 +9,24 @@ import { ConfigError } from '../config/errors.js';
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
 import type { GatewayDeps } from '../contract/types.js';
 import type { Stage } from '../contract/types.js';
-import { loadCrsFor } from './crs/compile.js';
+import type { loadCrsFor } from './crs/compile.js';
 import type { LoadedCrs } from './crs/loader.js';
-import { CrsStage } from './crs/stage.js';
+import type { CrsStage } from './crs/stage.js';
 import { RuleSet } from './engine.js';
 import { Exclusions } from './exclusions.js';
 import { WAF_DEFAULTS } from './schema.js';
 import { WafCounters, WafStage, type WafSettings } from './stage.js';
+
+/** The CRS engine's code (waf/crs/): imported only for a config with `waf.crs` (compile/optional.ts). */
+export interface CrsEngine {
+  readonly loadCrsFor: typeof loadCrsFor;
+  readonly CrsStage: typeof CrsStage;
+}
+
+export async function importCrsEngine(): Promise<CrsEngine> {
+  const [{ loadCrsFor }, { CrsStage }] = await Promise.all([import('./crs/compile.js'), import('./crs/stage.js')]);
+  return { loadCrsFor, CrsStage };
+}
 
 export class WafPolicy {
   readonly #cfg: GatewayConfig['waf'];
@@ -24,13 +35,17 @@ export class WafPolicy {
   readonly #logger: GatewayDeps['logger'];
   /** waf.crs: the OWASP CRS engine replaces the built-in rules for every route. */
   readonly #crs: LoadedCrs | null;
+  readonly #crsStage: typeof CrsStage | null;
 
-  constructor(cfg: GatewayConfig, deps: GatewayDeps) {
+  /** `engine`: importCrsEngine()'s answer, required when `waf.crs` is set. */
+  constructor(cfg: GatewayConfig, deps: GatewayDeps, engine: CrsEngine | null = null) {
     this.#cfg = cfg.waf;
     this.#rules = new RuleSet(cfg.waf?.paranoia ?? WAF_DEFAULTS.paranoia);
     this.#counters = new WafCounters(deps.metrics.wafMatchesTotal);
     this.#logger = deps.logger;
-    this.#crs = cfg.waf?.crs === undefined ? null : loadCrsFor(cfg.waf, deps.logger, (problem) => new ConfigError([problem]));
+    if (cfg.waf?.crs !== undefined && engine === null) throw new Error('waf.crs needs the CRS engine: pass importCrsEngine()');
+    this.#crs = cfg.waf?.crs === undefined || engine === null ? null : engine.loadCrsFor(cfg.waf, deps.logger, (problem) => new ConfigError([problem]));
+    this.#crsStage = engine?.CrsStage ?? null;
   }
 
   /** The route's WAF stage, or null when its mode is off. */
@@ -42,7 +57,7 @@ export class WafPolicy {
       anomalyThreshold: this.#cfg?.anomalyThreshold ?? WAF_DEFAULTS.anomalyThreshold,
       inspectBodyBytes: this.#cfg?.inspectBodyBytes ?? WAF_DEFAULTS.inspectBodyBytes,
     });
-    if (this.#crs !== null) return new CrsStage(this.#crs, settings, this.#counters);
+    if (this.#crs !== null && this.#crsStage !== null) return new this.#crsStage(this.#crs, settings, this.#counters);
     const mine = (this.#cfg?.exclusions ?? []).filter((e) => e.route === undefined || e.route === route.name);
     return new WafStage(this.#rules, settings, new Exclusions(mine), this.#counters, this.#logger);
   }

@@ -189,7 +189,7 @@ ${extraRoute}`;
   writeFileSync(file, yaml(''));
   const logger = pino({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() }));
   const deps = { logger, metrics: new GatewayMetrics({ defaultMetrics: false }) };
-  const runtime = new Runtime(file, compileGateway(await loadConfigFile(file), deps), deps, SHAPES);
+  const runtime = new Runtime(file, await compileGateway(await loadConfigFile(file), deps), deps, SHAPES);
   await runtime.start();
   t.teardown(async () => {
     for (const l of runtime.listeners) l.server.closeAllConnections();

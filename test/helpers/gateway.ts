@@ -42,7 +42,7 @@ export async function startGateway(doc: Record<string, unknown>): Promise<TestGa
   const cfg = validateConfig({ ...doc, listeners });
   // As main.ts does: `tracing` absent or off gives NO_TRACING and loads no SDK.
   const deps = { logger, metrics, tracing: await startTracing(cfg.tracing, logger) };
-  const runtime = new Runtime('(test)', compileGateway(cfg, deps), deps, SHAPES);
+  const runtime = new Runtime('(test)', await compileGateway(cfg, deps), deps, SHAPES);
   await runtime.start();
   const portOf = (name: string): number | null => {
     const l = runtime.listeners.find((x) => x.name === name);

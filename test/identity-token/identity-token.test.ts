@@ -143,7 +143,7 @@ void t.test('rotation over SIGHUP reload: a new current key, old tokens verify u
   const ed = { kid: 'ed-2', alg: 'EdDSA', pem: edPem };
   await write([es], 'es-1');
   const deps = { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) };
-  const runtime = new Runtime(file, compileGateway(await loadConfigFile(file), deps), deps, SHAPES);
+  const runtime = new Runtime(file, await compileGateway(await loadConfigFile(file), deps), deps, SHAPES);
   await runtime.start();
   t.teardown(() => runtime.shutdown('test'));
   const base = `http://127.0.0.1:${listenerPort(runtime, 'http')}`;

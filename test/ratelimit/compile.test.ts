@@ -31,7 +31,7 @@ const status = (v: Verdict | Promise<Verdict>): number | 'continue' => {
 };
 
 void t.test('ratelimit runs after netpolicy and auth (PRODUCT §1 order); unlimited routes have no stage', async (t) => {
-  const gw = compileGateway(config(), deps);
+  const gw = await compileGateway(config(), deps);
   t.teardown(() => gw.retire());
   const names = (route: string) => gw.routes.routes.find((r) => r.name === route)!.stages.map((s) => s.name);
   t.equal(names('limited')[0], 'netpolicy');
@@ -41,13 +41,13 @@ void t.test('ratelimit runs after netpolicy and auth (PRODUCT §1 order); unlimi
 });
 
 void t.test('a reload keeps the in-process buckets, unless their size changed', async (t) => {
-  const first = compileGateway(config(), deps);
+  const first = await compileGateway(config(), deps);
   t.equal(status(limitStage(first).handle(makeCtx())), 'continue');
   t.equal(status(limitStage(first).handle(makeCtx())), 429);
-  const reloaded = compileGateway(config(), deps, first);
+  const reloaded = await compileGateway(config(), deps, first);
   await first.retire();
   t.equal(status(limitStage(reloaded).handle(makeCtx())), 429, 'SIGHUP does not hand out a fresh burst');
-  const resized = compileGateway(config(2000), deps, reloaded);
+  const resized = await compileGateway(config(2000), deps, reloaded);
   await reloaded.retire();
   t.equal(status(limitStage(resized).handle(makeCtx())), 'continue', 'a new localMaxBuckets starts afresh');
   await resized.retire();

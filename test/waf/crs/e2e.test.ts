@@ -85,6 +85,6 @@ void t.test('a rules directory that is not SecLang fails the config load with th
     waf: { crs: { rulesDir: bad } },
     routes: [{ name: 'r', match: {}, auth: 'none', upstream: 'http://127.0.0.1:9' }],
   });
-  t.throws(() => compileGateway(cfg, { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) }),
+  await t.rejects(compileGateway(cfg, { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) }),
     { code: 'PORTCULLIS_ERR_CONFIG', message: new RegExp(`waf\\.crs\\.rulesDir: ${bad}/REQUEST-1\\.conf:2: unknown action nonsense`) });
 });

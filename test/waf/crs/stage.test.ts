@@ -9,12 +9,13 @@ import { validateConfig } from '../../../src/config/validate.js';
 import { GatewayMetrics } from '../../../src/observe/metrics.js';
 import { BufferedBody } from '../../../src/proxy/request-body.js';
 import { RequestCtx } from '../../../src/pipeline/context.js';
-import { WafPolicy } from '../../../src/waf/compile.js';
+import { importCrsEngine, WafPolicy } from '../../../src/waf/compile.js';
 import { CrsStage } from '../../../src/waf/crs/stage.js';
 import { WafStage } from '../../../src/waf/stage.js';
 import { CRS_ABSENT, crsDir } from '../../helpers/crs.js';
 
 const dir = crsDir();
+const engine = await importCrsEngine();
 const skip = dir === null ? CRS_ABSENT : false;
 
 function policy(waf: Record<string, unknown>) {
@@ -23,7 +24,7 @@ function policy(waf: Record<string, unknown>) {
     waf,
     routes: [{ name: 'r', match: {}, auth: 'none', upstream: 'http://127.0.0.1:9' }, { name: 'd', match: { path: '/d' }, auth: 'none', upstream: 'http://127.0.0.1:9', waf: 'detect' }],
   });
-  const p = new WafPolicy(cfg, { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) });
+  const p = new WafPolicy(cfg, { logger: pino({ level: 'silent' }), metrics: new GatewayMetrics({ defaultMetrics: false }) }, engine);
   return { stage: (i: number) => p.stageFor(cfg.routes[i]!)! };
 }
 
