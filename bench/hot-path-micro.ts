@@ -6,10 +6,14 @@
 //
 // - access line: `logger.info(accessLine(x))` (pino walks the object) vs the direct serialiser of
 //   observe/access-json.ts, both into a destination that drops the line (serialisation only).
+// - request metrics: prom-client children kept per label set (their inc/observe still hash the
+//   labels) vs RequestMetrics.record, which bumps the series records in place (series-entry.ts).
 import pino from 'pino';
 import { accessLine, type AccessSource } from '../src/observe/access-log.js';
 import { accessLineWriter } from '../src/observe/access-json.js';
 import { isoTime } from '../src/observe/logger.js';
+import { GatewayMetrics } from '../src/observe/metrics.js';
+import { RequestMetrics } from '../src/observe/request-metrics.js';
 
 const ROUNDS = Number(process.env['MICRO_ROUNDS'] ?? 7);
 const CALLS = Number(process.env['MICRO_CALLS'] ?? 200_000);
@@ -73,4 +77,25 @@ export function runPairs(pairs: MicroPair[]): void {
   }
 }
 
-runPairs([accessPair()]);
+function metricsPair(): MicroPair {
+  const m = new GatewayMetrics({ defaultMetrics: false });
+  // the children the previous RequestMetrics kept: one Map lookup, then prom-client's own inc/observe
+  const children = new Map([['orders\nGET\n200\nallow', {
+    requests: m.requestsTotal.labels('orders', 'GET', '200', 'allow'),
+    duration: m.requestDuration.labels('orders', 'allow'),
+    upstream: m.upstreamDuration.labels('orders'),
+  }]]);
+  const rm = new RequestMetrics(m);
+  return {
+    name: 'request metrics (prom-client children → series records)',
+    before: () => {
+      const c = children.get('orders' + '\n' + 'GET' + '\n' + 200 + '\n' + 'allow')!;
+      c.requests.inc();
+      c.duration.observe(0.001234);
+      c.upstream.observe(0.000812);
+    },
+    after: () => rm.record('orders', 'GET', 200, 'allow', 0.001234, 0.000812),
+  };
+}
+
+runPairs([accessPair(), metricsPair()]);

@@ -27,20 +27,60 @@ export function jsonString(s: string): string {
   return '"' + s + '"';
 }
 
+/**
+ * Values from small fixed sets — route names of the config, methods (method-label.ts bounds them),
+ * decisions, protocols, TLS versions — quoted once and then looked up (issue 17: serialise
+ * constant parts once). Bounded all the same: past the bound a value is quoted each time.
+ */
+const QUOTED_MAX = 1024;
+const quotedSet = new Map<string, string>();
+
+function quotedOnce(s: string): string {
+  let q = quotedSet.get(s);
+  if (q === undefined) {
+    q = jsonString(s);
+    if (quotedSet.size < QUOTED_MAX) quotedSet.set(s, q);
+  }
+  return q;
+}
+
+/**
+ * The last value of a per-client field (User-Agent, Host, client address) and its literal: a
+ * keep-alive connection repeats them on every request, and comparing is cheaper than scanning
+ * a 100-character User-Agent for characters to escape.
+ */
+class LastQuoted {
+  #raw = '';
+  #json = '""';
+
+  of(s: string): string {
+    if (s !== this.#raw) {
+      this.#json = jsonString(s);
+      this.#raw = s;
+    }
+    return this.#json;
+  }
+}
+
+const lastUserAgent = new LastQuoted();
+const lastHost = new LastQuoted();
+const lastClientIp = new LastQuoted();
+
 const str = (s: string | null): string => (s === null ? 'null' : jsonString(s));
 const num = (n: number | null): string => (n === null || !Number.isFinite(n) ? 'null' : String(n));
 
 /** `,"msg":"access",…` — the part of the line after pino's level, time and bindings. */
 export function accessFields(x: AccessSource, status: number, durationMs: number): string {
   const ctx = x.ctx;
+  const ua = loggedUserAgent(x);
   return ',"msg":"access","requestId":' + jsonString(ctx.id) +
-    ',"clientIp":' + jsonString(ctx.clientIp) +
-    ',"method":' + jsonString(methodForLog(ctx.method)) +
-    ',"host":' + jsonString(ctx.host) +
+    ',"clientIp":' + lastClientIp.of(ctx.clientIp) +
+    ',"method":' + quotedOnce(methodForLog(ctx.method)) +
+    ',"host":' + lastHost.of(ctx.host) +
     ',"path":' + jsonString(redactPathParams(ctx.path)) +
-    ',"route":' + (x.route === null ? 'null' : jsonString(x.route.name)) +
+    ',"route":' + (x.route === null ? 'null' : quotedOnce(x.route.name)) +
     ',"status":' + num(status) +
-    ',"decision":' + jsonString(x.decision) +
+    ',"decision":' + quotedOnce(x.decision) +
     ',"durationMs":' + num(loggedMs(durationMs)) +
     ',"upstreamMs":' + (ctx.upstreamMs === null ? 'null' : num(loggedMs(ctx.upstreamMs))) +
     ',"bytesIn":' + num(x.bytesIn) +
@@ -49,9 +89,9 @@ export function accessFields(x: AccessSource, status: number, durationMs: number
     // rule ids are integers: JSON.stringify of a short number array, as pino writes it
     ',"wafRules":' + (ctx.wafRules === null ? 'null' : JSON.stringify(ctx.wafRules)) +
     ',"wafScore":' + num(ctx.wafScore) +
-    ',"userAgent":' + str(loggedUserAgent(x)) +
-    ',"tls":' + str(x.tlsProtocol) +
-    ',"protocol":' + jsonString(loggedProtocol(x)) +
+    ',"userAgent":' + (ua === null ? 'null' : lastUserAgent.of(ua)) +
+    ',"tls":' + (x.tlsProtocol === null ? 'null' : quotedOnce(x.tlsProtocol)) +
+    ',"protocol":' + quotedOnce(loggedProtocol(x)) +
     traceFields(ctx.trace);
 }
 

@@ -1,25 +1,27 @@
 /**
  * The three per-request observations of PRODUCT §6 (`portcullis_requests_total`,
- * `portcullis_request_duration_seconds`, `portcullis_upstream_duration_seconds`), with the
- * prom-client children of each label combination resolved once (STYLE §3: metric label children
- * pre-resolved). `labels(…)` validates and hashes its arguments on every call; three such calls
- * per request measured 1.7-2.4 µs, 1.3-1.9 µs with the children cached (docs/performance.md).
- * prom-client's children still hash their labels on every inc/observe, which is the rest.
+ * `portcullis_request_duration_seconds`, `portcullis_upstream_duration_seconds`), with no label
+ * work per request (STYLE §3: metric label children pre-resolved). A prom-client child
+ * (`labels(…)`) still rebuilds its label hash string, validates its labels and looks the series up
+ * on every inc/observe (1.06 µs of the passthrough's profile, issue 17); here each label
+ * combination's series record is looked up once (series-entry.ts) and then bumped in place, as
+ * prom-client's own observe() would bump it. A scrape reads the same records, so /metrics is
+ * unchanged (test/observe/request-metrics.test.ts compares it with plain labels(…) calls).
  *
  * One instance per Gateway (a reload starts afresh, so route names of an old config do not
  * linger here), bounded: past MAX_COMBINATIONS, new combinations are recorded uncached.
  */
-import type { Counter, Histogram } from 'prom-client';
 import type { GatewayMetrics } from './metrics.js';
 import { methodLabel } from './method-label.js';
+import { CounterSeries, HistogramSeries } from './series-entry.js';
 
 /** Far above route × method × status × decision in practice; only a bound against the unexpected. */
 const MAX_COMBINATIONS = 4096;
 
 interface Children {
-  readonly requests: Counter.Internal;
-  readonly duration: Histogram.Internal<'route' | 'decision'>;
-  readonly upstream: Histogram.Internal<'route'>;
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
+  readonly upstream: HistogramSeries;
 }
 
 export class RequestMetrics {
@@ -40,9 +42,9 @@ export class RequestMetrics {
     if (c === undefined) {
       const m = this.#metrics;
       c = {
-        requests: m.requestsTotal.labels(route, method, String(status), decision),
-        duration: m.requestDuration.labels(route, decision),
-        upstream: m.upstreamDuration.labels(route),
+        requests: new CounterSeries(m.requestsTotal, { route, method, status: String(status), decision }),
+        duration: new HistogramSeries(m.requestDuration, { route, decision }),
+        upstream: new HistogramSeries(m.upstreamDuration, { route }),
       };
       if (this.#children.size < MAX_COMBINATIONS) this.#children.set(key, c);
     }

@@ -57,6 +57,20 @@ void t.test('the direct line is byte for byte what pino writes for the object', 
   }
 });
 
+void t.test('values remembered from the previous line (user agent, host, client, route) never leak into the next', async (t) => {
+  const direct = capture();
+  const write = accessLineWriter(direct.logger);
+  // the hostile case between two ordinary ones, twice: each line must equal pino's for its own values
+  const order = [0, 3, 0, 3, 1, 1, 6, 0];
+  for (const i of order) {
+    const [name, x, status, ms] = cases[i]!;
+    const viaPino = capture();
+    viaPino.logger.info(accessLine(x, status, ms));
+    write(x, status, ms);
+    t.equal(direct.lines.at(-1), viaPino.lines[0], name);
+  }
+});
+
 void t.test('child bindings (a cluster worker\'s "worker": N) come where pino puts them', async (t) => {
   const viaPino = capture();
   viaPino.logger.child({ worker: 2 }).info(accessLine(source(), 200, 1));

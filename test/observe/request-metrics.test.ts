@@ -16,6 +16,10 @@ void t.test('same exposition as uncached labels(…) calls, for repeated and new
     ['orders', 'POST', 429, 'rate_limited', 0.001, null],
     ['', 'GET', 404, 'no_route', 0.0002, null],
     ['orders', 'GET', 200, 'allow', 1.5, 1.49],
+    // on a bucket bound, and above the last one (only +Inf, sum and count grow)
+    ['orders', 'GET', 200, 'allow', 0.0005, 0.025],
+    ['orders', 'GET', 503, 'upstream_error', 45, 31],
+    ['orders', 'GET', 503, 'upstream_error', 0, 0],
   ];
   for (const [route, method, status, decision, d, u] of calls) {
     rm.record(route, method, status, decision, d, u);
@@ -24,14 +28,33 @@ void t.test('same exposition as uncached labels(…) calls, for repeated and new
     if (u !== null) direct.upstreamDuration.labels(route).observe(u);
   }
   t.equal(await cached.registry.metrics(), await direct.registry.metrics());
-  t.match(await cached.registry.metrics(), /portcullis_requests_total\{route="orders",method="GET",status="200",decision="allow"\} 3/);
+  t.match(await cached.registry.metrics(), /portcullis_requests_total\{route="orders",method="GET",status="200",decision="allow"\} 4/);
+  t.match(await cached.registry.metrics(), /portcullis_request_duration_seconds_bucket\{le="\+Inf",route="orders",decision="upstream_error"\} 2\n/);
+  t.match(await cached.registry.metrics(), /portcullis_request_duration_seconds_sum\{route="orders",decision="upstream_error"\} 45\n/);
+  // the cluster primary aggregates getMetricsAsJSON(): the same there too
+  t.same(await cached.registry.getMetricsAsJSON(), await direct.registry.getMetricsAsJSON());
+});
+
+void t.test('a series another caller created through labels(…) is the one bumped', async (t) => {
+  const m = new GatewayMetrics({ defaultMetrics: false });
+  m.requestsTotal.labels('r', 'GET', '400', 'bad_request').inc();
+  const rm = new RequestMetrics(m);
+  rm.record('r', 'GET', 400, 'bad_request', 0.001, null);
+  m.requestsTotal.labels('r', 'GET', '400', 'bad_request').inc();
+  t.match(await m.registry.metrics(), /portcullis_requests_total\{route="r",method="GET",status="400",decision="bad_request"\} 3\n/);
 });
 
 void t.test('still counts after the metric is reset (cached children stay valid)', async (t) => {
   const m = new GatewayMetrics({ defaultMetrics: false });
   const rm = new RequestMetrics(m);
-  rm.record('r', 'GET', 200, 'allow', 0.001, null);
-  m.requestsTotal.reset();
-  rm.record('r', 'GET', 200, 'allow', 0.001, null);
-  t.match(await m.registry.metrics(), /portcullis_requests_total\{route="r",method="GET",status="200",decision="allow"\} 1\n/);
+  rm.record('r', 'GET', 200, 'allow', 0.001, 0.001);
+  m.registry.resetMetrics();
+  rm.record('r', 'GET', 200, 'allow', 0.001, 0.001);
+  const text = await m.registry.metrics();
+  t.match(text, /portcullis_requests_total\{route="r",method="GET",status="200",decision="allow"\} 1\n/);
+  t.match(text, /portcullis_request_duration_seconds_count\{route="r",decision="allow"\} 1\n/);
+  t.match(text, /portcullis_upstream_duration_seconds_count\{route="r"\} 1\n/);
+  m.upstreamDuration.remove('r');
+  rm.record('r', 'GET', 200, 'allow', 0.001, 0.001);
+  t.match(await m.registry.metrics(), /portcullis_upstream_duration_seconds_count\{route="r"\} 1\n/, 'a removed series starts again');
 });
