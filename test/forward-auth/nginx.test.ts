@@ -5,11 +5,13 @@
  * Portcullis answered NGINX (endpoints.test.ts does that).
  */
 import t from 'tap';
-import { request } from 'undici';
 import { findNginx, startNginx, type TestNginx } from '../helpers/nginx.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { accessLine, shippedDoc, startAuthGateway, token, type AuthGateway } from './fixture.js';
+import { accessLine, ask, shippedDoc, startAuthGateway, token, type AuthGateway } from './fixture.js';
+import {
+  missingScopeIsForbidden, noTokenIsChallenged, overTheRateLimit, smallUserBucket, spoofedIdentityReplaced, validTokenReachesBackend, type ThroughProxy,
+} from './through-proxy.js';
 
 if (findNginx() === null) {
   // CI installs nginx (.ci/run), so there this can only be a broken install step.
@@ -22,8 +24,7 @@ if (findNginx() === null) {
   t.before(async () => {
     backend = await startUpstream();
     const doc = await shippedDoc();
-    // Small enough to run out within a test: 2 requests, then one token per 1000 s.
-    doc.rateLimits.policies['per-user'] = { key: 'sub', capacity: 2, refillPerSecond: 0.001 };
+    smallUserBucket(doc);
     // An anonymous route bound to another host, first: only requests NGINX received for that host may take it.
     doc.routes.unshift({ name: 'status', match: { hosts: ['status.example.com'] }, auth: 'none' });
     pc = await startAuthGateway(doc);
@@ -35,67 +36,25 @@ if (findNginx() === null) {
     await backend?.close();
   });
 
-  const get = async (path: string, headers: Record<string, string> = {}) => {
-    const res = await request(ngx.url + path, { headers });
-    return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
-  };
+  const get = (path: string, headers: Record<string, string> = {}) => ask(ngx.url + path, headers);
+  const through: ThroughProxy = { get, get backend() { return backend; } };
   const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
 
   void t.test('valid token: the backend answers and sees the identity headers and the request id', async (t) => {
-    const before = backend.received.length;
-    const tok = await token('alice', { claims: ['email=alice@example.com', 'realm_access.roles=["dev","ops"]'] });
-    const res = await get('/api/orders?limit=2', { authorization: `Bearer ${tok}` });
-    t.equal(res.status, 200);
-    t.equal(backend.received.length, before + 1);
-    const seen = backend.received.at(-1)!;
-    t.equal(seen.url, '/api/orders?limit=2');
-    t.equal(seen.headers['x-user-id'], 'alice');
-    t.equal(seen.headers['x-user-email'], 'alice@example.com');
-    t.equal(seen.headers['x-user-roles'], 'dev,ops');
+    const { res, seen } = await validTokenReachesBackend(t, through);
     t.equal(seen.headers['x-request-id'], res.headers['x-request-id'], 'one request id from NGINX through Portcullis to the backend');
     t.equal(res.headers['ratelimit-policy'], '"per-user";q=2;w=2000');
     t.equal(res.headers['ratelimit'], '"per-user";r=1;t=1000');
   });
 
-  void t.test('no token: 401 with the Bearer challenge, the backend is not asked', async (t) => {
-    const before = backend.received.length;
-    const res = await get('/api/orders');
-    t.equal(res.status, 401);
-    t.equal(res.headers['www-authenticate'], 'Bearer realm="portcullis"', 'exactly one challenge');
-    t.equal(res.headers['cache-control'], 'no-store');
-    t.same(json(res.body), { error: 'unauthorized', requestId: res.headers['x-request-id'] });
-    t.equal(backend.received.length, before);
-    const bad = await get('/api/orders', { authorization: 'Bearer not.a.token' });
-    t.equal(bad.status, 401);
-    t.equal(bad.headers['www-authenticate'], 'Bearer realm="portcullis", error="invalid_token", error_description="malformed token"');
-  });
+  void t.test('no token: 401 with the Bearer challenge, the backend is not asked', (t) => noTokenIsChallenged(t, through));
 
-  void t.test('missing scope: 403 with insufficient_scope; with the scope: 200', async (t) => {
-    const before = backend.received.length;
-    const res = await get('/admin/users', { authorization: `Bearer ${await token('bob')}` });
-    t.equal(res.status, 403);
-    t.equal(res.headers['www-authenticate'], 'Bearer realm="portcullis", error="insufficient_scope", error_description="required scope missing", scope="admin"');
-    t.same(json(res.body), { error: 'forbidden', requestId: res.headers['x-request-id'] });
-    t.equal(backend.received.length, before);
-    const ok = await get('/admin/users', { authorization: `Bearer ${await token('bob', { scope: 'admin' })}` });
-    t.equal(ok.status, 200);
-    t.equal(backend.received.at(-1)!.headers['x-user-id'], 'bob');
-  });
+  void t.test('missing scope: 403 with insufficient_scope; with the scope: 200', (t) =>
+    missingScopeIsForbidden(t, through, 'forbidden', 'NGINX\'s own body, its error named from the status (map $auth_error)'));
 
   void t.test('over the rate limit: the client gets 429 with Retry-After, not NGINX\'s 500', async (t) => {
-    const auth = { authorization: `Bearer ${await token('carol')}` };
-    t.equal((await get('/api/a', auth)).status, 200);
-    t.equal((await get('/api/a', auth)).status, 200);
-    const before = backend.received.length;
-    const res = await get('/api/a', auth);
-    t.equal(res.status, 429);
-    t.equal(res.headers['retry-after'], '1000');
-    t.equal(res.headers['ratelimit'], '"per-user";r=0;t=1000');
+    const res = await overTheRateLimit(t, through);
     t.equal(res.headers['www-authenticate'], undefined);
-    t.same(json(res.body), { error: 'rate_limited', requestId: res.headers['x-request-id'] });
-    t.equal(backend.received.length, before);
-    // Another user's bucket is untouched.
-    t.equal((await get('/api/a', { authorization: `Bearer ${await token('dave')}` })).status, 200);
   });
 
   void t.test('unknown path: 404 (deny by default)', async (t) => {
@@ -144,12 +103,7 @@ if (findNginx() === null) {
       'X-User-Email: mallory@example.com', 'X-User-Roles: admin', 'X_User_Id: mallory3', 'x.user.id: mallory4',
       'X-Auth-Request-User: mallory5', 'X-Forwarded-User: mallory6', 'Remote-User: mallory7', 'X-WEBAUTH-USER: mallory8', 'Connection: close', '', '',
     ].join('\r\n'));
-    t.equal(res.status, 200);
-    const seen = backend.received.at(-1)!;
-    t.equal(seen.url, '/api/me');
-    t.equal(seen.headers['x-user-id'], 'erin', 'replaced, one copy');
-    t.equal(seen.headers['x-user-email'], undefined, 'no email claim: removed');
-    t.equal(seen.headers['x-user-roles'], undefined, 'no roles claim: removed');
+    const seen = spoofedIdentityReplaced(t, through, res);
     const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     t.same(names.filter((n) => n.replace(/[_.]/g, '-').startsWith('x-user-')), ['x-user-id'], 'no alias spelling either');
     t.equal(seen.headers['x-auth-request-user'], undefined, 'oauth2-proxy\'s names are cleared too');
