@@ -21,6 +21,10 @@ function firstValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === '' ? undefined : v;
+}
+
 export function buildUpstreamHeaders(
   rawHeaders: readonly string[], ctx: RequestContext, route: CompiledRoute,
   injectable: InjectableHeaders, facts: ForwardingFacts,
@@ -62,8 +66,11 @@ export function buildUpstreamHeaders(
   const xff = firstValue(headers['x-forwarded-for']);
   out.push('x-forwarded-for', facts.peerTrusted && xff ? xff + ', ' + facts.peer : facts.peer);
   out.push('x-forwarded-proto', ctx.proto);
+  // An HTTP/1.0 request may come without Host (pipeline/host.ts): then there is no host to
+  // forward, and an empty field would read as "the empty host" to an upstream building URLs.
   const xfh = facts.peerTrusted ? firstValue(headers['x-forwarded-host']) : undefined;
-  out.push('x-forwarded-host', xfh ?? firstValue(headers.host) ?? firstValue(headers[':authority']) ?? ctx.host);
+  const forwardedHost = nonEmpty(xfh) ?? nonEmpty(firstValue(headers.host)) ?? nonEmpty(firstValue(headers[':authority'])) ?? nonEmpty(ctx.host);
+  if (forwardedHost !== undefined) out.push('x-forwarded-host', forwardedHost);
   out.push('x-request-id', ctx.id);
   for (const [name, value] of route.setHeaders) out.push(name, value);
   appendIdentityHeaders(out, ctx.identity, route.identityHeaders, ctx.clientCert ?? null);
