@@ -8,12 +8,15 @@
 //   observe/access-json.ts, both into a destination that drops the line (serialisation only).
 // - request metrics: prom-client children kept per label set (their inc/observe still hash the
 //   labels) vs RequestMetrics.record, which bumps the series records in place (series-entry.ts).
+// - token-cache key: SHA-256 of a 610-character RS256 token on every request vs TokenCache.keyOf,
+//   which hashes only a token other than the previous one (each call gets a distinct string).
 import pino from 'pino';
 import { accessLine, type AccessSource } from '../src/observe/access-log.js';
 import { accessLineWriter } from '../src/observe/access-json.js';
 import { isoTime } from '../src/observe/logger.js';
 import { GatewayMetrics } from '../src/observe/metrics.js';
 import { RequestMetrics } from '../src/observe/request-metrics.js';
+import { TokenCache, tokenKey } from '../src/auth/token-cache.js';
 
 const ROUNDS = Number(process.env['MICRO_ROUNDS'] ?? 7);
 const CALLS = Number(process.env['MICRO_CALLS'] ?? 200_000);
@@ -98,4 +101,18 @@ function metricsPair(): MicroPair {
   };
 }
 
-runPairs([accessPair(), metricsPair()]);
+function tokenKeyPair(): MicroPair {
+  const claims = { iss: 'https://issuer.example', aud: 'api', sub: 'bench-user', scope: 'bench:read', exp: 9999999999, iat: 1, jti: 'x'.repeat(40) };
+  const token = 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImJlbmNoIn0.' + Buffer.from(JSON.stringify(claims)).toString('base64url') + '.' + 'S'.repeat(342);
+  // as from a request header: the same text in a new string every time
+  const tokens = Array.from({ length: 64 }, () => (' ' + token).slice(1));
+  const cache = new TokenCache(10, 60);
+  let i = 0;
+  return {
+    name: 'token-cache key (SHA-256 every time → last-token memo)',
+    before: () => { tokenKey(tokens[i++ & 63]!); },
+    after: () => { cache.keyOf(tokens[i++ & 63]!); },
+  };
+}
+
+runPairs([accessPair(), metricsPair(), tokenKeyPair()]);

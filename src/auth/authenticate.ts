@@ -20,7 +20,7 @@ import type { IntrospectionResult, Introspector } from './introspection.js';
 import { parseJwt, type ParsedJwt } from './jwt.js';
 import type { Provider } from './provider.js';
 import type { AuthFailureReason, AuthResponses, InvalidTokenReason } from './responses.js';
-import { tokenKey, type TokenCache } from './token-cache.js';
+import type { TokenCache } from './token-cache.js';
 import { AMBIGUOUS_COOKIE, MULTIPLE_TOKENS, type TokenSources } from './token-source.js';
 import { dpopToken } from './dpop/authorization.js';
 import type { DpopCheck } from './dpop/check.js';
@@ -116,7 +116,7 @@ export class AuthenticateStage implements Stage {
     }
     // Bounded before any decoding: parsing cost and memory stay proportional to a sane token.
     if (token.length > s.maxTokenBytes) return this.#fail(ctx, '', 'malformed', viaDpop);
-    const key = s.cache === null ? '' : tokenKey(token);
+    const key = s.cache === null ? '' : s.cache.keyOf(token);
     if (s.cache !== null) {
       const hit = s.cache.get(key, now);
       if (hit !== null && (this.#accepted === null || this.#accepted.has(hit.provider))) {

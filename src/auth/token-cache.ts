@@ -11,6 +11,11 @@
  *   provider's keys change (a key revoked), every entry of that provider stops
  *   matching at once, without a sweep.
  * Route authorisation (scopes, roles, claims) still runs per request.
+ *
+ * The hash is 0.9 µs of a 56 µs forward-auth decision (issue 17) and a client sends the same
+ * token request after request, so keyOf remembers the last token and its key: a repeat costs a
+ * string comparison (0.05 µs). That holds one token — the last one seen, replaced by the next —
+ * as DPoP's access-token hash does (dpop/proof.ts); the map still holds hashes only.
  */
 import { hash } from 'node:crypto';
 import { ExpiringLru } from './expiring-lru.js';
@@ -38,6 +43,8 @@ function verifiedWithCurrentKeys(entry: CachedToken): boolean {
 export class TokenCache {
   readonly #lru: ExpiringLru<CachedToken>;
   readonly #maxTtlMs: number;
+  #lastToken: string | null = null;
+  #lastKey = '';
 
   constructor(maxEntries: number, maxTtlSec: number) {
     this.#lru = new ExpiringLru(maxEntries);
@@ -46,6 +53,15 @@ export class TokenCache {
 
   get size(): number {
     return this.#lru.size;
+  }
+
+  /** tokenKey(token), without hashing again when it is the previous call's token. */
+  keyOf(token: string): string {
+    if (token !== this.#lastToken) {
+      this.#lastKey = tokenKey(token);
+      this.#lastToken = token;
+    }
+    return this.#lastKey;
   }
 
   /** The entry when present, unexpired and verified with the provider's current keys. */

@@ -20,6 +20,13 @@ void t.test('keys are SHA-256 hashes, never the token', async (t) => {
   t.not(tokenKey('a.b.c'), tokenKey('a.b.d'));
 });
 
+void t.test('keyOf is tokenKey for every token, repeated or alternating, equal text in distinct strings', async (t) => {
+  const cache = new TokenCache(10, 60);
+  const a = 'hdr.' + 'p'.repeat(300) + '.sigA';
+  const b = 'hdr.' + 'p'.repeat(300) + '.sigB'; // differs only at the end
+  for (const token of ['', a, a, b, a, b, b, ('x' + a).slice(1), '', a]) t.equal(cache.keyOf(token), tokenKey(token), token.slice(-4));
+});
+
 void t.test('entries expire at exp, or after maxTtlSec when exp is later', async (t) => {
   const { p, keys } = provider();
   const cache = new TokenCache(10, 60);
