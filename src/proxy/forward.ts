@@ -43,6 +43,10 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
   #done = false;
   /** Queue wait (dispatch → a connection) or a stalled client (paused on backpressure); see #arm. */
   #timer: NodeJS.Timeout | null = null;
+  /** The upstream's Content-Length when it declared one, else -1: whether a chunk is the whole body. */
+  #declaredLength = -1;
+  /** A whole body that came in one chunk, written with the end of the response (onResponseEnd). */
+  #wholeBody: Buffer | null = null;
 
   constructor(x: Exchange, route: CompiledRoute, headers: string[], body: Readable | Buffer | null) {
     this.#x = x;
@@ -113,6 +117,8 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
       if (out['strict-transport-security'] !== undefined && res.hasHeader('strict-transport-security')) delete out['strict-transport-security'];
       appendResponseHeaders(out, x.ctx.responseHeaders); // e.g. RateLimit fields (issue 4)
       res.writeHead(statusCode, out);
+      const length = headers['content-length'];
+      this.#declaredLength = typeof length === 'string' ? Number(length) : -1;
     } catch (err) {
       // The upstream sent a header Node refuses to write: answer 502, never relay it.
       x.gateway.logUpstreamError(x, err, 'invalid upstream response header');
@@ -122,7 +128,16 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const res = this.#x.res;
+    const first = this.#x.bytesOut === 0;
     this.#x.bytesOut += chunk.length;
+    // The whole declared body in one chunk (nearly every API response): its end follows in the same
+    // parse, so it is held for res.end(chunk). res.write would cork the socket and uncork it on a
+    // nextTick; end(chunk) writes headers and body in one writev without either (issue 17). A body
+    // in several chunks, or of unknown length (a stream, SSE), is written as it comes.
+    if (first && chunk.length === this.#declaredLength) {
+      this.#wholeBody = chunk;
+      return;
+    }
     if (!res.write(chunk)) {
       controller.pause();
       res.once('drain', resumeOnDrain);
@@ -133,7 +148,13 @@ export class UpstreamCall implements Dispatcher.DispatchHandler, Abortable {
   onResponseEnd(): void {
     this.#disarm();
     this.#done = true;
-    this.#x.res.end();
+    const body = this.#wholeBody;
+    if (body === null) {
+      this.#x.res.end();
+    } else {
+      this.#wholeBody = null;
+      this.#x.res.end(body);
+    }
   }
 
   onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void {

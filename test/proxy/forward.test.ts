@@ -200,3 +200,42 @@ void t.test('a client that stops reading releases the upstream connection after 
   t.ok(upstreamClosedAt > 0, 'the upstream response was abandoned');
   t.ok(upstreamClosedAt - started < 3_000, `within ${upstreamClosedAt - started} ms`);
 });
+
+void t.test('a whole body in one chunk goes out with the end; a body in parts streams as it comes', async (t) => {
+  // the upstream sends the first half of a body, then waits for the client to have it
+  let sendRest: () => void = () => {};
+  const up = await startUpstream((req, res) => {
+    if (req.url === '/whole') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '11' });
+      res.end('hello world');
+      return;
+    }
+    const declared = req.url === '/parts' ? { 'content-length': '10' } : {}; // '/chunked': no length
+    res.writeHead(200, { 'content-type': 'text/plain', ...declared });
+    res.write('abcde');
+    // bounded: a gateway holding the first half fails the timing check below instead of hanging
+    const rest = setTimeout(() => res.end('fghij'), 5_000);
+    sendRest = () => { clearTimeout(rest); if (!res.writableEnded) res.end('fghij'); };
+  });
+  const gw = await startGateway({ routes: [{ name: 'u', match: { path: '/' }, auth: 'none', upstream: up.url }] });
+  t.teardown(async () => { await gw.close(); await up.close(); });
+
+  const whole = await request(gw.url + '/whole');
+  t.equal(whole.headers['content-length'], '11');
+  t.equal(await whole.body.text(), 'hello world');
+
+  for (const path of ['/parts', '/chunked']) {
+    const started = Date.now();
+    const r = await request(gw.url + path);
+    let text = '';
+    for await (const chunk of r.body) {
+      if (text === '') t.equal(String(chunk), 'abcde', `${path}: the first part arrives before the upstream sends the rest`);
+      text += String(chunk);
+      sendRest();
+    }
+    t.equal(text, 'abcdefghij', path);
+    t.ok(Date.now() - started < 4_000, `${path}: not held until the upstream's own timer`);
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(gw.access().map((l) => [l['bytesOut'], l['status']]), [[11, 200], [10, 200], [10, 200]]);
+});
