@@ -19,6 +19,16 @@ interface Internals<R> {
   readonly sortedLabelNames: readonly string[];
 }
 
+/**
+ * The internals when they have the shape this file was written against, else undefined: a
+ * prom-client release that stores series differently then costs the per-call label work again
+ * (every call goes through its public API) instead of counting into the wrong place.
+ */
+function internalsOf<R>(metric: object): Internals<R> | undefined {
+  const m = metric as Partial<Internals<R>>;
+  return typeof m.hashMap === 'object' && m.hashMap !== null && Array.isArray(m.sortedLabelNames) ? (m as Internals<R>) : undefined;
+}
+
 /** prom-client's hashObject(labels, sortedLabelNames): the series' key in `hashMap`. */
 function seriesKey(sortedLabelNames: readonly string[], labels: Readonly<Record<string, string>>): string {
   let key = '';
@@ -28,19 +38,19 @@ function seriesKey(sortedLabelNames: readonly string[], labels: Readonly<Record<
 
 export class CounterSeries {
   readonly #counter: Counter<string>;
-  readonly #internals: Internals<CounterRecord>;
+  readonly #internals: Internals<CounterRecord> | undefined;
   readonly #labels: Readonly<Record<string, string>>;
   readonly #key: string;
 
   constructor(counter: Counter<string>, labels: Readonly<Record<string, string>>) {
     this.#counter = counter;
-    this.#internals = counter as unknown as Internals<CounterRecord>;
+    this.#internals = internalsOf<CounterRecord>(counter);
     this.#labels = labels;
-    this.#key = seriesKey(this.#internals.sortedLabelNames, labels);
+    this.#key = this.#internals ? seriesKey(this.#internals.sortedLabelNames, labels) : '';
   }
 
   inc(): void {
-    const record = this.#internals.hashMap[this.#key];
+    const record = this.#internals?.hashMap[this.#key];
     // absent before the first request and after reset(): prom-client creates it, with its validation
     if (record === undefined) this.#counter.inc(this.#labels, 1);
     else record.value += 1;
@@ -49,7 +59,7 @@ export class CounterSeries {
 
 export class HistogramSeries {
   readonly #histogram: Histogram<string>;
-  readonly #internals: Internals<HistogramRecord>;
+  readonly #internals: Internals<HistogramRecord> | undefined;
   readonly #labels: Readonly<Record<string, string>>;
   readonly #key: string;
   /** Upper bounds ascending, and the same as the string keys of a record's bucketValues. */
@@ -58,15 +68,16 @@ export class HistogramSeries {
 
   constructor(histogram: Histogram<string>, labels: Readonly<Record<string, string>>) {
     this.#histogram = histogram;
-    this.#internals = histogram as unknown as Internals<HistogramRecord>;
+    const upperBounds = (histogram as unknown as { readonly upperBounds?: unknown }).upperBounds;
+    this.#internals = Array.isArray(upperBounds) ? internalsOf<HistogramRecord>(histogram) : undefined;
     this.#labels = labels;
-    this.#key = seriesKey(this.#internals.sortedLabelNames, labels);
-    this.#bounds = (histogram as unknown as { readonly upperBounds: readonly number[] }).upperBounds;
+    this.#key = this.#internals ? seriesKey(this.#internals.sortedLabelNames, labels) : '';
+    this.#bounds = this.#internals ? (upperBounds as readonly number[]) : [];
     this.#bucketKeys = this.#bounds.map(String);
   }
 
   observe(value: number): void {
-    const record = this.#internals.hashMap[this.#key];
+    const record = this.#internals?.hashMap[this.#key];
     if (record === undefined) {
       this.#histogram.observe(this.#labels, value);
       return;

@@ -58,3 +58,30 @@ void t.test('still counts after the metric is reset (cached children stay valid)
   rm.record('r', 'GET', 200, 'allow', 0.001, 0.001);
   t.match(await m.registry.metrics(), /portcullis_upstream_duration_seconds_count\{route="r"\} 1\n/, 'a removed series starts again');
 });
+
+void t.test('a prom-client without the series store this relies on: every call goes through its public API', async (t) => {
+  const { Counter, Histogram, Registry } = await import('prom-client');
+  const { CounterSeries, HistogramSeries } = await import('../../src/observe/series-entry.js');
+  const registry = new Registry();
+  const counter = new Counter({ name: 'c_total', help: 'c', labelNames: ['a'], registers: [registry] });
+  const histogram = new Histogram({ name: 'h_seconds', help: 'h', labelNames: ['a'], buckets: [0.1, 1], registers: [registry] });
+  // what a release that renamed its internals would look like to series-entry.ts
+  const hidden = (metric: object, names: string[]): void => {
+    for (const name of names) Object.defineProperty(metric, name, { value: undefined, configurable: true });
+  };
+  const counterView = Object.create(counter) as typeof counter;
+  const histogramView = Object.create(histogram) as typeof histogram;
+  // prom-client sorts the label names itself when sortedLabelNames is absent
+  hidden(counterView, ['sortedLabelNames']);
+  hidden(histogramView, ['sortedLabelNames']);
+  const c = new CounterSeries(counterView, { a: 'x' });
+  const h = new HistogramSeries(histogramView, { a: 'x' });
+  for (let i = 0; i < 3; i++) {
+    c.inc();
+    h.observe(0.5);
+  }
+  const text = await registry.metrics();
+  t.match(text, /c_total\{a="x"\} 3\n/);
+  t.match(text, /h_seconds_bucket\{le="1",a="x"\} 3\n/);
+  t.match(text, /h_seconds_count\{a="x"\} 3\n/);
+});
