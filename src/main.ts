@@ -18,6 +18,7 @@ import { Runtime } from './server/runtime.js';
 import { startTracing } from './server/tracing.js';
 import { SHAPES } from './shapes.js';
 import { checkListenerFiles } from './tls/certificates.js';
+import { TlsFileError, underConfigKey } from './tls/files.js';
 import { attachWorkerToPrimary, isClusterWorker } from './server/cluster/worker.js';
 import { DevTokenError, mintDevToken } from './auth/dev-token.js';
 import { POLICY_USAGE } from './policy/usage.js';
@@ -39,7 +40,7 @@ async function check(configPath: string): Promise<void> {
   const lines = [`config ${configPath} is valid: ${gateway.routes.routes.length} route(s), first match wins`];
   gateway.routes.routes.forEach((r, i) => lines.push(`  ${i + 1}. ${r.describe()}`));
   // The HTTPS listener's files fail `check` as they would fail startup (issue 7).
-  if (cfg.listeners.https) lines.push(...await checkListenerFiles(cfg.listeners.https));
+  if (cfg.listeners.https) lines.push(...await checkListenerFiles(cfg.listeners.https).catch((err: unknown) => { throw underConfigKey('listeners.https', err); }));
   process.stdout.write(lines.join('\n') + '\n');
   await gateway.retire();
 }
@@ -79,8 +80,11 @@ async function serve(configPath: string): Promise<void> {
   try {
     await runtime.start();
   } catch (err) {
-    logger.fatal({ err }, 'cannot start listeners');
+    // A certificate file is the operator's to fix, like a config error: its message, no stack trace.
+    if (err instanceof TlsFileError) logger.fatal({ problem: err.message }, 'cannot start listeners');
+    else logger.fatal({ err }, 'cannot start listeners');
     proc.flush();
+    if (err instanceof TlsFileError) fail(`portcullis: ${err.message}`);
     process.exit(1);
   }
   if (isClusterWorker()) attachWorkerToPrimary(runtime, metrics.registry, logger, stop);

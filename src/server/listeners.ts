@@ -12,6 +12,7 @@ import { createAuthListener } from './auth-listener.js';
 import { createAuthGrpcListener } from './auth-grpc-listener.js';
 import { createAdminServer } from './admin.js';
 import { createEchoUpstream } from '../demo/echo-upstream.js';
+import { underConfigKey } from '../tls/files.js';
 import { applyLimits, createTrafficServer, type Listener, type Shapes } from './listener.js';
 
 /** The configured listeners, each serving the shape it is for (`shapes`: from main.ts, via src/shapes.ts). */
@@ -37,7 +38,11 @@ export function createListeners(holder: GatewayHolder, isShuttingDown: () => boo
 }
 
 export async function listen(l: Listener): Promise<AddressInfo> {
-  await l.prepare?.();
+  try {
+    await l.prepare?.();
+  } catch (err) {
+    throw underConfigKey(`listeners.${l.name}`, err);
+  }
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => reject(err);
     l.server.once('error', onError);

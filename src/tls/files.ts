@@ -14,6 +14,14 @@ export class TlsFileError extends Error {
   readonly code = 'PORTCULLIS_ERR_TLS_FILES';
 }
 
+/**
+ * A TlsFileError restated under the config key whose files it is about (`listeners.https: …`),
+ * as config errors name their path (PRODUCT §3); any other error is returned as it is.
+ */
+export function underConfigKey(key: string, err: unknown): unknown {
+  return err instanceof TlsFileError ? new TlsFileError(`${key}: ${err.message}`, { cause: err }) : err;
+}
+
 /** The largest PEM file read: a long chain or a big CA bundle is far below this. */
 const MAX_PEM_BYTES = 1024 * 1024;
 
