@@ -17,6 +17,7 @@ import { isoTime } from '../src/observe/logger.js';
 import { GatewayMetrics } from '../src/observe/metrics.js';
 import { RequestMetrics } from '../src/observe/request-metrics.js';
 import { TokenCache, tokenKey } from '../src/auth/token-cache.js';
+import { median } from './median.js';
 
 const ROUNDS = Number(process.env['MICRO_ROUNDS'] ?? 7);
 const CALLS = Number(process.env['MICRO_CALLS'] ?? 200_000);
@@ -32,12 +33,6 @@ function cpuNsPer(fn: () => void, calls: number): number {
   for (let i = 0; i < calls; i++) fn();
   const d = process.cpuUsage(start);
   return ((d.user + d.system) * 1000) / calls;
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function accessPair(): MicroPair {

@@ -36,6 +36,9 @@ function listenersOf(cfg: GatewayConfig): ListenerReport[] {
   if (l.auth) {
     out.push({ ...plain('auth', l.auth.host, l.auth.port), tls: l.auth.cert !== undefined, clientCert: clientCertOf(l.auth.clientCa, l.auth.requireClientCert) });
   }
+  // Envoy ext_authz over gRPC: the same decisions as listeners.auth, so the same exposure.
+  const grpc = l.authGrpc;
+  if (grpc) out.push({ ...plain('authGrpc', grpc.host, grpc.port), tls: grpc.cert !== undefined, clientCert: clientCertOf(grpc.clientCa, grpc.requireClientCert) });
   if (l.admin) out.push(plain('admin', l.admin.host, l.admin.port));
   if (l.demo) out.push(plain('demo', l.demo.host, l.demo.port));
   return out.sort((a, b) => cmp(a.name, b.name));

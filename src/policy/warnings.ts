@@ -42,8 +42,8 @@ export function warningsOf(cfg: GatewayConfig, report: Partial): Warning[] {
     if (l.name === 'http' && l.exposed && cfg.listeners.http?.redirectToHttps !== true) {
       add('listener-without-tls', 'medium', 'listener:http', `plain HTTP on ${l.host}:${l.port} serves routes (redirectToHttps is off): tokens and cookies cross the network in clear`);
     }
-    if (l.name === 'auth' && l.exposed && !l.tls) {
-      add('listener-without-tls', 'medium', 'listener:auth', `the auth listener on ${l.host}:${l.port} is plain HTTP: every caller's Authorization and Cookie headers cross the network in clear (listeners.auth.cert)`);
+    if ((l.name === 'auth' || l.name === 'authGrpc') && l.exposed && !l.tls) {
+      add('listener-without-tls', 'medium', `listener:${l.name}`, `the ${l.name} listener on ${l.host}:${l.port} is plain ${l.name === 'auth' ? 'HTTP' : 'gRPC (h2c)'}: every caller's Authorization and Cookie headers cross the network in clear (listeners.${l.name}.cert)`);
     }
     if (l.name === 'demo' && l.exposed) {
       add('demo-listener-exposed', 'medium', 'listener:demo', `the demo echo upstream listens on ${l.host}: it answers every request with the headers it received`);

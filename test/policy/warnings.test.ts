@@ -37,6 +37,7 @@ const CASES: [string, string, string, (d: Doc) => void, (d: Doc) => void][] = [
   ['route-without-rate-limit', 'route:public', 'medium', (d) => { delete d.routes[0]!['rateLimit']; }, (d) => { d.routes[0]!['rateLimit'] = 'per-user'; }],
   ['listener-without-tls', 'listener:http', 'medium', (d) => { d.listeners['http']!['host'] = '0.0.0.0'; }, (d) => { d.listeners['http']!['host'] = '127.0.0.2'; }],
   ['listener-without-tls', 'listener:auth', 'medium', (d) => { d.listeners['auth'] = { host: '0.0.0.0', port: 8081 }; }, (d) => { d.listeners['auth'] = { host: '127.0.0.1', port: 8081 }; }],
+  ['listener-without-tls', 'listener:authGrpc', 'medium', (d) => { d.listeners['authGrpc'] = { host: '0.0.0.0', port: 9191 }; }, (d) => { d.listeners['authGrpc'] = { host: '127.0.0.1', port: 9191 }; }],
   ['demo-listener-exposed', 'listener:demo', 'medium', (d) => { d.listeners['demo'] = { host: '0.0.0.0', port: 8070 }; }, (d) => { d.listeners['demo'] = { host: '127.0.0.1', port: 8070 }; }],
   ['trust-original-url', 'listener:auth', 'low', (d) => { d.listeners['auth'] = { host: '127.0.0.1', port: 8081, trustOriginalUrl: true }; }, (d) => { d.listeners['auth'] = { host: '127.0.0.1', port: 8081, trustOriginalUrl: false }; }],
   ['waf-off', 'route:api', 'medium', (d) => { d.routes[1]!['waf'] = 'off'; }, (d) => { d.routes[1]!['waf'] = 'block'; }],
@@ -81,4 +82,11 @@ void t.test('a config the gateway refuses is refused here: exit 2 naming the key
   const args = await runPolicy(['--format', 'xml'], 'unused');
   t.equal(args.code, 2);
   t.match(args.stderr, /--format must be table, json or markdown/);
+});
+
+void t.test('the gRPC ext_authz listener is reported like the auth listener', async (t) => {
+  const d = dir.base();
+  d.listeners['authGrpc'] = { host: '127.0.0.1', port: 9191 };
+  const r = await report('grpc-listener', d);
+  t.same(r.listeners.find((l) => l.name === 'authGrpc'), { name: 'authGrpc', host: '127.0.0.1', port: 9191, exposed: false, tls: false, clientCert: 'none' });
 });

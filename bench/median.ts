@@ -1,0 +1,7 @@
+// The median the micro benchmarks report over their interleaved rounds.
+
+export function median(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
