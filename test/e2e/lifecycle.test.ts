@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request, Agent } from 'undici';
 import { startUpstream } from '../helpers/upstream.js';
-import { startProcess, runToExit } from '../helpers/process.js';
+import { runToExit, serveConfigFile } from '../helpers/process.js';
 
 function configText(upstream: string, extraRoute = ''): string {
   return `
@@ -26,11 +26,7 @@ ${extraRoute}`;
 
 void t.test('SIGHUP under continuous load: zero failed requests, the new config takes over', async (t) => {
   const up = await startUpstream();
-  const dir = t.testdir();
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, configText(up.url));
-  const gp = await startProcess(['serve', '--config', file]);
-  t.teardown(async () => { gp.kill(); await up.close(); });
+  const { gp, file } = await serveConfigFile(t, configText(up.url), () => up.close());
   await gp.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'http');
   const base = `http://127.0.0.1:${gp.port('http')}`;
   const agent = new Agent({ connections: 16 });
@@ -69,11 +65,7 @@ void t.test('SIGHUP under continuous load: zero failed requests, the new config 
 
 void t.test('an invalid config on SIGHUP is rejected with a log line; the old one keeps serving', async (t) => {
   const up = await startUpstream();
-  const dir = t.testdir();
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, configText(up.url));
-  const gp = await startProcess(['serve', '--config', file]);
-  t.teardown(async () => { gp.kill(); await up.close(); });
+  const { gp, file } = await serveConfigFile(t, configText(up.url), () => up.close());
   await gp.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'http');
   writeFileSync(file, configText(up.url).replace('upstream: ' + up.url, 'upstream: ftp://nope'));
   gp.child.kill('SIGHUP');
@@ -86,11 +78,7 @@ void t.test('an invalid config on SIGHUP is rejected with a log line; the old on
 
 void t.test('SIGTERM drains a slow in-flight request, refuses new connections, exits 0', async (t) => {
   const up = await startUpstream((_req, res) => { setTimeout(() => res.end('slow but complete'), 800); });
-  const dir = t.testdir();
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, configText(up.url));
-  const gp = await startProcess(['serve', '--config', file]);
-  t.teardown(async () => { gp.kill(); await up.close(); });
+  const { gp } = await serveConfigFile(t, configText(up.url), () => up.close());
   await gp.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'http');
   const base = `http://127.0.0.1:${gp.port('http')}`;
   const inflight = request(base + '/public/slow').then(async (r) => ({ status: r.statusCode, body: await r.body.text() }));

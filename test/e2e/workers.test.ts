@@ -6,10 +6,9 @@
  */
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { request } from 'undici';
 import { startUpstream } from '../helpers/upstream.js';
-import { startProcess, type GatewayProcess } from '../helpers/process.js';
+import { serveConfigFile, type GatewayProcess } from '../helpers/process.js';
 
 function configText(upstream: string, extraRoute = ''): string {
   return `
@@ -40,11 +39,7 @@ function count(gp: GatewayProcess, msg: string): number {
 
 void t.test('two workers: serve, sum metrics, reload on SIGHUP, replace a killed worker, drain on SIGTERM', async (t) => {
   const up = await startUpstream();
-  const dir = t.testdir();
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, configText(up.url));
-  const gp = await startProcess(['serve', '--config', file]);
-  t.teardown(async () => { gp.kill(); await up.close(); });
+  const { gp, file } = await serveConfigFile(t, configText(up.url), () => up.close());
   await gp.waitForLog((l) => l['msg'] === 'all workers ready', 30_000);
   const readyLines = gp.logs.filter((l) => l['msg'] === 'worker ready');
   t.equal(readyLines.length, 2, 'two workers reported ready');
@@ -120,12 +115,8 @@ void t.test('two workers: serve, sum metrics, reload on SIGHUP, replace a killed
 void t.test('a worker that cannot start (port in use) makes the primary exit 1 instead of looping', async (t) => {
   const up = await startUpstream();
   t.teardown(() => up.close());
-  const dir = t.testdir();
-  const file = join(dir, 'gateway.yaml');
   // the upstream's own port: the workers cannot bind it
-  writeFileSync(file, configText(up.url).replace('http: { host: 127.0.0.1, port: 0 }', `http: { host: 127.0.0.1, port: ${up.port} }`));
-  const gp = await startProcess(['serve', '--config', file]);
-  t.teardown(() => gp.kill());
+  const { gp } = await serveConfigFile(t, configText(up.url).replace('http: { host: 127.0.0.1, port: 0 }', `http: { host: 127.0.0.1, port: ${up.port} }`));
   t.equal(await gp.exited, 1, 'exit code 1');
   t.ok(gp.logs.some((l) => l['msg'] === 'worker exited before it was ready: cannot start listeners'), 'logged why');
 });
@@ -133,11 +124,7 @@ void t.test('a worker that cannot start (port in use) makes the primary exit 1 i
 void t.test('workers do not outlive a killed primary: they drain and exit', async (t) => {
   const up = await startUpstream();
   t.teardown(() => up.close());
-  const dir = t.testdir();
-  const file = join(dir, 'gateway.yaml');
-  writeFileSync(file, configText(up.url));
-  const gp = await startProcess(['serve', '--config', file]);
-  t.teardown(() => gp.kill());
+  const { gp } = await serveConfigFile(t, configText(up.url));
   await gp.waitForLog((l) => l['msg'] === 'all workers ready', 30_000);
   const pids = gp.logs.filter((l) => l['msg'] === 'worker ready').map((l) => l['pid'] as number);
   t.equal(pids.length, 2);

@@ -6,9 +6,8 @@
  */
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { startProcess } from '../helpers/process.js';
+import { serveConfigFile } from '../helpers/process.js';
 import { TestAuthServer } from '../helpers/introspection.js';
 import { CheckClientOf, envoyCheck, grpcPort, headerMap } from '../helpers/grpc-check.js';
 import { serverPki, tempDir } from '../helpers/certs.js';
@@ -37,10 +36,7 @@ ${extraRoute}`;
 async function setup(t: Test) {
   const as = await TestAuthServer.start('gw', 's3cret');
   as.active.set('opaque-ivy', { sub: 'ivy' });
-  const file = join(t.testdir(), 'gateway.yaml');
-  writeFileSync(file, configText(as));
-  const gp = await startProcess(['serve', '--config', file]);
-  t.teardown(async () => { gp.kill(); await as.close(); });
+  const { gp, file } = await serveConfigFile(t, configText(as), () => as.close());
   // Generous: a loaded CI machine has taken 7 s to start the binary.
   await gp.waitForLog((l) => l['msg'] === 'listening' && l['listener'] === 'authGrpc', 30_000);
   const client = new CheckClientOf(`127.0.0.1:${gp.port('authGrpc')}`);

@@ -4,8 +4,10 @@
  * collected from stdout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { Test } from 'tap';
 
 export const MAIN = resolve(fileURLToPath(import.meta.url), '../../../dist/src/main.js');
 
@@ -55,6 +57,18 @@ export async function startProcess(args: string[], env: NodeJS.ProcessEnv = {}):
     kill() { if (child.exitCode === null) child.kill('SIGKILL'); },
   };
   return gp;
+}
+
+/**
+ * `portcullis serve` on `configText`, written to gateway.yaml in the test's own directory (the
+ * file a test rewrites before a SIGHUP). Killed in teardown, then `alsoClose` (what it talks to).
+ */
+export async function serveConfigFile(t: Test, configText: string, alsoClose?: () => Promise<void>): Promise<{ gp: GatewayProcess; file: string }> {
+  const file = join(t.testdir(), 'gateway.yaml');
+  writeFileSync(file, configText);
+  const gp = await startProcess(['serve', '--config', file]);
+  t.teardown(async () => { gp.kill(); await alsoClose?.(); });
+  return { gp, file };
 }
 
 /** Run the binary to completion (for `check`). */
