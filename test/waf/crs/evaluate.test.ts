@@ -177,6 +177,28 @@ SecRule ARGS "!@contains ok" "id:916,phase:2,block,severity:CRITICAL,t:none"
   t.equal(run(crs, { query: 'a=ok+benchmark(1)' }).tx.get('pm_hit'), 'benchmark', 'the capture of a prefiltered @pm is its phrase');
 });
 
+void t.test('the views made on first read (ARGS, ARGS_NAMES, *_NAMES) hold what the collections do, the body included', async (t) => {
+  const crs = load(`
+SecRule ARGS "@streq never" "id:919,phase:1,pass,log,severity:CRITICAL"
+SecRule ARGS_GET_NAMES "@streq qn" "id:920,phase:1,pass,log,severity:CRITICAL"
+SecRule REQUEST_HEADERS_NAMES "@streq X-Probe" "id:921,phase:1,pass,log,severity:CRITICAL"
+SecRule REQUEST_COOKIES_NAMES "@streq sid" "id:922,phase:1,pass,log,severity:CRITICAL"
+SecRule ARGS_POST_NAMES "@streq pn" "id:923,phase:2,pass,log,severity:CRITICAL"
+SecRule ARGS_NAMES "@rx ^(?:qn|pn)$" "id:924,phase:2,pass,log,severity:CRITICAL,setvar:tx.names=+1"
+SecRule ARGS "@rx ^(?:qv|pv)$" "id:925,phase:2,pass,log,severity:CRITICAL,setvar:tx.args=+1,setvar:tx.last=%{MATCHED_VAR_NAME}"
+`);
+  const tx = run(crs, {
+    method: 'POST', query: 'qn=qv',
+    headers: [['Host', 'example.test'], ['X-Probe', '1'], ['Cookie', 'sid=abc'], ['Content-Type', 'application/x-www-form-urlencoded']],
+    body: 'pn=pv',
+  });
+  t.same(tx.matchedIds, [920, 921, 922, 923, 924, 925]);
+  t.equal(tx.tx.get('names'), '2', 'ARGS_NAMES: the query\'s name and the body\'s');
+  t.equal(tx.tx.get('args'), '2');
+  t.equal(tx.tx.get('last'), 'ARGS:pn', 'ARGS is ARGS_GET then ARGS_POST, named ARGS:, made again when the body arrived (919 read it in phase 1)');
+  t.same(run(crs, { query: 'x=1' }).matchedIds, [], 'nothing when the names are absent');
+});
+
 void t.test('the plain-value shortcut only skips chains that leave a plain value as it is', async (t) => {
   const crs = load(`
 SecRule ARGS "@rx union" "id:950,phase:2,block,severity:CRITICAL,t:none,t:removeWhitespace"
