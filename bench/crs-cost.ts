@@ -4,22 +4,22 @@
 // machine is shared, and CPU time is what the target is about (≤ 10 % added CPU per request over
 // the WAF-off row).
 //
-//   npm run build && node dist/bench/crs-cost.js [--rounds 9] [--iterations 2000] [--build <dist> …]
+//   npm run build && node dist/bench/crs-cost.js [--rounds 9] [--iterations 2000] [--fresh] [--build <dist> …]
 //
 // Each `--build` is another compiled tree (a `dist/` of an older commit, e.g. from
 // `git archive <commit> | tar -x -C /tmp/before && (cd /tmp/before && npm ci && npm run build)`):
 // its CRS stage is timed in the same rounds as this one's, so before/after share the machine's load.
 // The built-in rules' stage is timed beside them for scale.
+//
+// `--fresh`: each call's query values `q`, `from` and the POST's prose fields and item names carry
+// a call counter (5,000 variants, more than the engine's 4,096-value memo holds), so the values no
+// memo has seen pay transformations, prefilter and regexes, as new traffic does; headers repeat.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { normaliseTarget } from '../src/route/normalise.js';
-import { RequestCtx } from '../src/pipeline/context.js';
-import { hostOf } from '../src/pipeline/host.js';
-import { BufferedBody } from '../src/proxy/request-body.js';
 import type { Stage } from '../src/contract/types.js';
-import type { LoadSpec } from './load.js';
+import { caller } from './crs-calls.js';
 import { GET_QUERY, POST_JSON } from './waf-rows.js';
-import { compileWafStage, toHeaders } from './waf-stage.js';
+import { compileWafStage } from './waf-stage.js';
 import { crsRulesDir } from './waf-eval-crs.js';
 
 function option(name: string, fallback: string): string {
@@ -28,29 +28,8 @@ function option(name: string, fallback: string): string {
 }
 const ROUNDS = Number(option('--rounds', '9'));
 const ITERATIONS = Number(option('--iterations', '2000'));
+const FRESH = process.argv.includes('--fresh');
 const builds = process.argv.flatMap((a, i) => (a === '--build' && process.argv[i + 1] !== undefined ? [resolve(process.argv[i + 1]!)] : []));
-
-function ctxFor(spec: LoadSpec): RequestCtx {
-  const target = normaliseTarget(spec.path);
-  if (!target.ok) throw new Error(`bench path refused: ${spec.path}`);
-  const pairs = Object.entries(spec.headers ?? {});
-  const headers = toHeaders(pairs);
-  const ctx = new RequestCtx('cost', '192.0.2.1', 'edge', spec.method ?? 'GET', hostOf(headers.host), target.path, target.query, 'http', headers, 0n);
-  ctx.rawHeaders = pairs.flat();
-  return ctx;
-}
-
-/** One call of the stage on `spec`, as the gateway makes it (a fresh body per request). */
-function caller(stage: Stage, spec: LoadSpec): () => unknown {
-  const ctx = ctxFor(spec);
-  const bytes = spec.body === undefined ? null : Buffer.from(spec.body, 'utf8');
-  return () => {
-    if (bytes !== null) ctx.body = new BufferedBody(bytes);
-    ctx.wafRules = null;
-    ctx.wafScore = null;
-    return stage.handle(ctx);
-  };
-}
 
 const cpuMicros = (): number => {
   const u = process.cpuUsage();
@@ -83,7 +62,7 @@ interface Subject {
 async function subjectsOf(label: string, compile: typeof compileWafStage, rulesDir: string, withBuiltIn: boolean): Promise<Subject[]> {
   const out: Subject[] = [];
   const add = (name: string, stage: Stage): void => {
-    out.push({ name, get: caller(stage, GET_QUERY), post: caller(stage, POST_JSON), samples: { get: [], post: [] } });
+    out.push({ name, get: caller(stage, GET_QUERY, FRESH), post: caller(stage, POST_JSON, FRESH), samples: { get: [], post: [] } });
   };
   if (withBuiltIn) add(`built-in rules (${label})`, compile(1));
   add(`CRS engine (${label})`, compile(1, { rulesDir }));
@@ -113,10 +92,17 @@ async function main(): Promise<void> {
       s.samples.post.push(await cpuPerCall(s.post));
     }
   }
-  console.log(`CRS cost, paranoia 1, ${ROUNDS} rounds × ${ITERATIONS} calls, CPU µs per request (median; min–max of rounds)`);
+  console.log(`CRS cost, paranoia 1${FRESH ? ', fresh values' : ''}, ${ROUNDS} rounds × ${ITERATIONS} calls, CPU µs per request (median; min–max of rounds)`);
   console.log(`${'stage'.padEnd(48)} ${'GET'.padStart(22)} ${'2 KB JSON POST'.padStart(22)}`);
   const cell = (xs: number[]): string => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`.padStart(22);
   for (const s of subjects) console.log(`${s.name.slice(-48).padEnd(48)} ${cell(s.samples.get)} ${cell(s.samples.post)}`);
+  // Load changes between rounds; the ratio within a round much less: the median of per-round ratios.
+  const first = subjects[0]!;
+  const last = subjects[subjects.length - 1]!;
+  if (builds.length > 0) {
+    const ratio = (a: number[], b: number[]): string => median(a.map((x, i) => x / b[i]!)).toFixed(2).padStart(22);
+    console.log(`${'this build / first --build (median of rounds)'.padEnd(48)} ${ratio(last.samples.get, first.samples.get)} ${ratio(last.samples.post, first.samples.post)}`);
+  }
 }
 
 main().catch((err: unknown) => {

@@ -10,27 +10,19 @@
 // With the OWASP CRS beside the repository (../shared/crs-4.28, or CRS_RULES_DIR), the GET and
 // 2 KB JSON POST rows are timed through the CRS engine too (waf.crs, paranoia 1, issue 18).
 import { performance } from 'node:perf_hooks';
-import { normaliseTarget } from '../src/route/normalise.js';
-import { RequestCtx } from '../src/pipeline/context.js';
-import { hostOf } from '../src/pipeline/host.js';
+import type { RequestCtx } from '../src/pipeline/context.js';
 import { BufferedBody } from '../src/proxy/request-body.js';
 import type { Stage } from '../src/contract/types.js';
 import type { LoadSpec } from './load.js';
 import { GET_QUERY, POST_JSON } from './waf-rows.js';
-import { compileWafStage, toHeaders } from './waf-stage.js';
+import { ctxFor as edgeCtx } from './crs-calls.js';
+import { compileWafStage } from './waf-stage.js';
 import { crsRulesDir } from './waf-eval-crs.js';
+
+const ctxFor = (spec: LoadSpec): RequestCtx => edgeCtx(spec, 'micro');
 
 const RUN_MS = Number(process.env['WAF_MICRO_MS'] ?? 1500);
 
-function ctxFor(spec: LoadSpec): RequestCtx {
-  const target = normaliseTarget(spec.path);
-  if (!target.ok) throw new Error(`bench path refused: ${spec.path}`);
-  const pairs = Object.entries(spec.headers ?? {});
-  const headers = toHeaders(pairs);
-  const ctx = new RequestCtx('micro', '192.0.2.1', 'edge', spec.method ?? 'GET', hostOf(headers.host), target.path, target.query, 'http', headers, 0n);
-  ctx.rawHeaders = pairs.flat();
-  return ctx;
-}
 
 /** µs per call of `fn`, after a warm-up, timed over RUN_MS in batches (one clock read per batch). */
 async function time(fn: () => unknown): Promise<number> {

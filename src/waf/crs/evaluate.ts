@@ -6,11 +6,14 @@
  * actions belong to the starter and run when the whole chain matched. `deny` interrupts: in
  * block mode the evaluation stops there.
  *
- * The prefilter: every @rx pattern's required literals (required-literals.ts) go into one
- * automaton (literal-set.ts). A transformed value is scanned once per request for all of them;
- * a rule whose literal sets are not all present skips its regex — on ordinary traffic, most.
+ * The prefilter: every @rx pattern's required literals (required-literals.ts), and the phrases
+ * of @pm/@pmFromFile and the argument of @contains/@streq/@beginsWith/@endsWith (operators.ts
+ * `literals`), go into one automaton (literal-set.ts). Each transformed form of a value is
+ * scanned once per request for all of them (ValueForms.found); a rule whose literal sets are not
+ * all present skips its operator — on ordinary traffic, most.
  */
 import { LiteralGroups } from '../literal-set.js';
+import { ChainTable } from './chains.js';
 import { requiredLiterals } from '../required-literals.js';
 import { foldStatic, type TxDelta } from './fold.js';
 import { expand } from './macro.js';
@@ -91,6 +94,7 @@ export class Evaluator {
   /** Per phase: the TX writes of the rules folded at load (fold.ts), applied when the phase starts. */
   readonly #deltas: readonly TxDelta[];
   readonly #literals: LiteralGroups | null;
+  readonly #chains = new ChainTable();
   readonly #words: number;
   /** Scratch (a phase runs synchronously; one Evaluator per engine). */
   #found = new Map<string, Uint32Array>();
@@ -122,6 +126,7 @@ export class Evaluator {
         for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
           link.targetKey = targetKeyOf(link);
           link.plainSafe = link.transformNames.every((n) => PLAIN_SAFE.has(n));
+          link.chainNode = this.#chains.add(link);
         }
       }
     }
@@ -129,9 +134,12 @@ export class Evaluator {
       for (const items of all) {
         for (const it of items) {
           for (let link: CrsRule | null = isMarker(it) ? null : it; link !== null; link = link.chain) {
+            if (link.negated || link.multiMatch || link.prefilter !== null) continue;
+            // An @rx's required literals, or another operator's own (an @pm's phrases, a
+            // @contains argument): one clause, of which a matching value holds a literal.
             const re = link.operator.regex;
-            if (re === null || link.negated || link.multiMatch || link.prefilter !== null) continue;
-            const clauses = requiredLiterals(re);
+            const own = link.operator.literals;
+            const clauses = re !== null ? requiredLiterals(re) : own !== null ? [own] : [];
             if (clauses.length === 0) continue;
             link.prefilter = Int32Array.from(clauses.map((c) => groups.push([...c]) - 1));
             prefiltered++;
@@ -306,7 +314,7 @@ export class Evaluator {
     const spec = ct.spec;
     const excluded = exclusions ? ct.excluded : NO_SPECS;
     const scalar = t.scalarEntry(spec.collection);
-    const entries = scalar !== null ? [scalar] : (t.collections.get(spec.collection) ?? NO_ENTRIES);
+    const entries = scalar !== null ? [scalar] : (t.collection(spec.collection) ?? NO_ENTRIES);
     for (const e of entries) {
       if (spec.key !== null && e.lkey !== spec.key) continue;
       if (spec.regex !== null && !spec.regex.test(e.key)) continue;
@@ -348,26 +356,17 @@ export class Evaluator {
     // A plain value is what every plain-safe chain makes of it (case aside, which the prefilter
     // ignores): its literals are read on the raw value, and the chain is not computed at all.
     if (link.prefilter !== null && link.plainSafe && plain(e) && !this.#has(link.prefilter, (e.found ??= this.#scan(e.value)))) return null;
-    const v = this.#transformed(link, e);
-    if (link.prefilter !== null && !this.#admits(link.prefilter, v)) return null;
+    const node = link.chainNode;
+    if (node < 0) {
+      const v = e.value;
+      if (link.prefilter !== null && !this.#has(link.prefilter, (e.found ??= this.#scan(v)))) return null;
+      return op.match(v, t, link.capture) !== link.negated ? v : null;
+    }
+    // The form is computed once per value and chain in this request, and scanned once.
+    const vf = (e.forms ??= t.formsOf(e.value));
+    const v = this.#chains.form(vf, node);
+    if (link.prefilter !== null && !this.#has(link.prefilter, (vf.found[node] ??= this.#scan(v)))) return null;
     return op.match(v, t, link.capture) !== link.negated ? v : null;
-  }
-
-  /** The value after the link's transformation chain, cached on the entry by chain key. */
-  #transformed(link: CrsRule, e: Entry): string {
-    if (link.transforms.length === 0) return e.value;
-    let forms = e.forms;
-    if (forms === null) forms = e.forms = new Map();
-    const hit = forms.get(link.transformKey);
-    if (hit !== undefined) return hit;
-    let v = e.value;
-    for (const fn of link.transforms) v = fn(v);
-    forms.set(link.transformKey, v);
-    return v;
-  }
-
-  #admits(groups: Int32Array, v: string): boolean {
-    return this.#has(groups, this.#scan(v));
   }
 
   #has(groups: Int32Array, found: Uint32Array): boolean {

@@ -73,6 +73,8 @@ export interface CrsRule {
   plainSafe: boolean;
   /** Set by the evaluator: this link's slot in the no-match memo (evaluate.ts), or -1. */
   memoIndex: number;
+  /** Set by the evaluator: the node of the transformation chain (chains.ts), -1 for none. */
+  chainNode: number;
 }
 
 export interface Marker {

@@ -25,6 +25,11 @@ export interface Operator {
   readonly proven: boolean;
   /** The answer depends on the value alone (no macro in the argument): it may be remembered. */
   readonly constant: boolean;
+  /**
+   * For the shared prefilter (evaluate.ts), operators other than @rx: ASCII literals of which a
+   * matching value contains at least one (ASCII case ignored); null when there is no such set.
+   */
+  readonly literals: readonly string[] | null;
   match(value: string, ctx: MatchContext, capture: boolean): boolean;
 }
 
@@ -51,6 +56,7 @@ export function compilePattern(pattern: string): { re: RegExp; proven: boolean; 
 
 class Rx implements Operator {
   readonly name = 'rx';
+  readonly literals = null; // the prefilter derives an @rx's from its pattern (required-literals.ts)
   readonly regex: RegExp | null;
   readonly proven: boolean;
   readonly constant: boolean;
@@ -109,6 +115,8 @@ class Pm implements Operator {
   /** Phrases with non-ASCII bytes, searched one by one (the automaton reads ASCII only). */
   readonly #others: readonly string[];
   readonly #found: Uint32Array;
+  /** Every phrase, when all are ASCII: a match contains one of them. */
+  readonly literals: readonly string[] | null;
 
   constructor(name: string, phrases: readonly string[]) {
     this.name = name;
@@ -116,6 +124,7 @@ class Pm implements Operator {
     const ascii = lower.filter((p) => /^[^\x80-\uffff]*$/.test(p));
     this.#others = lower.filter((p) => !/^[^\x80-\uffff]*$/.test(p));
     this.#phrases = ascii;
+    this.literals = this.#others.length === 0 && ascii.length > 0 ? ascii : null;
     this.#groups = ascii.length > 0 ? new LiteralGroups(ascii.map((p) => [p])) : null;
     this.#found = new Uint32Array(this.#groups?.words ?? 1);
   }
@@ -154,12 +163,15 @@ class StringOp implements Operator {
   readonly constant: boolean;
   readonly #arg: Macro;
   readonly #test: StringTest;
+  readonly literals: readonly string[] | null;
 
-  constructor(name: string, arg: string, test: StringTest) {
+  /** `contained`: a matching value contains the argument (@contains, @streq, @beginsWith …). */
+  constructor(name: string, arg: string, test: StringTest, contained = false) {
     this.name = name;
     this.#arg = parseMacro(arg);
     this.constant = isConstant(this.#arg);
     this.#test = test;
+    this.literals = contained && this.constant && arg !== '' && /^[^\x80-\uffff]*$/.test(arg) ? [arg.toLowerCase()] : null;
   }
 
   match(value: string, ctx: MatchContext, capture: boolean): boolean {
@@ -179,6 +191,7 @@ function toInt(s: string): number {
 /** `@detectSQLi`/`@detectXSS` (detectors.ts); TX.0 is the built-in rule that answered, as libinjection's fingerprint would be. */
 class Detector implements Operator {
   readonly regex = null;
+  readonly literals = null;
   readonly proven = true;
   readonly constant = true;
   constructor(readonly name: string, readonly detector: FamilyDetector) {}
@@ -192,6 +205,7 @@ class Detector implements Operator {
 
 class Fixed implements Operator {
   readonly regex = null;
+  readonly literals = null;
   readonly proven = true;
   readonly constant = true;
   constructor(readonly name: string, readonly test: (value: string) => boolean) {}
@@ -280,19 +294,19 @@ export function compileOperator(name: string, arg: string, src: OperatorSource):
       return new Pm('pmFromFile', phrases);
     }
     case 'streq':
-      return new StringOp('streq', arg, (v, a) => v === a);
+      return new StringOp('streq', arg, (v, a) => v === a, true);
     case 'contains':
-      return new StringOp('contains', arg, (v, a) => v.includes(a));
+      return new StringOp('contains', arg, (v, a) => v.includes(a), true);
     case 'containsword':
       return new StringOp('containsWord', arg, (v, a) => a !== '' && new RegExp(`(?:^|\\W)${a.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')}(?:\\W|$)`).test(v));
     case 'beginswith':
-      return new StringOp('beginsWith', arg, (v, a) => v.startsWith(a));
+      return new StringOp('beginsWith', arg, (v, a) => v.startsWith(a), true);
     case 'endswith':
-      return new StringOp('endsWith', arg, (v, a) => v.endsWith(a));
+      return new StringOp('endsWith', arg, (v, a) => v.endsWith(a), true);
     case 'within':
       return new StringOp('within', arg, (v, a) => v !== '' && a.includes(v));
     case 'strmatch':
-      return new StringOp('strmatch', arg, (v, a) => v.includes(a));
+      return new StringOp('strmatch', arg, (v, a) => v.includes(a), true);
     case 'eq':
       return new StringOp('eq', arg, (v, a) => toInt(v) === toInt(a));
     case 'ge':

@@ -188,7 +188,7 @@ export class RuleBuilder {
       disruptive: a.disruptive === 'block' ? (this.#defaults.get(phase) ?? 'pass') : a.disruptive,
       setvars: a.setvars, ctls: a.ctls, skipAfter: a.skipAfter, skip: a.skip, log: a.log, severity: a.severity,
       tags: a.tags, msg: a.msg, chain: null, action: varsText === null, prefilter: null,
-      targetKey: null, plainSafe: false, memoIndex: -1, transformNames: a.transformNames,
+      targetKey: null, plainSafe: false, memoIndex: -1, chainNode: -1, transformNames: a.transformNames,
     };
     const pending: Pending = link ?? { head: null, tail: null, skipReason: null, id, file: d.file, line: d.line, phase };
     pending.skipReason = skipReason;

@@ -66,7 +66,7 @@ function jsonArgs(bytes: Buffer, text: string, add: (name: string, value: string
 const MAX_ARGS = 1024;
 const MAX_COOKIES = 256;
 
-function parseArgs(text: string, collection: string, out: Entry[], names: Entry[]): void {
+function parseArgs(text: string, collection: string, out: Entry[]): void {
   let start = 0;
   while (start <= text.length && out.length < MAX_ARGS) {
     let end = text.indexOf('&', start);
@@ -77,7 +77,6 @@ function parseArgs(text: string, collection: string, out: Entry[], names: Entry[
       const name = argDecode(text.slice(start, has ? eq : end));
       const value = has ? argDecode(text.slice(eq + 1, end)) : '';
       out.push(entry(collection, name, value));
-      names.push(entry(collection + '_NAMES', name, name));
     }
     start = end + 1;
   }
@@ -127,29 +126,24 @@ export function loadHead(t: Transaction, ctx: RequestContext, protocol: string):
   s.set('REQUEST_BODY_LENGTH', '0');
   s.set('FILES_COMBINED_SIZE', '0');
 
+  // Only the collections of values: ARGS, ARGS_NAMES and the *_NAMES views are made from these
+  // when a rule first reads them (Transaction.collection).
   const argsGet: Entry[] = [];
-  const argsGetNames: Entry[] = [];
-  if (ctx.query !== '') parseArgs(ctx.query, 'ARGS_GET', argsGet, argsGetNames);
+  if (ctx.query !== '') parseArgs(ctx.query, 'ARGS_GET', argsGet);
   const headers: Entry[] = [];
-  const headerNames: Entry[] = [];
   const cookies: Entry[] = [];
-  const cookieNames: Entry[] = [];
   for (const [name, value] of headerPairs(ctx)) {
     headers.push(entry('REQUEST_HEADERS', name, value));
-    headerNames.push(entry('REQUEST_HEADERS_NAMES', name, name));
-    if (name.toLowerCase() === 'cookie') parseCookies(value, cookies, cookieNames);
+    if (name.toLowerCase() === 'cookie') parseCookies(value, cookies);
   }
   t.collections.set('ARGS_GET', argsGet);
-  t.collections.set('ARGS_GET_NAMES', argsGetNames);
   t.collections.set('REQUEST_HEADERS', headers);
-  t.collections.set('REQUEST_HEADERS_NAMES', headerNames);
   t.collections.set('REQUEST_COOKIES', cookies);
-  t.collections.set('REQUEST_COOKIES_NAMES', cookieNames);
-  setArgs(t, [], []);
+  setArgs(t, []);
 }
 
 /** `a=1; b=2`: names and values as sent (ModSecurity does not decode cookies). */
-function parseCookies(header: string, values: Entry[], names: Entry[]): void {
+function parseCookies(header: string, values: Entry[]): void {
   for (const part of header.split(';')) {
     if (values.length >= MAX_COOKIES) return;
     const p = part.replace(/^[ \t]+/, '');
@@ -157,21 +151,15 @@ function parseCookies(header: string, values: Entry[], names: Entry[]): void {
     const eq = p.indexOf('=');
     const name = eq < 0 ? p : p.slice(0, eq);
     values.push(entry('REQUEST_COOKIES', name, eq < 0 ? '' : p.slice(eq + 1)));
-    names.push(entry('REQUEST_COOKIES_NAMES', name, name));
   }
 }
 
-/** ARGS = ARGS_GET + ARGS_POST, and the combined size. */
-function setArgs(t: Transaction, post: Entry[], postNames: Entry[]): void {
-  const get = t.collections.get('ARGS_GET') ?? [];
-  const getNames = t.collections.get('ARGS_GET_NAMES') ?? [];
+/** ARGS_POST, and the combined size of ARGS (ARGS_GET + ARGS_POST, made when read). */
+function setArgs(t: Transaction, post: Entry[]): void {
   t.collections.set('ARGS_POST', post);
-  t.collections.set('ARGS_POST_NAMES', postNames);
-  const args = [...get, ...post].map((e) => entry('ARGS', e.key, e.value));
-  t.collections.set('ARGS', args);
-  t.collections.set('ARGS_NAMES', [...getNames, ...postNames].map((e) => entry('ARGS_NAMES', e.key, e.value)));
   let size = 0;
-  for (const e of args) size += e.key.length + e.value.length;
+  for (const e of t.collections.get('ARGS_GET') ?? []) size += e.key.length + e.value.length;
+  for (const e of post) size += e.key.length + e.value.length;
   t.setScalar('ARGS_COMBINED_SIZE', String(size));
 }
 
@@ -197,26 +185,22 @@ export function loadBody(t: Transaction, contentType: string | undefined, bytes:
   t.setScalar('REQUEST_BODY', processor === 'URLENCODED' || t.forceBodyVariable ? text : '');
   t.setScalar('REQUEST_BODY_LENGTH', String(bytes.length));
   const post: Entry[] = [];
-  const postNames: Entry[] = [];
   const add = (name: string, value: string): void => {
-    if (post.length >= MAX_ARGS) return;
-    post.push(entry('ARGS_POST', name, value));
-    postNames.push(entry('ARGS_POST_NAMES', name, name));
+    if (post.length < MAX_ARGS) post.push(entry('ARGS_POST', name, value));
   };
-  if (processor === 'URLENCODED') parseArgs(text, 'ARGS_POST', post, postNames);
+  if (processor === 'URLENCODED') parseArgs(text, 'ARGS_POST', post);
   else if (processor === 'JSON') jsonArgs(bytes, text, add);
   else if (processor === 'MULTIPART') {
     loadMultipart(t, contentType ?? '', text, add);
   } else if (processor === 'XML') {
     t.collections.set('XML', xmlEntries(text));
   }
-  setArgs(t, post, postNames);
+  setArgs(t, post);
   t.collectionsChanged();
 }
 
 function loadMultipart(t: Transaction, contentType: string, text: string, add: (name: string, value: string) => void): void {
   const files: Entry[] = [];
-  const fileNames: Entry[] = [];
   const partHeaders: Entry[] = [];
   const args: BodyArg[] = [];
   const fileArgs: BodyArg[] = [];
@@ -224,10 +208,8 @@ function loadMultipart(t: Transaction, contentType: string, text: string, add: (
   for (const a of args) add(a.name, a.value);
   for (const f of fileArgs) {
     files.push(entry('FILES', f.name, f.value));
-    fileNames.push(entry('FILES_NAMES', f.name, f.name));
   }
   t.collections.set('FILES', files);
-  t.collections.set('FILES_NAMES', fileNames);
   t.collections.set('MULTIPART_PART_HEADERS', partHeaders);
 }
 

@@ -1,9 +1,9 @@
 /**
  * One request's CRS state: its collections (request.ts fills them), the TX collection, what the
  * current rule matched (MATCHED_VAR, MATCHED_VARS, captures), the runtime exclusions `ctl:`
- * added, and the outcome. Variables resolve to entries; an entry keeps its transformed forms,
- * keyed by the transformation chain, so a chain runs once per value however many rules use it
- * (ModSecurity caches the same way).
+ * added, and the outcome. Variables resolve to entries; the transformed forms of a value are kept
+ * per request by value and chain (ValueForms), so a chain runs once per value however many rules
+ * and entries (ARGS:q and ARGS_GET:q, a name equal to a value) use it.
  */
 import type { MacroRef } from './macro.js';
 import type { CrsRule } from './model.js';
@@ -18,14 +18,24 @@ export interface Entry {
   /** `ARGS:foo`, `REQUEST_URI`: MATCHED_VAR_NAME. */
   readonly name: string;
   readonly value: string;
-  /** Transformed forms by transformation-chain key. */
-  forms: Map<string, string> | null;
+  /** The value's transformed forms in this request (Transaction.formsOf), once asked. */
+  forms: ValueForms | null;
   /** 0 unknown, 1 plain (transforms.ts isPlain), 2 not. */
   plain: number;
   /** The prefilter's scan of the raw value, once computed (evaluate.ts). */
   found: Uint32Array | null;
   /** The value's no-match memo (evaluate.ts, a bit per memoisable link), once looked up. */
   memo: Uint32Array | null;
+}
+
+/**
+ * One value's transformed forms in one request, by chain node (chains.ts), and the prefilter's
+ * scan of each form once made: shared by every entry holding the same string.
+ */
+export interface ValueForms {
+  readonly value: string;
+  readonly forms: (string | undefined)[];
+  readonly found: (Uint32Array | undefined)[];
 }
 
 export function entry(collection: string, key: string, value: string): Entry {
@@ -57,9 +67,26 @@ const inRanges = (id: number, ranges: readonly (readonly [number, number])[]): b
   return false;
 };
 
+/**
+ * Collections that are views of others, made when a rule first reads them (most requests never
+ * need ARGS_GET_NAMES or FILES_NAMES): ARGS is ARGS_GET then ARGS_POST, a *_NAMES view holds the
+ * keys of its collection as values, in the same order.
+ */
+const DERIVED: ReadonlyMap<string, { readonly from: readonly string[]; readonly names: boolean }> = new Map([
+  ['ARGS', { from: ['ARGS_GET', 'ARGS_POST'], names: false }],
+  ['ARGS_NAMES', { from: ['ARGS_GET', 'ARGS_POST'], names: true }],
+  ['ARGS_GET_NAMES', { from: ['ARGS_GET'], names: true }],
+  ['ARGS_POST_NAMES', { from: ['ARGS_POST'], names: true }],
+  ['REQUEST_HEADERS_NAMES', { from: ['REQUEST_HEADERS'], names: true }],
+  ['REQUEST_COOKIES_NAMES', { from: ['REQUEST_COOKIES'], names: true }],
+  ['FILES_NAMES', { from: ['FILES'], names: true }],
+]);
+
 export class Transaction implements MatchContext {
   readonly tx = new Map<string, string>();
+  /** The collections request.ts fills (values as read); read them through collection(). */
   readonly collections = new Map<string, Entry[]>();
+  readonly #derived = new Map<string, Entry[]>();
   readonly scalars = new Map<string, string>();
   matchedVar = '';
   matchedVarName = '';
@@ -84,6 +111,21 @@ export class Transaction implements MatchContext {
   /** When set (tools, tests): `id VARIABLE:name` of each logging match, for tuning exclusions. */
   trace: string[] | null = null;
 
+  /** Collection `name`, a view (DERIVED) made on first read; undefined when the request has none. */
+  collection(name: string): Entry[] | undefined {
+    const base = this.collections.get(name);
+    if (base !== undefined) return base;
+    const view = DERIVED.get(name);
+    if (view === undefined) return undefined;
+    let out = this.#derived.get(name);
+    if (out === undefined) {
+      out = [];
+      for (const c of view.from) for (const e of this.collections.get(c) ?? []) out.push(entry(name, e.key, view.names ? e.key : e.value));
+      this.#derived.set(name, out);
+    }
+    return out;
+  }
+
   capture(index: number, value: string): void {
     this.tx.set(String(index), value);
   }
@@ -107,7 +149,7 @@ export class Transaction implements MatchContext {
       default: {
         const scalar = this.scalars.get(ref.collection);
         if (scalar !== undefined) return scalar;
-        const col = this.collections.get(ref.collection);
+        const col = this.collection(ref.collection);
         if (col === undefined) return '';
         if (ref.key === null) return col[0]?.value ?? '';
         for (const e of col) if (e.lkey === ref.key) return e.value;
@@ -132,6 +174,18 @@ export class Transaction implements MatchContext {
     return this.#removalsFor(starter);
   }
 
+  readonly #valueForms = new Map<string, ValueForms>();
+
+  /** The forms record of `value` in this request, shared by every entry of that value. */
+  formsOf(value: string): ValueForms {
+    let vf = this.#valueForms.get(value);
+    if (vf === undefined) {
+      vf = { value, forms: [], found: [] };
+      this.#valueForms.set(value, vf);
+    }
+    return vf;
+  }
+
   /** Resolved target lists shared by rules with the same targets (model.ts targetKey). */
   readonly #shared = new Map<string, Entry[]>();
 
@@ -144,6 +198,7 @@ export class Transaction implements MatchContext {
 
   /** The collections changed (the body arrived): shared resolutions are stale. */
   collectionsChanged(): void {
+    this.#derived.clear();
     this.#shared.clear();
     this.#scalarEntries.clear();
     this.clean.clear();
@@ -194,7 +249,7 @@ export class Transaction implements MatchContext {
         if (!excludedBy(link.excluded, removed, spec.collection, scalar)) out.push(scalar);
         continue;
       }
-      const col = spec.collection === 'MATCHED_VARS' ? this.matchedVars : this.collections.get(spec.collection);
+      const col = spec.collection === 'MATCHED_VARS' ? this.matchedVars : this.collection(spec.collection);
       if (col === undefined) continue;
       for (const e of col) {
         if (spec.key !== null && e.lkey !== spec.key) continue;
@@ -244,7 +299,7 @@ export class Transaction implements MatchContext {
       return n;
     }
     if (this.scalars.has(spec.collection)) return 1;
-    const col = spec.collection === 'MATCHED_VARS' ? this.matchedVars : this.collections.get(spec.collection);
+    const col = spec.collection === 'MATCHED_VARS' ? this.matchedVars : this.collection(spec.collection);
     if (col === undefined) return 0;
     let n = 0;
     for (const e of col) {

@@ -152,6 +152,53 @@ SecRule ARGS "@rx etc/passwd" "id:901,phase:2,block,severity:CRITICAL,t:none,t:n
   }
 });
 
+void t.test('@pm phrases and @contains/@streq/@beginsWith/@endsWith arguments join the prefilter without changing an outcome', async (t) => {
+  const rules = `
+SecRule ARGS "@pm Sleep Benchmark" "id:910,phase:2,block,severity:CRITICAL,capture,t:none,t:urlDecodeUni,setvar:tx.pm_hit=%{tx.0}"
+SecRule ARGS "@contains ../" "id:911,phase:2,block,severity:CRITICAL,t:none,t:urlDecodeUni"
+SecRule ARGS "@streq Admin" "id:912,phase:2,block,severity:CRITICAL,t:none"
+SecRule ARGS "@beginsWith /etc" "id:913,phase:2,block,severity:CRITICAL,t:none,t:urlDecodeUni,t:normalizePath"
+SecRule ARGS "@endsWith .php" "id:914,phase:2,block,severity:CRITICAL,t:none,t:lowercase"
+SecRule ARGS "@pm café" "id:915,phase:2,block,severity:CRITICAL,t:none"
+SecRule ARGS "!@contains ok" "id:916,phase:2,block,severity:CRITICAL,t:none"
+`;
+  const crs = load(rules);
+  // 910, 911, 912, 913, 914: five; 915 has a non-ASCII phrase and 916 is negated, so they always run.
+  t.equal(crs.evaluator.prefiltered, 5, 'the operators with ASCII literals, negation and non-ASCII phrases left out');
+  const without = load(rules, {}, { prefilter: false });
+  const expected: Record<string, number[]> = {
+    'a=ok+SLEEP%2810%29': [910], 'a=ok..%2F..%2Fx': [911], 'a=Admin': [912, 916], 'a=ok+admin': [], 'a=%2Fetc%2F.%2Fpasswd': [913, 916],
+    'a=ok+x.PHP': [914], 'a=ok+caf%C3%A9': [915], 'a=ok+harmless': [], 'a=ok+.ph': [],
+  };
+  for (const [q, ids] of Object.entries(expected)) {
+    t.same(run(crs, { query: q }).matchedIds, ids, q);
+    t.same(run(without, { query: q }).matchedIds, ids, `${q} without the prefilter`);
+  }
+  t.equal(run(crs, { query: 'a=ok+benchmark(1)' }).tx.get('pm_hit'), 'benchmark', 'the capture of a prefiltered @pm is its phrase');
+});
+
+void t.test('the views made on first read (ARGS, ARGS_NAMES, *_NAMES) hold what the collections do, the body included', async (t) => {
+  const crs = load(`
+SecRule ARGS "@streq never" "id:919,phase:1,pass,log,severity:CRITICAL"
+SecRule ARGS_GET_NAMES "@streq qn" "id:920,phase:1,pass,log,severity:CRITICAL"
+SecRule REQUEST_HEADERS_NAMES "@streq X-Probe" "id:921,phase:1,pass,log,severity:CRITICAL"
+SecRule REQUEST_COOKIES_NAMES "@streq sid" "id:922,phase:1,pass,log,severity:CRITICAL"
+SecRule ARGS_POST_NAMES "@streq pn" "id:923,phase:2,pass,log,severity:CRITICAL"
+SecRule ARGS_NAMES "@rx ^(?:qn|pn)$" "id:924,phase:2,pass,log,severity:CRITICAL,setvar:tx.names=+1"
+SecRule ARGS "@rx ^(?:qv|pv)$" "id:925,phase:2,pass,log,severity:CRITICAL,setvar:tx.args=+1,setvar:tx.last=%{MATCHED_VAR_NAME}"
+`);
+  const tx = run(crs, {
+    method: 'POST', query: 'qn=qv',
+    headers: [['Host', 'example.test'], ['X-Probe', '1'], ['Cookie', 'sid=abc'], ['Content-Type', 'application/x-www-form-urlencoded']],
+    body: 'pn=pv',
+  });
+  t.same(tx.matchedIds, [920, 921, 922, 923, 924, 925]);
+  t.equal(tx.tx.get('names'), '2', 'ARGS_NAMES: the query\'s name and the body\'s');
+  t.equal(tx.tx.get('args'), '2');
+  t.equal(tx.tx.get('last'), 'ARGS:pn', 'ARGS is ARGS_GET then ARGS_POST, named ARGS:, made again when the body arrived (919 read it in phase 1)');
+  t.same(run(crs, { query: 'x=1' }).matchedIds, [], 'nothing when the names are absent');
+});
+
 void t.test('the plain-value shortcut only skips chains that leave a plain value as it is', async (t) => {
   const crs = load(`
 SecRule ARGS "@rx union" "id:950,phase:2,block,severity:CRITICAL,t:none,t:removeWhitespace"
