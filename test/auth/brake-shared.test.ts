@@ -5,9 +5,9 @@
  */
 import t from 'tap';
 import { request } from 'undici';
-import { startProcess, type GatewayProcess } from '../helpers/process.js';
+import { killAll, startProcess, type GatewayProcess } from '../helpers/process.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
-import { startRedis, writeTempConfig, type RedisServer } from '../helpers/redis.js';
+import { redisGatewayYamlHead, startRedis, writeTempConfig, type RedisServer } from '../helpers/redis.js';
 import { makeKey, TestIdp, type TestKey } from '../helpers/idp.js';
 
 const MAX_FAILURES = 3;
@@ -25,18 +25,13 @@ t.before(async () => {
   [up, redis, idp] = await Promise.all([startUpstream(), startRedis(), TestIdp.start([key])]);
 });
 t.teardown(async () => {
-  for (const g of gateways) g.kill();
-  await Promise.all(gateways.map((g) => g.exited));
+  await killAll(gateways);
   await Promise.all([up.close(), redis.stop(), idp.close()]);
 });
 
 function yaml(): string {
   return [
-    'listeners:',
-    '  http: { host: 127.0.0.1, port: 0 }',
-    '  admin: { host: 127.0.0.1, port: 0 }',
-    'redis:',
-    `  url: ${redis.url}`,
+    ...redisGatewayYamlHead(redis.url),
     'auth:',
     '  providers:',
     `    - { name: corp, issuer: "${idp.issuer}", jwksUri: "${idp.jwksUri}", algorithms: [RS256] }`,

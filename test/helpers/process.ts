@@ -71,6 +71,12 @@ export async function serveConfigFile(t: Test, configText: string, alsoClose?: (
   return { gp, file };
 }
 
+/** SIGKILLs every process of `gateways` and waits until all have exited (teardown). */
+export async function killAll(gateways: readonly GatewayProcess[]): Promise<void> {
+  for (const g of gateways) g.kill();
+  await Promise.all(gateways.map((g) => g.exited));
+}
+
 /** Run the binary to completion (for `check`). */
 export function runToExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {

@@ -161,6 +161,17 @@ export async function startCluster(): Promise<RedisCluster | { skip: string }> {
   };
 }
 
+/** The first lines of a YAML config for the built binary sharing `redisUrl`: http and admin listeners on free ports, then the redis block. */
+export function redisGatewayYamlHead(redisUrl: string): string[] {
+  return [
+    'listeners:',
+    '  http: { host: 127.0.0.1, port: 0 }',
+    '  admin: { host: 127.0.0.1, port: 0 }',
+    'redis:',
+    `  url: ${redisUrl}`,
+  ];
+}
+
 /** Writes a config file for the built binary into a fresh temp dir; returns its path. */
 export function writeTempConfig(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-cfg-'));

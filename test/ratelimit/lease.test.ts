@@ -13,7 +13,7 @@
  */
 import t from 'tap';
 import { request } from 'undici';
-import { startProcess, type GatewayProcess } from '../helpers/process.js';
+import { killAll, startProcess, type GatewayProcess } from '../helpers/process.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startRedis, writeTempConfig, type RedisServer } from '../helpers/redis.js';
 import { sleep } from './store-kit.js';
@@ -39,8 +39,7 @@ t.before(async () => {
   [a, b] = await Promise.all([startOne(config), startOne(config)]);
 });
 t.teardown(async () => {
-  for (const g of gateways) g.kill();
-  await Promise.all(gateways.map((g) => g.exited));
+  await killAll(gateways);
   await up.close();
   await redis.stop();
 });

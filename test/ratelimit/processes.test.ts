@@ -4,9 +4,9 @@
  */
 import t from 'tap';
 import { request } from 'undici';
-import { startProcess, type GatewayProcess } from '../helpers/process.js';
+import { killAll, startProcess, type GatewayProcess } from '../helpers/process.js';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
-import { startRedis, writeTempConfig, type RedisServer } from '../helpers/redis.js';
+import { redisGatewayYamlHead, startRedis, writeTempConfig, type RedisServer } from '../helpers/redis.js';
 import { sleep } from './store-kit.js';
 
 const CAPACITY = 10;
@@ -22,19 +22,14 @@ t.before(async () => {
   redis = await startRedis();
 });
 t.teardown(async () => {
-  for (const g of gateways) g.kill();
-  await Promise.all(gateways.map((g) => g.exited));
+  await killAll(gateways);
   await up.close();
   await redis.stop();
 });
 
 function yaml(): string {
   return [
-    'listeners:',
-    '  http: { host: 127.0.0.1, port: 0 }',
-    '  admin: { host: 127.0.0.1, port: 0 }',
-    'redis:',
-    `  url: ${redis.url}`,
+    ...redisGatewayYamlHead(redis.url),
     'rateLimits:',
     '  policies:',
     `    shared: { key: ip, capacity: ${CAPACITY}, refillPerSecond: ${REFILL_PER_SECOND} }`,
