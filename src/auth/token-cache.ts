@@ -15,10 +15,11 @@
  * The hash is 0.9 µs of a 56 µs forward-auth decision (issue 17) and a client sends the same
  * token request after request, so keyOf remembers the last token and its key: a repeat costs a
  * string comparison (0.05 µs). That holds one token — the last one seen, replaced by the next —
- * as DPoP's access-token hash does (dpop/proof.ts); the map still holds hashes only.
+ * as DPoP's access-token hash does (both through last-token.ts); the map still holds hashes only.
  */
 import { hash } from 'node:crypto';
 import { ExpiringLru } from './expiring-lru.js';
+import { LastTokenMemo } from './last-token.js';
 import type { VerifiedIdentity } from './identity.js';
 import type { KeySet } from './key-set.js';
 import type { Provider } from './provider.js';
@@ -50,8 +51,7 @@ function verifiedWithCurrentKeys(entry: CachedToken): boolean {
 export class TokenCache {
   readonly #lru: ExpiringLru<CachedToken>;
   readonly #maxTtlMs: number;
-  #lastToken: string | null = null;
-  #lastKey = '';
+  readonly #keys = new LastTokenMemo(tokenKey);
 
   constructor(maxEntries: number, maxTtlSec: number) {
     this.#lru = new ExpiringLru(maxEntries);
@@ -64,11 +64,7 @@ export class TokenCache {
 
   /** tokenKey(token), without hashing again when it is the previous call's token. */
   keyOf(token: string): string {
-    if (token !== this.#lastToken) {
-      this.#lastKey = tokenKey(token);
-      this.#lastToken = token;
-    }
-    return this.#lastKey;
+    return this.#keys.of(token);
   }
 
   /** The entry when present, unexpired and verified with the provider's current keys. */

@@ -17,7 +17,8 @@ import { addResponseHeader } from '../../contract/respond.js';
 import type { InvalidTokenReason } from '../responses.js';
 import type { DpopMode } from './schema.js';
 import type { NonceIssuer } from './nonce.js';
-import { verifyProof, type AccessTokenHashes, type ProofRules } from './proof.js';
+import { verifyProof, type ProofRules } from './proof.js';
+import type { LastTokenMemo } from '../last-token.js';
 import type { DpopFailureReason } from './reasons.js';
 import type { ReplayOutcome, ReplayStore } from './replay.js';
 import type { Challenge, ChallengeAnswers, DpopResponses } from './responses.js';
@@ -27,7 +28,7 @@ import type { ProofHeaders } from './signature.js';
 export interface DpopShared {
   readonly rules: ProofRules;
   readonly headers: ProofHeaders;
-  readonly athOf: AccessTokenHashes;
+  readonly athOf: LastTokenMemo;
   readonly replay: ReplayStore;
   /** How long a jti is remembered: the whole span in which its iat check passes. */
   readonly windowMs: number;

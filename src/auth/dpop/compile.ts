@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { ProviderConfig } from '../../config/types.js';
 import { DpopCheck, type DpopShared } from './check.js';
 import { NonceIssuer } from './nonce.js';
-import { AccessTokenHashes } from './proof.js';
+import { accessTokenHash } from './proof.js';
+import { LastTokenMemo } from '../last-token.js';
 import type { DpopFailureReason } from './reasons.js';
 import { LocalReplaySet, ReplayStore } from './replay.js';
 import { DpopResponses } from './responses.js';
@@ -36,7 +37,7 @@ export class CompiledDpop {
     this.#shared = {
       rules: { algorithms: new Set(c.algorithms), maxAgeSec: c.proofMaxAgeSec, toleranceSec: c.clockToleranceSec },
       headers: new ProofHeaders(c.keyCacheEntries),
-      athOf: new AccessTokenHashes(),
+      athOf: new LastTokenMemo(accessTokenHash),
       replay: new ReplayStore(local, redis, deps.failOpen, deps.logger),
       // iat may lie maxAge + tolerance in the past and tolerance in the future: all of it is remembered.
       windowMs: (c.proofMaxAgeSec + 2 * c.clockToleranceSec) * 1000,

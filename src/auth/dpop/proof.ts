@@ -11,6 +11,7 @@ import { htuMatches } from './htu.js';
 import type { DpopProofReason } from './reasons.js';
 import { importProofKey, verifySignature, type ProofHeader, type ProofHeaders } from './signature.js';
 import { jwkThumbprint, publicJwkProblem } from './thumbprint.js';
+import type { LastTokenMemo } from '../last-token.js';
 
 /** Longest DPoP header read: an RSA-4096 key and the claims fit in well under half of it. */
 export const MAX_PROOF_BYTES = 8192;
@@ -47,25 +48,6 @@ export function accessTokenHash(token: string): string {
   return hash('sha256', token, 'base64url');
 }
 
-/**
- * `ath` of the last access token seen: a client sends its token with many proofs in a row (and
- * the verified-token cache has already paid for the token itself), so the SHA-256 is computed
- * once per token rather than per request while the same token keeps coming. One entry, no
- * bound to keep: a different token simply replaces it.
- */
-export class AccessTokenHashes {
-  #token = '';
-  #ath = '';
-
-  of(token: string): string {
-    if (token !== this.#token) {
-      this.#ath = accessTokenHash(token);
-      this.#token = token;
-    }
-    return this.#ath;
-  }
-}
-
 /** §4.3 checks 4-7 on a protected header not seen before: typ, alg, crit, a public jwk that imports. */
 function checkHeader(segment: string, rules: ProofRules): ProofHeader | DpopProofReason {
   const header = decodeJson(segment);
@@ -87,7 +69,7 @@ function checkHeader(segment: string, rules: ProofRules): ProofHeader | DpopProo
 }
 
 export function verifyProof(
-  value: string, ctx: RequestContext, token: string, nowSec: number, rules: ProofRules, headers: ProofHeaders, athOf: AccessTokenHashes,
+  value: string, ctx: RequestContext, token: string, nowSec: number, rules: ProofRules, headers: ProofHeaders, athOf: LastTokenMemo,
 ): VerifiedProof | DpopProofReason {
   if (value.length > MAX_PROOF_BYTES) return 'dpop_malformed';
   // Node joins repeated DPoP headers with ", "; a compact JWS never holds a comma (§4.3 check 1).
