@@ -15,7 +15,7 @@ import type { CompiledRoute } from '../route/compiled-route.js';
 import { canonicalIp } from '../route/client-ip.js';
 import { RequestCtx } from '../pipeline/context.js';
 import { Exchange } from '../pipeline/exchange.js';
-import { hasUnambiguousFraming, refuseRestOfConnection } from '../pipeline/framing.js';
+import { refusedForFraming } from '../pipeline/framing.js';
 import { hostOf } from '../pipeline/host.js';
 import { chooseRequestId } from '../pipeline/request-id.js';
 import { startRequestTrace } from '../pipeline/trace.js';
@@ -82,8 +82,7 @@ export class ForwardAuthCall implements Terminal {
     if (gateway.tracing.enabled) startRequestTrace(this.x);
     this.#kind = kind;
     this.#spoofed = seen.spoofed;
-    this.#badFraming = !hasUnambiguousFraming(req);
-    if (this.#badFraming) refuseRestOfConnection(req);
+    this.#badFraming = refusedForFraming(req);
   }
 
   run(): void {

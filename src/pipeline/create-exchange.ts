@@ -10,7 +10,7 @@ import { isKnownMethod, OTHER_METHOD } from '../observe/method-label.js';
 import { RequestCtx } from './context.js';
 import { Exchange } from './exchange.js';
 import type { Gateway } from './gateway.js';
-import { hasUnambiguousFraming, refuseRestOfConnection } from './framing.js';
+import { refusedForFraming } from './framing.js';
 import { hasValidHostHeader, hostOf } from './host.js';
 import { chooseRequestId } from './request-id.js';
 import { startRequestTrace } from './trace.js';
@@ -32,11 +32,10 @@ export function createExchange(req: IncomingMessage, res: ServerResponse, gatewa
   // original method. Only HTTP/2 can carry one (any token in :method, issue 22 item 3).
   // A Transfer-Encoding other than a lone `chunked` (framing.ts): 400 before anything reads the body.
   const target = !isKnownMethod(req.method) ? BAD_METHOD
-    : !hasUnambiguousFraming(req) ? BAD_FRAMING
+    : refusedForFraming(req) ? BAD_FRAMING
       : url.charCodeAt(0) !== 47 /* '/' */ ? NOT_ORIGIN_FORM
         : !hasValidHostHeader(req.rawHeaders, req.httpVersion, 'stream' in req) ? BAD_HOST
           : normaliseTarget(url);
-  if (target === BAD_FRAMING) refuseRestOfConnection(req);
   const xfp = peerTrusted ? headers['x-forwarded-proto'] : undefined;
   const proto = xfp === 'https' || xfp === 'http' ? xfp : listenerProto;
   const xff = headers['x-forwarded-for'];

@@ -17,7 +17,7 @@ const CHUNKED_ONLY = /^[ \t]*chunked[ \t]*$/i;
  * Transfer-Encoding has faulty framing (RFC 9112 §6.1). HTTP/2 frames bodies itself and its
  * parser refuses the field (RFC 9113 §8.2.2).
  */
-export function hasUnambiguousFraming(req: IncomingMessage): boolean {
+function hasUnambiguousFraming(req: IncomingMessage): boolean {
   if (req.headers['transfer-encoding'] === undefined) return true; // the hot path: one lookup
   if (req.httpVersion !== '1.1' || req.headers['content-length'] !== undefined) return false;
   // The raw lines, not the joined value: Node's joining rules for repeated fields are not ours to rely on.
@@ -34,12 +34,15 @@ export function hasUnambiguousFraming(req: IncomingMessage): boolean {
 const kRefused = Symbol('portcullis.framingRefused');
 
 /**
- * Marks the connection of a request refused for its framing. Node parses a whole packet at once,
- * so bytes a front hop took for that request's body (`GET /smuggled …` after the last chunk) are
- * handed over as the next request before our 400 is even written: the shapes serve none of them.
+ * Whether `req` is refused for its framing (not hasUnambiguousFraming), and if so marks its
+ * connection. Node parses a whole packet at once, so bytes a front hop took for that request's
+ * body (`GET /smuggled …` after the last chunk) are handed over as the next request before our
+ * 400 is even written: the shapes serve none of them (followsFramingRefusal).
  */
-export function refuseRestOfConnection(req: IncomingMessage): void {
+export function refusedForFraming(req: IncomingMessage): boolean {
+  if (hasUnambiguousFraming(req)) return false;
   (req.socket as unknown as Record<symbol, boolean>)[kRefused] = true;
+  return true;
 }
 
 /** Whether `req` came after a framing refusal on its connection: it gets no answer (the connection is closing). */
