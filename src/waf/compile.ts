@@ -17,7 +17,7 @@ import { Exclusions } from './exclusions.js';
 import { WAF_DEFAULTS } from './schema.js';
 import { WafCounters, WafStage, type WafSettings } from './stage.js';
 
-/** The CRS engine's code (waf/crs/): imported only for a config with `waf.crs` (compile/optional.ts). */
+/** The CRS engine's code (waf/crs/): imported only for a config with `waf.crs` (compile/gateway.ts). */
 export interface CrsEngine {
   readonly loadCrsFor: typeof loadCrsFor;
   readonly CrsStage: typeof CrsStage;
