@@ -21,6 +21,7 @@ import { caller } from './crs-calls.js';
 import { GET_QUERY, POST_JSON } from './waf-rows.js';
 import { compileWafStage } from './waf-stage.js';
 import { crsRulesDir } from './waf-eval-crs.js';
+import { median } from './median.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -45,12 +46,6 @@ async function cpuPerCall(fn: () => unknown): Promise<number> {
   }
   return (cpuMicros() - start) / ITERATIONS;
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Subject {
   readonly name: string;

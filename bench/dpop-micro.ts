@@ -18,6 +18,7 @@ import pino from 'pino';
 import { RequestCtx } from '../src/pipeline/context.js';
 import { CompiledDpop } from '../src/auth/dpop/compile.js';
 import { jwkThumbprint } from '../src/auth/dpop/thumbprint.js';
+import { median } from './median.js';
 
 const ROUNDS = Number(process.env['DPOP_MICRO_ROUNDS'] ?? 15);
 const CHUNK = Number(process.env['DPOP_MICRO_CHUNK'] ?? 400);
@@ -47,12 +48,6 @@ function signProof(alg: Alg, key: KeyObject, jwk: object, claims: object): strin
 function cpuUs(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const f = (v: number, width: number): string => v.toFixed(1).padStart(width);

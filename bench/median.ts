@@ -1,4 +1,4 @@
-// The median the micro benchmarks report over their interleaved rounds.
+// The median the benchmarks report over their interleaved rounds and repeated runs.
 
 export function median(v: readonly number[]): number {
   const s = [...v].sort((a, b) => a - b);

@@ -17,6 +17,7 @@ import { runLoad, stopLoad, type LoadResult, type LoadSettings } from './load.js
 import type { Scenario, Target } from './row.js';
 import { scenarios } from './scenarios.js';
 import { startUpstream } from './start.js';
+import { median } from './median.js';
 
 const WARMUP_SEC = 3;
 // Per row beyond warm-up + measurement: start (BENCH_READY_SEC readiness, 10 by default), RSS read, stop (5 s grace), slack.
@@ -169,12 +170,6 @@ async function runScenario(s: Scenario, upstreamUrl: string, workDir: string, se
   } finally {
     await target.stop();
   }
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
